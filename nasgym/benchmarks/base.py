@@ -1,0 +1,133 @@
+"""The tabular-benchmark protocol: per-architecture metric tables over codes.
+
+A benchmark binds a search space to real measured data for one dataset. Metrics are
+named explicitly (``"valid@12"`` is validation accuracy after 12 epochs, ``"test@200"``
+test accuracy after 200 epochs; spaces without fidelities use ``"valid"`` and
+``"test"``). Accuracies are in percent. Rewards must only ever use validation metrics;
+test metrics are for reporting.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, Generic
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nasgym.error import InvalidArchitectureError, unknown_option
+from nasgym.spaces.base import ArchT, CategoricalSearchSpace, IntArray
+
+FloatArray = NDArray[np.float64]
+
+
+def metric_kind(metric: str) -> str:
+    """Return the kind of a metric name: ``"valid"``, ``"test"`` or a cost name."""
+    return metric.split("@", 1)[0]
+
+
+class TabularBenchmark(ABC, Generic[ArchT]):
+    """Measured metrics for every architecture of a search space on one dataset.
+
+    Subclasses fill :attr:`_tables` (metric name -> float64 array indexed by code, NaN
+    where the architecture is invalid) in :meth:`_load`. Loading happens on first use.
+
+    Attributes:
+        space: The search space.
+        dataset: Dataset name.
+        reward_metric: The default metric rewards are computed from (a validation one).
+        report_metric: The default metric reported as test accuracy.
+    """
+
+    #: Metrics this benchmark provides, in display order.
+    metrics: tuple[str, ...] = ()
+    #: Cost metrics (a subset of :attr:`metrics`), e.g. ``"latency_s"``.
+    cost_metrics: tuple[str, ...] = ()
+    #: Metric giving simulated training seconds per query, when the data has one.
+    time_metric: str | None = None
+
+    def __init__(
+        self,
+        space: CategoricalSearchSpace[ArchT],
+        dataset: str,
+        *,
+        reward_metric: str,
+        report_metric: str,
+    ) -> None:
+        self.space = space
+        self.dataset = dataset
+        self.reward_metric = reward_metric
+        self.report_metric = report_metric
+        self._tables: dict[str, FloatArray] | None = None
+
+    @abstractmethod
+    def _load(self) -> Mapping[str, FloatArray]:
+        """Load every metric table (called once, lazily)."""
+
+    @property
+    def tables(self) -> Mapping[str, FloatArray]:
+        """All metric tables, loaded on first access."""
+        if self._tables is None:
+            tables = {k: np.asarray(v, dtype=np.float64) for k, v in self._load().items()}
+            for key, table in tables.items():
+                if table.shape != (self.space.size,):
+                    raise ValueError(
+                        f"{type(self).__name__}: table {key!r} has shape {table.shape},"
+                        f" expected ({self.space.size},)"
+                    )
+                table.setflags(write=False)
+            self._tables = tables
+        return self._tables
+
+    def table(self, metric: str) -> FloatArray:
+        """Return the read-only table of ``metric`` over codes.
+
+        Raises:
+            UnknownOptionError: The benchmark has no such metric (lists the valid ones).
+        """
+        if metric not in self.metrics:
+            raise unknown_option(f"metric for {self.name}", metric, self.metrics)
+        return self.tables[metric]
+
+    @property
+    def name(self) -> str:
+        """``"<space>/<dataset>"``."""
+        return f"{self.space.name}/{self.dataset}"
+
+    def query_codes(self, codes: IntArray, metric: str) -> FloatArray:
+        """Vectorised lookup of ``metric`` for an array of codes."""
+        return self.table(metric)[np.asarray(codes, dtype=np.int64)]
+
+    def query(self, arch: ArchT, metric: str | None = None) -> float:
+        """Return one metric of one architecture.
+
+        Args:
+            arch: An architecture value of :attr:`space`.
+            metric: Metric name; default :attr:`reward_metric`.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not valid in the space.
+        """
+        code = self.space.code(arch)
+        if not self.space.valid_mask[code]:
+            raise InvalidArchitectureError(f"{arch!r} is not valid in {self.space.name}")
+        return float(self.table(metric or self.reward_metric)[code])
+
+    def optimum(self, metric: str | None = None) -> float:
+        """Best value of a metric over the space (max for accuracies, min for costs)."""
+        table = self.table(metric or self.report_metric)
+        if metric in self.cost_metrics:
+            return float(np.nanmin(table))
+        return float(np.nanmax(table))
+
+    def best_code(self, metric: str | None = None) -> int:
+        """Code of the architecture attaining :meth:`optimum`."""
+        table = self.table(metric or self.report_metric)
+        if metric in self.cost_metrics:
+            return int(np.nanargmin(table))
+        return int(np.nanargmax(table))
+
+    def summary(self) -> dict[str, Any]:
+        """Optimum of every metric, for docs and ``nasgym data status``."""
+        return {metric: self.optimum(metric) for metric in self.metrics}

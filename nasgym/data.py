@@ -1,0 +1,154 @@
+"""Where nasgym finds benchmark data, and how it checks it.
+
+Two directories matter:
+
+* ``NASGYM_DATA_DIR`` (optional): a read-only root where users keep benchmark files
+  in their standard layout (``nas-bench-201/``, ``nats-bench/`` ...). nasgym reads
+  raw sources from here and also looks here for compact tables.
+* ``NASGYM_CACHE_DIR`` (default: the platform cache dir, e.g. ``~/.cache/nasgym``):
+  where ``nasgym data import`` writes nasgym's compact ``.npz`` tables.
+
+Nothing here runs at import time; every function does its I/O when called.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from nasgym.error import CorruptDataError
+
+TABLE_FORMAT_VERSION = 1
+
+
+def data_dir() -> Path | None:
+    """Return ``$NASGYM_DATA_DIR`` as a path, or ``None`` when it is unset."""
+    value = os.environ.get("NASGYM_DATA_DIR")
+    return Path(value).expanduser().resolve() if value else None
+
+
+def cache_dir() -> Path:
+    """Return the directory where nasgym writes its compact tables (not created)."""
+    value = os.environ.get("NASGYM_CACHE_DIR")
+    if value:
+        return Path(value).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("nasgym"))
+
+
+def table_search_path() -> list[Path]:
+    """Directories searched, in order, for compact tables."""
+    paths = [cache_dir()]
+    root = data_dir()
+    if root is not None:
+        paths.append(root / "nasgym")
+    return paths
+
+
+def find_table(filename: str) -> Path | None:
+    """Return the first existing ``filename`` on :func:`table_search_path`."""
+    for directory in table_search_path():
+        candidate = directory / filename
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
+    """Return the hex SHA-256 digest of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _arrays_digest(arrays: Mapping[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(key.encode())
+        digest.update(str(array.dtype).encode())
+        digest.update(str(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def write_table(path: Path, arrays: Mapping[str, np.ndarray]) -> str:
+    """Write a compact table atomically, with an embedded content checksum.
+
+    The file is written to a temporary name in the same directory and renamed, so an
+    interrupted import never leaves a half-written table behind.
+
+    Args:
+        path: Destination ``.npz`` path; parent directories are created.
+        arrays: Named arrays. Keys starting with ``__`` are reserved.
+
+    Returns:
+        The content checksum stored in the file.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = dict(arrays)
+    payload["__format_version__"] = np.asarray(TABLE_FORMAT_VERSION)
+    checksum = _arrays_digest(payload)
+    payload["__sha256__"] = np.asarray(checksum)
+    fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez_compressed(handle, **payload)  # type: ignore[arg-type]
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return checksum
+
+
+def read_table(path: Path, required: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """Read and verify a compact table written by :func:`write_table`.
+
+    Args:
+        path: The ``.npz`` file.
+        required: Array names that must be present, each with its expected shape
+            (``-1`` in a shape matches any length).
+
+    Returns:
+        The arrays, fully loaded into memory.
+
+    Raises:
+        CorruptDataError: The file is unreadable or truncated, an array is missing or
+            misshapen, or the content checksum does not match.
+    """
+    fix = f"delete it and run `nasgym data import` again ({path})"
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except Exception as exc:  # zipfile.BadZipFile, EOFError, ValueError, OSError ...
+        raise CorruptDataError(f"cannot read table {path}: {exc}; {fix}") from exc
+    stored = arrays.pop("__sha256__", None)
+    if stored is None or "__format_version__" not in arrays:
+        raise CorruptDataError(f"{path} is not a nasgym table; {fix}")
+    if int(arrays["__format_version__"]) != TABLE_FORMAT_VERSION:
+        raise CorruptDataError(
+            f"{path} has table format {int(arrays['__format_version__'])}, this nasgym "
+            f"reads format {TABLE_FORMAT_VERSION}; {fix}"
+        )
+    if _arrays_digest(arrays) != str(stored):
+        raise CorruptDataError(f"{path} fails its checksum (corrupted); {fix}")
+    for key, shape in required.items():
+        if key not in arrays:
+            raise CorruptDataError(f"{path} lacks array {key!r}; {fix}")
+        actual = arrays[key].shape
+        if len(actual) != len(shape) or any(
+            s != -1 and s != a for s, a in zip(shape, actual, strict=True)
+        ):
+            raise CorruptDataError(
+                f"{path}: array {key!r} has shape {actual}, expected {shape}; {fix}"
+            )
+    del arrays["__format_version__"]
+    return arrays
