@@ -1,0 +1,81 @@
+"""Shared test configuration.
+
+* ``@pytest.mark.data`` tests need the real benchmark files under ``NASGYM_DATA_DIR``.
+  They skip when the data is absent, and *fail* when ``NASGYM_REQUIRE_DATA=1`` (CI).
+* ``@pytest.mark.slow`` tests run only with ``--runslow``.
+* ``@pytest.mark.gpu`` tests run only when CUDA is available.
+* Every session writes imported tables to a fresh temporary ``NASGYM_CACHE_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", help="run tests marked slow")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "NASGYM_CACHE_DIR" not in os.environ or not os.environ.get("NASGYM_KEEP_CACHE"):
+        cache = config._tmp_path_factory.mktemp("nasgym-cache")  # type: ignore[attr-defined]
+        os.environ["NASGYM_CACHE_DIR"] = str(cache)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--runslow"):
+        skip_slow = pytest.mark.skip(reason="slow test: run with --runslow")
+        for item in items:
+            if "slow" in item.keywords:
+                item.add_marker(skip_slow)
+    cuda = False
+    try:
+        import torch
+
+        cuda = torch.cuda.is_available()
+    except ImportError:
+        pass
+    if not cuda:
+        skip_gpu = pytest.mark.skip(reason="needs a CUDA GPU")
+        for item in items:
+            if "gpu" in item.keywords:
+                item.add_marker(skip_gpu)
+
+
+def require_data() -> bool:
+    return os.environ.get("NASGYM_REQUIRE_DATA", "") not in ("", "0")
+
+
+def missing_data(reason: str) -> None:
+    """Fail (CI, NASGYM_REQUIRE_DATA=1) or skip (elsewhere) a test lacking real data."""
+    if require_data():
+        pytest.fail(f"real benchmark data required but missing: {reason}")
+    pytest.skip(f"real benchmark data missing: {reason}")
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """The real data directory (``NASGYM_DATA_DIR``)."""
+    value = os.environ.get("NASGYM_DATA_DIR")
+    if not value:
+        missing_data("NASGYM_DATA_DIR is not set")
+    root = Path(value).expanduser().resolve()  # type: ignore[arg-type]
+    if not root.is_dir():
+        missing_data(f"NASGYM_DATA_DIR={value} is not a directory")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def _prevent_leaking_rng() -> Iterator[None]:
+    """Restore global RNG state after each test, so tests cannot couple."""
+    py_state = random.getstate()
+    np_state = np.random.get_state()
+    yield
+    random.setstate(py_state)
+    np.random.set_state(np_state)
