@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import random
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,8 +25,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     if "NASGYM_CACHE_DIR" not in os.environ or not os.environ.get("NASGYM_KEEP_CACHE"):
-        cache = config._tmp_path_factory.mktemp("nasgym-cache")  # type: ignore[attr-defined]
-        os.environ["NASGYM_CACHE_DIR"] = str(cache)
+        os.environ["NASGYM_CACHE_DIR"] = tempfile.mkdtemp(prefix="nasgym-cache-")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

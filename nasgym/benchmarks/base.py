@@ -46,6 +46,9 @@ class TabularBenchmark(ABC, Generic[ArchT]):
     cost_metrics: tuple[str, ...] = ()
     #: Metric giving simulated training seconds per query, when the data has one.
     time_metric: str | None = None
+    #: Whether isomorphic architectures share one measured entry, so that querying one
+    #: member of a class makes the others free revisits (True for NAS-Bench-Graph).
+    shares_isomorphs: bool = False
 
     def __init__(
         self,

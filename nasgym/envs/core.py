@@ -1,0 +1,553 @@
+"""The batched search state behind every tabular environment.
+
+A :class:`SearchCore` tracks ``num_envs`` independent searches over one benchmark in
+NumPy arrays: the current architecture, the query cache (a revisit is free), the
+incumbent (best validation accuracy, and the test accuracy of that architecture), the
+top-K history, and the step counter. Single environments run it with one row and
+vector environments with many, so both give identical results by construction.
+
+Three *modes* turn actions into architectures and state into observations:
+:class:`EditMode` (discrete one-slot edits with masks), :class:`QueryMode` (a whole
+architecture per step, ``MultiDiscrete``) and :class:`ContinuousMode` (a ``Box`` of
+per-slot scores decoded by argmax).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from nasgym.benchmarks.base import FloatArray, TabularBenchmark
+from nasgym.error import (
+    BenchmarkDataMissingError,
+    InvalidActionError,
+    UnknownOptionError,
+    unknown_option,
+)
+from nasgym.rewards import RewardShaping
+from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
+
+#: What an in-range but illegal action does: ``"penalize"`` (no-op, no query,
+#: ``invalid_reward``, reason in ``info["invalid_action"]``) or ``"raise"``.
+INVALID_ACTION_MODES = ("penalize", "raise")
+
+#: Number of global features appended to every observation.
+NUM_STATS = 4
+STATS_DOC = (
+    "``[current shaped reward, best shaped reward this episode, step / horizon, "
+    "queries / max_queries (0 without a budget)]``, all in ``[0, 1]``"
+)
+
+
+class SearchCore:
+    """NumPy state of ``num_envs`` parallel searches over one tabular benchmark."""
+
+    def __init__(
+        self,
+        benchmark: TabularBenchmark[Any],
+        num_envs: int,
+        *,
+        shaping: RewardShaping,
+        horizon: int,
+        max_queries: int | None,
+        top_k: int = 10,
+    ) -> None:
+        if not isinstance(horizon, (int, np.integer)) or horizon < 1:
+            raise UnknownOptionError(f"horizon must be a positive integer, got {horizon!r}")
+        if max_queries is not None and (
+            not isinstance(max_queries, (int, np.integer)) or max_queries < 1
+        ):
+            raise UnknownOptionError(
+                f"max_queries must be a positive integer or None, got {max_queries!r}"
+            )
+        if not isinstance(top_k, (int, np.integer)) or top_k < 1:
+            raise UnknownOptionError(f"top_k must be a positive integer, got {top_k!r}")
+        self.benchmark = benchmark
+        self.space: CategoricalSearchSpace[Any] = benchmark.space
+        self.num_envs = num_envs
+        self.shaping = shaping
+        self.horizon = int(horizon)
+        self.max_queries = None if max_queries is None else int(max_queries)
+        self.top_k = int(top_k)
+
+        require = getattr(benchmark, "require_complete", None)
+        if require is not None:
+            require(benchmark.reward_metric)
+            require(benchmark.report_metric)
+        valid = benchmark.table(benchmark.reward_metric)
+        test = benchmark.table(benchmark.report_metric)
+        self.valid_table: FloatArray = valid
+        self.test_table: FloatArray = test
+        self.time_table: FloatArray | None = (
+            benchmark.table(benchmark.time_metric)
+            if benchmark.time_metric and benchmark.time_metric in benchmark.metrics
+            else None
+        )
+        missing = self.space.valid_mask & ~np.isfinite(valid)
+        if missing.any():
+            raise BenchmarkDataMissingError(
+                f"{benchmark.name}: metric {benchmark.reward_metric!r} is missing for "
+                f"{int(missing.sum())} valid architectures; import a complete table"
+            )
+        self.optimum = benchmark.optimum(benchmark.report_metric)
+        self.entry: IntArray = (
+            self.space.canonical_codes
+            if getattr(benchmark, "shares_isomorphs", False)
+            else np.arange(self.space.size, dtype=np.int64)
+        )
+        n = num_envs
+        self.visited = np.zeros((n, self.space.size), dtype=bool)
+        self.current = np.full(n, -1, dtype=np.int64)
+        self.t = np.zeros(n, dtype=np.int64)
+        self.queries = np.zeros(n, dtype=np.int64)
+        self.best_valid = np.full(n, -np.inf)
+        self.best_test = np.full(n, np.nan)
+        self.best_code = np.full(n, -1, dtype=np.int64)
+        self.sim_time = np.zeros(n)
+        self.cur_reward = np.zeros(n)
+        self.ep_best_reward = np.zeros(n)
+        self.last_valid = np.full(n, np.nan)
+        self.last_test = np.full(n, np.nan)
+        self.last_new = np.zeros(n, dtype=bool)
+        self.topk_codes = np.full((n, self.top_k), -1, dtype=np.int64)
+        self.topk_vals = np.full((n, self.top_k), -np.inf)
+
+    # ------------------------------------------------------------- lifecycle
+    def restart(self, idx: IntArray) -> None:
+        """Forget the searches ``idx`` entirely (a seeded reset starts a new run)."""
+        self.visited[idx] = False
+        self.queries[idx] = 0
+        self.best_valid[idx] = -np.inf
+        self.best_test[idx] = np.nan
+        self.best_code[idx] = -1
+        self.sim_time[idx] = 0.0
+        self.topk_codes[idx] = -1
+        self.topk_vals[idx] = -np.inf
+
+    def begin_episode(self, idx: IntArray) -> None:
+        """Start a new episode in ``idx``: the search history and budget carry over."""
+        self.t[idx] = 0
+        self.current[idx] = -1
+        self.cur_reward[idx] = 0.0
+        self.ep_best_reward[idx] = 0.0
+        self.last_valid[idx] = np.nan
+        self.last_test[idx] = np.nan
+        self.last_new[idx] = False
+
+    # -------------------------------------------------------------- queries
+    def evaluate(self, idx: IntArray, codes: IntArray) -> FloatArray:
+        """Move searches ``idx`` to ``codes``, query them, and return shaped rewards."""
+        entries = self.entry[codes]
+        new = ~self.visited[idx, entries]
+        self.visited[idx, entries] = True
+        self.queries[idx] += new
+        if self.time_table is not None:
+            self.sim_time[idx] += np.where(new, self.time_table[codes], 0.0)
+        valid = self.valid_table[codes]
+        test = self.test_table[codes]
+        best_before = self.best_valid[idx]
+        reward = self.shaping(valid / 100.0, best_before / 100.0)
+        improved = valid > best_before
+        self.best_valid[idx] = np.where(improved, valid, best_before)
+        self.best_test[idx] = np.where(improved, test, self.best_test[idx])
+        self.best_code[idx] = np.where(improved, codes, self.best_code[idx])
+        self.current[idx] = codes
+        self.cur_reward[idx] = reward
+        self.ep_best_reward[idx] = np.maximum(self.ep_best_reward[idx], reward)
+        self.last_valid[idx] = valid
+        self.last_test[idx] = test
+        self.last_new[idx] = new
+        if new.any():
+            self._push_topk(idx[new], codes[new], valid[new])
+        return reward
+
+    def _push_topk(self, idx: IntArray, codes: IntArray, values: FloatArray) -> None:
+        all_codes = np.concatenate([self.topk_codes[idx], codes[:, None]], axis=1)
+        all_vals = np.concatenate([self.topk_vals[idx], values[:, None]], axis=1)
+        order = np.argsort(-all_vals, axis=1, kind="stable")[:, : self.top_k]
+        self.topk_codes[idx] = np.take_along_axis(all_codes, order, axis=1)
+        self.topk_vals[idx] = np.take_along_axis(all_vals, order, axis=1)
+
+    def truncated(self, idx: IntArray) -> BoolArray:
+        """Whether the episodes ``idx`` end now (horizon reached or budget spent)."""
+        done = self.t[idx] >= self.horizon
+        if self.max_queries is not None:
+            done |= self.queries[idx] >= self.max_queries
+        return done
+
+    def stats(self, idx: IntArray) -> NDArray[np.float32]:
+        """Global observation features of ``idx`` (see :data:`STATS_DOC`)."""
+        budget = (
+            np.minimum(self.queries[idx] / self.max_queries, 1.0)
+            if self.max_queries is not None
+            else np.zeros(idx.size)
+        )
+        return np.stack(
+            [
+                np.clip(self.cur_reward[idx], 0.0, 1.0),
+                np.clip(self.ep_best_reward[idx], 0.0, 1.0),
+                np.minimum(self.t[idx] / self.horizon, 1.0),
+                budget,
+            ],
+            axis=1,
+        ).astype(np.float32)
+
+    def info(self, i: int) -> dict[str, Any]:
+        """The ``info`` dict of search ``i`` (the contract every env returns).
+
+        Values that do not exist yet (before the first query) or that the data lacks
+        (``sim_time_s`` without training times) are ``None``, never NaN.
+        """
+        code = int(self.current[i])
+        best = int(self.best_code[i])
+        space = self.space
+        has_best = best >= 0
+        return {
+            "arch": space.to_string(space.from_code(code)) if code >= 0 else None,
+            "arch_code": code if code >= 0 else None,
+            "arch_class": int(space.canonical_codes[code]) if code >= 0 else None,
+            "valid_accuracy": _num(self.last_valid[i]),
+            "test_accuracy": _num(self.last_test[i]),
+            "new_query": bool(self.last_new[i]),
+            "queries": int(self.queries[i]),
+            "best_arch": space.to_string(space.from_code(best)) if has_best else None,
+            "best_valid_accuracy": float(self.best_valid[i]) if has_best else None,
+            "best_test_accuracy": _num(self.best_test[i]),
+            "regret": _num(self.optimum - self.best_test[i]),
+            "sim_time_s": float(self.sim_time[i]) if self.time_table is not None else None,
+            "budget_exhausted": bool(
+                self.max_queries is not None and self.queries[i] >= self.max_queries
+            ),
+        }
+
+
+def _num(value: float | np.floating[Any]) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+# ----------------------------------------------------------------------- modes
+class Mode(ABC):
+    """How actions become architectures and state becomes observations."""
+
+    name: str = ""
+
+    def __init__(
+        self, core: SearchCore, invalid_action: str = "penalize", invalid_reward: float = 0.0
+    ) -> None:
+        if invalid_action not in INVALID_ACTION_MODES:
+            raise unknown_option("invalid_action", invalid_action, INVALID_ACTION_MODES)
+        self.core = core
+        self.space = core.space
+        self.invalid_action = invalid_action
+        self.invalid_reward = float(invalid_reward)
+        self.last_invalid: list[str | None] = [None] * core.num_envs
+
+    def _reject(self, idx: IntArray, ok: BoolArray, reasons: dict[int, str]) -> None:
+        """Record (or raise for) the rejected rows of a batch of legal-looking actions."""
+        if self.invalid_action == "raise" and reasons:
+            raise InvalidActionError(next(iter(reasons.values())))
+        for k in range(idx.size):
+            self.last_invalid[int(idx[k])] = reasons.get(k)
+        if (~ok).any():
+            self.core.last_new[idx[~ok]] = False
+
+    @property
+    @abstractmethod
+    def action_space(self) -> spaces.Space[Any]:
+        """Action space of one search."""
+
+    @property
+    @abstractmethod
+    def observation_space(self) -> spaces.Space[Any]:
+        """Observation space of one search."""
+
+    @abstractmethod
+    def reset_searches(self, idx: IntArray, rngs: list[np.random.Generator]) -> None:
+        """Begin episodes in ``idx`` (``rngs[k]`` belongs to ``idx[k]``)."""
+
+    @abstractmethod
+    def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:
+        """Apply a batch of actions to searches ``idx``; return rewards."""
+
+    @abstractmethod
+    def observe(self, idx: IntArray) -> Any:
+        """Batched observations of ``idx``."""
+
+    def extra_info(self, i: int) -> dict[str, Any]:
+        """Mode-specific ``info`` entries for search ``i``."""
+        return {"invalid_action": self.last_invalid[i]}
+
+
+class GraphObservation:
+    """Dict observation of padded graphs: adjacency, one-hot ops, node mask, stats."""
+
+    def __init__(self, space: CategoricalSearchSpace[Any]) -> None:
+        self.space = space
+        n, t = space.max_nodes, len(space.node_types)
+        self.adjacency, self.node_ops = space.graph_tables
+        self.eye = np.concatenate([np.eye(t, dtype=np.float32), np.zeros((1, t), np.float32)])
+        self.obs_space = spaces.Dict(
+            {
+                "adjacency": spaces.Box(0.0, 1.0, (n, n), np.float32),
+                "ops": spaces.Box(0.0, 1.0, (n, t), np.float32),
+                "node_mask": spaces.Box(0.0, 1.0, (n,), np.float32),
+                "stats": spaces.Box(0.0, 1.0, (NUM_STATS,), np.float32),
+            }
+        )
+
+    def build(self, codes: IntArray, stats: NDArray[np.float32]) -> dict[str, NDArray[np.float32]]:
+        """Observations of the given codes (``-1`` = no architecture yet)."""
+        have = codes >= 0
+        safe = np.where(have, codes, 0)
+        node_ops = np.where(have[:, None], self.node_ops[safe], -1)
+        adjacency = self.adjacency[safe].astype(np.float32)
+        adjacency[~have] = 0.0
+        return {
+            "adjacency": adjacency,
+            "ops": self.eye[node_ops],
+            "node_mask": (node_ops >= 0).astype(np.float32),
+            "stats": stats,
+        }
+
+
+def _draw_initial(space: CategoricalSearchSpace[Any], rngs: list[np.random.Generator]) -> IntArray:
+    return np.array([int(space.sample_codes(rng, 1)[0]) for rng in rngs], dtype=np.int64)
+
+
+class EditMode(Mode):
+    """Discrete one-slot edits of the current architecture, with action masks."""
+
+    name = "edit"
+
+    def __init__(
+        self, core: SearchCore, invalid_action: str = "penalize", invalid_reward: float = 0.0
+    ) -> None:
+        super().__init__(core, invalid_action, invalid_reward)
+        self.graph = GraphObservation(self.space)
+        self._action_space = spaces.Discrete(self.space.num_edits)
+
+    @property
+    def action_space(self) -> spaces.Discrete:
+        """One action per ``(slot, choice)``: set that slot to that choice."""
+        return self._action_space
+
+    @property
+    def observation_space(self) -> spaces.Dict:
+        """Graph Dict of the current architecture."""
+        return self.graph.obs_space
+
+    def reset_searches(self, idx: IntArray, rngs: list[np.random.Generator]) -> None:
+        """Start from a uniformly sampled architecture (this counts as a query)."""
+        self.core.begin_episode(idx)
+        self._reject(idx, np.ones(idx.size, dtype=bool), {})
+        self.core.evaluate(idx, _draw_initial(self.space, rngs))
+
+    def masks(self, idx: IntArray) -> BoolArray:
+        """Legal edits of the current architectures of ``idx``."""
+        return self.space.edit_masks(self.core.current[idx])
+
+    def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:
+        """Apply edits. Out-of-range actions raise; masked ones follow ``invalid_action``."""
+        actions = np.asarray(actions)
+        if actions.shape != idx.shape or actions.dtype.kind not in "iu":
+            raise InvalidActionError(
+                f"edit actions must be integers, one per env ({idx.size}); got {actions!r}"
+            )
+        out = (actions < 0) | (actions >= self.space.num_edits)
+        if out.any():
+            bad = int(actions[np.flatnonzero(out)[0]])
+            raise InvalidActionError(
+                f"edit action {bad} is out of range 0..{self.space.num_edits - 1}"
+            )
+        current = self.core.current[idx]
+        ok = self.space.edit_masks(current)[np.arange(idx.size), actions]
+        reasons: dict[int, str] = {}
+        for k in np.flatnonzero(~ok):
+            reasons[int(k)] = self._why(int(current[k]), int(actions[k]))
+        self._reject(idx, ok, reasons)
+        self.core.t[idx] += 1
+        rewards = np.full(idx.size, self.invalid_reward)
+        if ok.all():
+            return self.core.evaluate(idx, self.space.apply_edits(current, actions))
+        if ok.any():
+            rewards[ok] = self.core.evaluate(
+                idx[ok], self.space.apply_edits(current[ok], actions[ok])
+            )
+        return rewards
+
+    def _why(self, code: int, action: int) -> str:
+        target = int(self.space.apply_edits(np.array([code]), np.array([action]))[0])
+        why = (
+            "it would not change the architecture"
+            if target == code
+            else "the result is not a valid architecture: "
+            + str(self.space.invalid_reason(self.space.codes_to_vectors(target)))
+        )
+        return (
+            f"edit action {action} ({self.space.describe_edit(action)}) is masked in "
+            f"the current state: {why}; use env.action_masks() to choose legal actions"
+        )
+
+    def observe(self, idx: IntArray) -> dict[str, NDArray[np.float32]]:
+        """Graph of the current architecture plus global stats."""
+        return self.graph.build(self.core.current[idx], self.core.stats(idx))
+
+    def extra_info(self, i: int) -> dict[str, Any]:
+        """Adds ``action_mask`` and ``invalid_action``."""
+        return {
+            "action_mask": self.masks(np.array([i]))[0],
+            "invalid_action": self.last_invalid[i],
+        }
+
+
+class QueryMode(Mode):
+    """Black-box mode: the action names a whole architecture; one step, one query."""
+
+    name = "query"
+
+    def __init__(
+        self, core: SearchCore, invalid_action: str = "penalize", invalid_reward: float = 0.0
+    ) -> None:
+        super().__init__(core, invalid_action, invalid_reward)
+        self.graph = GraphObservation(self.space)
+        self._action_space = spaces.MultiDiscrete(self.space.nvec)
+
+    @property
+    def action_space(self) -> spaces.MultiDiscrete:
+        """One categorical choice per slot."""
+        return self._action_space
+
+    @property
+    def observation_space(self) -> spaces.Dict:
+        """Graph Dict of the last queried architecture."""
+        return self.graph.obs_space
+
+    def reset_searches(self, idx: IntArray, rngs: list[np.random.Generator]) -> None:
+        """Nothing is queried at reset; the graph is empty until the first step."""
+        self.core.begin_episode(idx)
+        self._reject(idx, np.ones(idx.size, dtype=bool), {})
+
+    def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:
+        """Query the proposed architectures.
+
+        An out-of-range action raises. An in-range vector that the space rules out
+        (e.g. an all-skip GNN) costs no query: the state is unchanged, the reward is
+        ``invalid_reward`` and ``info["invalid_reason"]`` says why.
+        """
+        vectors = np.asarray(actions)
+        if vectors.shape != (idx.size, self.space.num_slots) or vectors.dtype.kind not in "iu":
+            raise InvalidActionError(
+                f"query actions must be integer arrays of shape ({self.space.num_slots},) "
+                f"per env; got {actions!r}"
+            )
+        bad = (vectors < 0) | (vectors >= self.space.nvec)
+        if bad.any():
+            k, s = (int(x) for x in np.argwhere(bad)[0])
+            raise InvalidActionError(
+                f"query action {vectors[k].tolist()}: slot {self.space.slot_names[s]!r} "
+                f"has choice {int(vectors[k, s])}, valid range 0..{int(self.space.nvec[s]) - 1}"
+            )
+        codes = self.space.vectors_to_codes(vectors)
+        ok = self.space.valid_mask[codes]
+        reasons = {
+            int(k): f"query action {vectors[k].tolist()} is not a valid architecture: "
+            f"{self.space.invalid_reason(vectors[k])}"
+            for k in np.flatnonzero(~ok)
+        }
+        self._reject(idx, ok, reasons)
+        self.core.t[idx] += 1
+        rewards = np.full(idx.size, self.invalid_reward)
+        if ok.any():
+            rewards[ok] = self.core.evaluate(idx[ok], codes[ok])
+        return rewards
+
+    def observe(self, idx: IntArray) -> dict[str, NDArray[np.float32]]:
+        """Graph of the last queried architecture plus global stats."""
+        return self.graph.build(self.core.current[idx], self.core.stats(idx))
+
+
+class ContinuousMode(Mode):
+    """Box actions: one score per (slot, choice), decoded by argmax per slot (L2NAS).
+
+    The observation is built from the search history: the element-wise mean and
+    standard deviation of the one-hot encodings of the top-K architectures by
+    validation accuracy, followed by the global stats.
+    """
+
+    name = "continuous"
+
+    def __init__(
+        self, core: SearchCore, invalid_action: str = "penalize", invalid_reward: float = 0.0
+    ) -> None:
+        super().__init__(core, invalid_action, invalid_reward)
+        s, c = self.space.num_slots, self.space.max_choices
+        self.width = s * c
+        self._action_space = spaces.Box(-1.0, 1.0, (self.width,), np.float32)
+        self._obs_space = spaces.Box(0.0, 1.0, (2 * self.width + NUM_STATS,), np.float32)
+        self.pad = np.arange(c)[None, :] >= self.space.nvec[:, None]
+
+    @property
+    def action_space(self) -> spaces.Box:
+        """``num_slots * max_choices`` scores in ``[-1, 1]``."""
+        return self._action_space
+
+    @property
+    def observation_space(self) -> spaces.Box:
+        """Top-K one-hot mean and std, then global stats."""
+        return self._obs_space
+
+    def reset_searches(self, idx: IntArray, rngs: list[np.random.Generator]) -> None:
+        """Nothing is queried at reset; the history carries over between episodes."""
+        self.core.begin_episode(idx)
+
+    def decode(self, actions: NDArray[np.floating[Any]]) -> IntArray:
+        """Decode score vectors to valid codes (argmax, then the best valid repair)."""
+        scores = np.asarray(actions, dtype=np.float64).reshape(
+            -1, self.space.num_slots, self.space.max_choices
+        )
+        scores = np.where(self.pad, -np.inf, scores)
+        vectors = scores.argmax(axis=2)
+        codes = self.space.vectors_to_codes(vectors)
+        for k in np.flatnonzero(~self.space.valid_mask[codes]):
+            candidates = self.space.apply_edits(
+                np.full(self.space.num_edits, codes[k]), np.arange(self.space.num_edits)
+            )
+            slots, choices = self.space.edit_table
+            current = vectors[k][slots]
+            gain = scores[k, slots, choices] - scores[k, slots, current]
+            gain[~self.space.valid_mask[candidates]] = -np.inf
+            codes[k] = candidates[int(np.argmax(gain))]
+        return codes
+
+    def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:
+        """Decode and query; non-finite or wrongly shaped actions raise."""
+        array = np.asarray(actions, dtype=np.float64)
+        if array.shape != (idx.size, self.width) or not np.isfinite(array).all():
+            raise InvalidActionError(
+                f"continuous actions must be finite arrays of shape ({self.width},) per "
+                f"env; got shape {array.shape}"
+            )
+        self.core.t[idx] += 1
+        return self.core.evaluate(idx, self.decode(np.clip(array, -1.0, 1.0)))
+
+    def observe(self, idx: IntArray) -> NDArray[np.float32]:
+        """Top-K statistics of the search history plus global stats."""
+        codes = self.core.topk_codes[idx]
+        have = codes >= 0
+        vectors = self.space.codes_to_vectors(np.where(have, codes, 0))
+        onehot = np.eye(self.space.max_choices, dtype=np.float64)[vectors]
+        onehot *= have[:, :, None, None]
+        count = np.maximum(have.sum(axis=1), 1)[:, None, None]
+        mean = onehot.sum(axis=1) / count
+        std = np.sqrt(np.maximum((onehot**2).sum(axis=1) / count - mean**2, 0.0))
+        b = idx.size
+        return np.concatenate(
+            [mean.reshape(b, -1), std.reshape(b, -1), self.core.stats(idx)], axis=1
+        ).astype(np.float32)
+
+
+MODES: dict[str, type[Mode]] = {"edit": EditMode, "query": QueryMode, "continuous": ContinuousMode}

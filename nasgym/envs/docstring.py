@@ -1,0 +1,233 @@
+"""Builds the standard Markdown docstring of every registered environment.
+
+The sections follow ``docs`` conventions of Gymnasium's classic-control envs; the
+docs pages in ``docs/envs/`` are generated from these docstrings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nasgym.envs.core import STATS_DOC
+
+INFO_DOC = """\
+Every step and reset returns the same keys (`None` where a value does not exist yet):
+
+| key | meaning |
+|---|---|
+| `arch` | the current architecture in the space's standard string form (`None` before the first query) |
+| `arch_code` / `arch_class` | integer code of the architecture / code of its isomorphism-class representative |
+| `valid_accuracy` | validation accuracy (%) of the current architecture, the metric rewards use |
+| `test_accuracy` | test accuracy (%) of the current architecture (reporting only, never rewarded) |
+| `new_query` | whether this step evaluated an architecture not seen before |
+| `queries` | distinct architectures evaluated since the search started (revisits are free) |
+| `best_arch`, `best_valid_accuracy` | incumbent: the best architecture by validation accuracy |
+| `best_test_accuracy` | test accuracy of the incumbent |
+| `regret` | optimum test accuracy of the benchmark minus `best_test_accuracy` |
+| `sim_time_s` | simulated training seconds of all distinct queries (`None` when the data has no training time) |
+| `budget_exhausted` | `queries >= max_queries` |
+"""
+
+MODE_DOCS = {
+    "edit": {
+        "action": """\
+`Discrete({n})`: action `offset[slot] + choice` sets one slot to one choice:
+
+{table}
+
+`env.action_masks()` (sb3-contrib's MaskablePPO convention) and `info["action_mask"]`
+give the legal edits: those that change the architecture and keep it valid. An
+out-of-range action raises `nasgym.error.InvalidActionError`. A masked action follows
+`invalid_action`: `"penalize"` (default) leaves the state unchanged, costs no query,
+gives reward `invalid_reward` and names the action and why it is illegal in
+`info["invalid_action"]`; `"raise"` raises `InvalidActionError` with that message.""",
+        "obs": """\
+`Dict` of fixed-shape `Box`es (usable by SB3's `MultiInputPolicy`):
+
+| key | shape | dtype | range | meaning |
+|---|---|---|---|---|
+| `adjacency` | ({v}, {v}) | float32 | {{0, 1}} | padded adjacency of the graph view, row = source |
+| `ops` | ({v}, {t}) | float32 | {{0, 1}} | one-hot vertex label: {types} |
+| `node_mask` | ({v},) | float32 | {{0, 1}} | 1 for real vertices, 0 for padding |
+| `stats` | (4,) | float32 | [0, 1] | {stats} |""",
+        "start": "A uniformly sampled valid architecture; evaluating it is the episode's first query.",
+    },
+    "query": {
+        "action": """\
+`MultiDiscrete({nvec})`: one choice per slot, i.e. a whole architecture per step:
+
+{table}
+
+An out-of-range vector raises `nasgym.error.InvalidActionError`. A vector the space
+rules out follows `invalid_action`: `"penalize"` (default) costs no query, leaves the
+state unchanged, gives reward `invalid_reward` and explains itself in
+`info["invalid_action"]`; `"raise"` raises `InvalidActionError`.""",
+        "obs": """\
+The same `Dict` as the Edit env, describing the last queried architecture (all zeros
+before the first query):
+
+| key | shape | dtype | range | meaning |
+|---|---|---|---|---|
+| `adjacency` | ({v}, {v}) | float32 | {{0, 1}} | padded adjacency of the graph view |
+| `ops` | ({v}, {t}) | float32 | {{0, 1}} | one-hot vertex label: {types} |
+| `node_mask` | ({v},) | float32 | {{0, 1}} | 1 for real vertices |
+| `stats` | (4,) | float32 | [0, 1] | {stats} |""",
+        "start": "No architecture: nothing is queried at reset.",
+    },
+    "continuous": {
+        "action": """\
+`Box(-1, 1, ({width},), float32)`: one score per (slot, choice), slot-major, i.e.
+score `a[slot * {c} + choice]` (L2NAS architecture hyperparameters, METHODS.md 2.1).
+Each slot takes the argmax of its scores (padding choices of smaller slots are ignored);
+if the result is invalid, the single-slot change with the smallest score loss that
+makes it valid is taken. Slots:
+
+{table}
+
+Non-finite or wrongly shaped actions raise `nasgym.error.InvalidActionError`.""",
+        "obs": """\
+`Box(0, 1, ({obs},), float32)`, built from the search history (METHODS.md 2.2): the
+element-wise mean ({width} values) and standard deviation ({width} values) of the
+slot one-hot encodings of the top-`top_k` architectures by validation accuracy, then
+`stats` (4 values): {stats}.""",
+        "start": "No architecture: nothing is queried at reset; the history carries over between episodes of one search.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class EnvDoc:
+    """Space- and benchmark-specific text for an env docstring."""
+
+    title: str
+    description: str
+    search_space: str
+    benchmark_data: str
+    arguments: str
+    references: str
+    env_id: str
+
+
+def slot_table(slot_names: tuple[str, ...], choices: tuple[tuple[str, ...], ...], offsets: list[int] | None) -> str:
+    """Markdown table of the slots and their choices."""
+    lines = ["| slot | name | choices |" if offsets is None else "| slot | name | actions: choice |", "|---|---|---|"]
+    for i, (name, opts) in enumerate(zip(slot_names, choices, strict=True)):
+        if offsets is None:
+            text = ", ".join(f"{k}={o}" for k, o in enumerate(opts))
+        else:
+            text = ", ".join(f"{offsets[i] + k}: {o}" for k, o in enumerate(opts))
+        lines.append(f"| {i} | `{name}` | {text} |")
+    return "\n".join(lines)
+
+
+def build_docstring(
+    doc: EnvDoc,
+    mode: str,
+    *,
+    slot_names: tuple[str, ...],
+    slot_choices: tuple[tuple[str, ...], ...],
+    node_types: tuple[str, ...],
+    max_nodes: int,
+    reward_default: str,
+    alpha_default: float,
+) -> str:
+    """Assemble the full docstring with the standard sections."""
+    nvec = [len(c) for c in slot_choices]
+    offsets = [sum(nvec[:i]) for i in range(len(nvec))]
+    c = max(nvec)
+    width = len(nvec) * c
+    text = MODE_DOCS[mode]
+    fmt = {
+        "n": sum(nvec),
+        "nvec": nvec,
+        "table": slot_table(slot_names, slot_choices, offsets if mode == "edit" else None),
+        "v": max_nodes,
+        "t": len(node_types),
+        "types": ", ".join(node_types),
+        "stats": STATS_DOC,
+        "width": width,
+        "c": c,
+        "obs": 2 * width + 4,
+    }
+    sections = [
+        doc.title,
+        "",
+        "## Description",
+        "",
+        doc.description,
+        "",
+        "## Search Space",
+        "",
+        doc.search_space,
+        "",
+        "## Action Space",
+        "",
+        text["action"].format(**fmt),
+        "",
+        "## Observation Space",
+        "",
+        text["obs"].format(**fmt),
+        "",
+        "## Rewards",
+        "",
+        f"The reward is a shaping of the new architecture's *validation* accuracy "
+        f"`acc` (a fraction), selected by `reward` (default `{reward_default!r}`, "
+        f"`alpha={alpha_default:g}`): `'valid'` gives `acc`, `'power'` `acc ** alpha` "
+        f"(Cassimon et al.), `'exp'` `exp(alpha * (acc - 1))`, `'improvement'` "
+        f"`max(0, acc - best_before)`. Test accuracy never enters the reward.",
+        "",
+        "## Starting State",
+        "",
+        text["start"],
+        "",
+        "## Episode End",
+        "",
+        "Episodes never terminate. They are truncated after `horizon` steps (default "
+        "100) or on the step that spends the query budget `max_queries` (if set). "
+        "`reset(seed=...)` starts a fresh search (cache, budget and incumbent cleared); "
+        "`reset()` without a seed continues the same search in a new episode.",
+        "",
+        "## Information",
+        "",
+        INFO_DOC
+        + ("| `action_mask` | legal edits now (bool array) |\n" if mode == "edit" else "")
+        + "| `invalid_action` | why the last action was rejected, else `None` |\n",
+        "## Arguments",
+        "",
+        doc.arguments
+        + """
+| `benchmark` | TabularBenchmark | `None` | a backend instance to use instead of `dataset` (e.g. a fake table in tests) |
+| `reward` | str | see Rewards | `'valid'`, `'power'`, `'exp'` or `'improvement'` |
+| `alpha` | float | see Rewards | exponent of `'power'` and `'exp'` |
+| `horizon` | int | 100 | steps per episode |
+| `max_queries` | int or None | None | query budget; the episode is truncated when it is spent |
+| `top_k` | int | 10 | history size behind the Continuous observation |
+| `invalid_action` | str | `"penalize"` | `"penalize"` or `"raise"` for masked edits / invalid proposals |
+| `invalid_reward` | float | 0.0 | reward of a rejected action |
+| `render_mode` | str or None | None | `'ansi'` returns a text summary |
+"""
+        + f"""
+```python
+>>> import gymnasium as gym
+>>> import nasgym
+>>> env = gym.make("{doc.env_id}")  # doctest: +SKIP
+```
+""",
+        "## Benchmark Data",
+        "",
+        doc.benchmark_data,
+        "",
+        "## Registered Configurations",
+        "",
+        f"* `{doc.env_id}`; `gym.make_vec(\"{doc.env_id}\", num_envs=N)` gives the batched "
+        "NumPy vector env.",
+        "",
+        "## Version History",
+        "",
+        "* v0: initial release",
+        "",
+        "## References",
+        "",
+        doc.references,
+    ]
+    return "\n".join(sections)

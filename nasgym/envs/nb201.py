@@ -1,0 +1,164 @@
+"""NAS-Bench-201 environments on nasgym's imported NB201 table."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from nasgym.benchmarks.base import TabularBenchmark
+from nasgym.envs.docstring import EnvDoc, build_docstring
+from nasgym.envs.tabular import DEFAULT_HORIZON, TabularNASEnv, TabularNASVectorEnv
+from nasgym.error import UnknownOptionError
+from nasgym.spaces.nb201 import NB201Space
+
+DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+
+_ARGS = """\
+| param | type | default | description |
+|---|---|---|---|
+| `dataset` | str | `"cifar10"` | `cifar10`, `cifar100` or `ImageNet16-120` |
+| `reward_metric` | str | `"valid@12"` | validation metric rewards use (`valid@12`, or `valid@200` when imported) |
+| `report_metric` | str | `"test@200"` | test metric reported in `info` (`test@200` or `test@12`) |"""
+
+_DATA = """\
+nasgym's compact NB201 table (`nb201.npz` in `NASGYM_CACHE_DIR`), built once by
+`nasgym data import nb201 PATH` from an official NATS-Bench topology archive
+(`NATS-tss-v1_0-3ffb9-simple`) or from the two complete derived CSV tables
+(12-epoch validation/test for all cells, 200-epoch test). The default protocol is
+NATS-Bench's: reward from 12-epoch validation accuracy, report 200-epoch test accuracy.
+For CIFAR-10 the validation split is `cifar10-valid`'s; its 200-epoch test accuracy
+comes from training on train+valid. Values are means over training seeds, so queries
+are deterministic. `nasgym data status` shows the table's path and checksum. Licences:
+NATS-Bench MIT; see the data docs for the derived tables."""
+
+_REFS = """\
+* Dong & Yang, "NAS-Bench-201: Extending the Scope of Reproducible Neural Architecture
+  Search", ICLR 2020.
+* Dong et al., "NATS-Bench: Benchmarking NAS Algorithms for Architecture Topology and
+  Size", TPAMI 2021."""
+
+_SPACE = """\
+A 4-node cell whose 6 edges `j<-i` each carry one of 5 ops (none, skip_connect,
+nor_conv_1x1, nor_conv_3x3, avg_pool_3x3): 15,625 cells, all valid, in 6,466
+isomorphism classes (`space.canonical`). Slots follow the official arch string
+`|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`. The graph view puts ops on vertices: input,
+the 6 edge ops, the 2 intermediate sum nodes and the output (10 vertices)."""
+
+
+class _NB201Env(TabularNASEnv):
+    def __init__(
+        self,
+        dataset: str = "cifar10",
+        *,
+        reward_metric: str = "valid@12",
+        report_metric: str = "test@200",
+        benchmark: TabularBenchmark[Any] | None = None,
+        reward: str | None = None,
+        alpha: float | None = None,
+        horizon: int = DEFAULT_HORIZON,
+        max_queries: int | None = None,
+        top_k: int = 10,
+        invalid_action: str = "penalize",
+        invalid_reward: float = 0.0,
+        render_mode: str | None = None,
+    ) -> None:
+        if benchmark is None:
+            benchmark = self.make_benchmark(
+                dataset, reward_metric=reward_metric, report_metric=report_metric
+            )
+        elif not isinstance(benchmark.space, NB201Space):
+            raise UnknownOptionError(
+                f"{type(self).__name__} needs a benchmark over NB201Space, "
+                f"got one over {benchmark.space!r}"
+            )
+        if not benchmark.reward_metric.startswith("valid"):
+            raise UnknownOptionError(
+                f"reward_metric must be a validation metric (valid@12 or valid@200), got "
+                f"{benchmark.reward_metric!r}: test accuracy is never rewarded"
+            )
+        self.dataset = benchmark.dataset
+        super().__init__(
+            benchmark,
+            reward=reward,
+            alpha=alpha,
+            horizon=horizon,
+            max_queries=max_queries,
+            top_k=top_k,
+            invalid_action=invalid_action,
+            invalid_reward=invalid_reward,
+            render_mode=render_mode,
+        )
+
+    @classmethod
+    def make_benchmark(cls, dataset: str, **kwargs: Any) -> TabularBenchmark[Any]:
+        """Return the (cached) NB201 table of ``dataset``."""
+        from nasgym.benchmarks.nb201 import NB201Benchmark
+
+        return NB201Benchmark(dataset, **kwargs)
+
+
+def _doc(mode: str, env_id: str, title: str, description: str) -> str:
+    space = NB201Space()
+    return build_docstring(
+        EnvDoc(title, description, _SPACE, _DATA, _ARGS, _REFS, env_id),
+        mode,
+        slot_names=space.slot_names,
+        slot_choices=space.slot_choices,
+        node_types=space.node_types,
+        max_nodes=space.max_nodes,
+        reward_default="valid",
+        alpha_default=6.0,
+    )
+
+
+class NB201EditEnv(_NB201Env):
+    mode: ClassVar[str] = "edit"
+
+
+class NB201QueryEnv(_NB201Env):
+    mode: ClassVar[str] = "query"
+
+
+class NB201ContinuousEnv(_NB201Env):
+    mode: ClassVar[str] = "continuous"
+
+
+NB201EditEnv.__doc__ = _doc(
+    "edit",
+    "nasgym/NB201Edit-v0",
+    "Graph-edit search over NAS-Bench-201 cells.",
+    "The agent holds one cell and changes one edge's op per step, walking the "
+    "neighbourhood graph of the space (Cassimon et al.'s search-behaviour MDP). "
+    "Each new cell reached is a benchmark query.",
+)
+NB201QueryEnv.__doc__ = _doc(
+    "query",
+    "nasgym/NB201Query-v0",
+    "Black-box search over NAS-Bench-201: each step proposes a whole cell.",
+    "One step is one query of a complete cell, the interface of random search, "
+    "regularized evolution and REINFORCE controllers (the NAS-Bench-201 baselines).",
+)
+NB201ContinuousEnv.__doc__ = _doc(
+    "continuous",
+    "nasgym/NB201Continuous-v0",
+    "Continuous architecture-hyperparameter search over NAS-Bench-201 (for SAC/TD3).",
+    "The action holds one score per edge and op, decoded by argmax (L2NAS, Mills et "
+    "al. 2021, METHODS.md 2.1); the state summarises the top-K cells found so far.",
+)
+
+
+class NB201EditVectorEnv(TabularNASVectorEnv):
+    """Batched :class:`NB201EditEnv` (``gym.make_vec("nasgym/NB201Edit-v0", N)``)."""
+
+    env_class = NB201EditEnv
+
+
+class NB201QueryVectorEnv(TabularNASVectorEnv):
+    """Batched :class:`NB201QueryEnv`."""
+
+    env_class = NB201QueryEnv
+
+
+class NB201ContinuousVectorEnv(TabularNASVectorEnv):
+    """Batched :class:`NB201ContinuousEnv`."""
+
+    env_class = NB201ContinuousEnv

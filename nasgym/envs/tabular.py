@@ -1,0 +1,315 @@
+"""Gymnasium environments over tabular benchmarks (single and vectorised).
+
+:class:`TabularNASEnv` owns ``reset``, ``step``, seeding and the ``info`` contract;
+concrete environments only choose a benchmark and a mode. :class:`TabularNASVectorEnv`
+steps ``num_envs`` searches in one batched NumPy call; ``gym.make_vec(id, num_envs=N)``
+gives it for every registered tabular id, with the same results as N single envs
+seeded ``seed, seed + 1, ...``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from nasgym.benchmarks.base import TabularBenchmark
+from nasgym.envs.core import MODES, ContinuousMode, EditMode, Mode, QueryMode, SearchCore
+from nasgym.error import UnknownOptionError, unknown_option
+from nasgym.rewards import RewardShaping
+from nasgym.spaces.base import BoolArray
+
+#: Default episode length (METHODS.md 1.5: fixed horizon, truncation only).
+DEFAULT_HORIZON = 100
+
+
+def build_mode(
+    mode: str,
+    benchmark: TabularBenchmark[Any],
+    num_envs: int,
+    *,
+    reward: str,
+    alpha: float,
+    horizon: int,
+    max_queries: int | None,
+    top_k: int,
+    invalid_action: str,
+    invalid_reward: float,
+) -> Mode:
+    """Create the search core and the mode object shared by single and vector envs."""
+    if mode not in MODES:
+        raise unknown_option("mode", mode, MODES)
+    if not isinstance(benchmark, TabularBenchmark):
+        raise UnknownOptionError(
+            f"benchmark must be a nasgym TabularBenchmark instance, got {benchmark!r}"
+        )
+    core = SearchCore(
+        benchmark,
+        num_envs,
+        shaping=RewardShaping(reward, alpha),
+        horizon=horizon,
+        max_queries=max_queries,
+        top_k=top_k,
+    )
+    cls: type[Mode] = {"query": QueryMode, "continuous": ContinuousMode}.get(mode, EditMode)
+    return cls(core, invalid_action=invalid_action, invalid_reward=invalid_reward)
+
+
+class TabularNASEnv(gym.Env[Any, Any]):
+    """Template of every tabular NAS environment (see the concrete classes' docs).
+
+    Subclasses set :attr:`mode` and implement :meth:`make_benchmark`.
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    #: ``"edit"``, ``"query"`` or ``"continuous"``.
+    mode: ClassVar[str] = "edit"
+    #: Default reward shaping for this env class.
+    default_reward: ClassVar[str] = "valid"
+    default_alpha: ClassVar[float] = 6.0
+
+    def __init__(
+        self,
+        benchmark: TabularBenchmark[Any],
+        *,
+        reward: str | None = None,
+        alpha: float | None = None,
+        horizon: int = DEFAULT_HORIZON,
+        max_queries: int | None = None,
+        top_k: int = 10,
+        invalid_action: str = "penalize",
+        invalid_reward: float = 0.0,
+        render_mode: str | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise unknown_option("render_mode", render_mode, self.metadata["render_modes"])
+        self.render_mode = render_mode
+        self.benchmark = benchmark
+        self.search_space = benchmark.space
+        self._mode = build_mode(
+            self.mode,
+            benchmark,
+            1,
+            reward=reward or self.default_reward,
+            alpha=self.default_alpha if alpha is None else alpha,
+            horizon=horizon,
+            max_queries=max_queries,
+            top_k=top_k,
+            invalid_action=invalid_action,
+            invalid_reward=invalid_reward,
+        )
+        self._core = self._mode.core
+        self.action_space = self._mode.action_space
+        self.observation_space = self._mode.observation_space
+        self._idx = np.zeros(1, dtype=np.int64)
+        self._needs_reset = True
+
+    @classmethod
+    def make_benchmark(cls, dataset: str, **kwargs: Any) -> TabularBenchmark[Any]:
+        """Build the benchmark backend for ``dataset``."""
+        raise NotImplementedError  # pragma: no cover - every registered class overrides
+
+    # --------------------------------------------------------------- Gym API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """Start an episode.
+
+        A reset with an explicit ``seed`` starts a fresh search: the query cache,
+        the budget and the incumbent are cleared. A reset without a seed starts a new
+        episode of the same search (history and budget carry over).
+        """
+        super().reset(seed=seed)
+        if seed is not None:
+            self._core.restart(self._idx)
+        self._mode.reset_searches(self._idx, [self.np_random])
+        self._needs_reset = False
+        return self._observation(), self._info()
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Apply one action; see the class docstring for its semantics."""
+        if self._needs_reset:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        batch = np.asarray(action)[None]
+        reward = float(self._mode.step_searches(self._idx, batch)[0])
+        truncated = bool(self._core.truncated(self._idx)[0])
+        return self._observation(), reward, False, truncated, self._info()
+
+    def action_masks(self) -> BoolArray:
+        """Legal actions now (sb3-contrib's MaskablePPO convention).
+
+        Edit envs mask edits that would not change the architecture or would make it
+        invalid; other modes allow every action.
+        """
+        if isinstance(self._mode, EditMode):
+            return self._mode.masks(self._idx)[0]
+        space = self.action_space
+        if isinstance(space, gym.spaces.MultiDiscrete):
+            return np.ones(int(space.nvec.sum()), dtype=bool)
+        raise AttributeError(f"{type(self).__name__} has continuous actions: no action masks")
+
+    def render(self) -> str | None:  # type: ignore[override]
+        """Return a one-line text summary of the search (``render_mode="ansi"``)."""
+        if self.render_mode != "ansi":
+            return None
+        info = self._info()
+
+        def fmt(value: float | None) -> str:
+            return "-" if value is None else f"{value:.2f}"
+
+        return (
+            f"t={int(self._core.t[0])} queries={info['queries']} arch={info['arch']} "
+            f"valid={fmt(info['valid_accuracy'])} "
+            f"best_valid={fmt(info['best_valid_accuracy'])} "
+            f"best_test={fmt(info['best_test_accuracy'])} regret={fmt(info['regret'])}"
+        )
+
+    # --------------------------------------------------------------- helpers
+    def _observation(self) -> Any:
+        obs = self._mode.observe(self._idx)
+        if isinstance(obs, dict):
+            return {k: v[0] for k, v in obs.items()}
+        return obs[0]
+
+    def _info(self) -> dict[str, Any]:
+        info = self._core.info(0)
+        info.update(self._mode.extra_info(0))
+        return info
+
+    @property
+    def core(self) -> SearchCore:
+        """The search state (read-only use: budgets, incumbents, caches)."""
+        return self._core
+
+
+class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
+    """``num_envs`` searches of one tabular env class, stepped in one NumPy call.
+
+    Sub-env ``i`` of ``reset(seed=s)`` is seeded ``s + i``, as in ``SyncVectorEnv``,
+    and episodes autoreset on the next step (Gymnasium's ``NEXT_STEP`` mode).
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {
+        "render_modes": [],
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
+    env_class: ClassVar[type[TabularNASEnv]]
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise UnknownOptionError(f"num_envs must be a positive integer, got {num_envs!r}")
+        template = self.env_class(**kwargs)
+        self.num_envs = int(num_envs)
+        self.benchmark = template.benchmark
+        self.search_space = template.search_space
+        settings = template.core
+        self._mode = build_mode(
+            template.mode,
+            template.benchmark,
+            self.num_envs,
+            reward=settings.shaping.name,
+            alpha=settings.shaping.alpha,
+            horizon=settings.horizon,
+            max_queries=settings.max_queries,
+            top_k=settings.top_k,
+            invalid_action=template._mode.invalid_action,
+            invalid_reward=template._mode.invalid_reward,
+        )
+        self._core = self._mode.core
+        self.single_action_space = template.action_space
+        self.single_observation_space = template.observation_space
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._rngs: list[np.random.Generator] = [
+            seeding.np_random(None)[0] for _ in range(self.num_envs)
+        ]
+        self._all = np.arange(self.num_envs, dtype=np.int64)
+        self._autoreset = np.zeros(self.num_envs, dtype=bool)
+        self._started = False
+
+    def reset(
+        self,
+        *,
+        seed: int | list[int | None] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """Reset every sub-env (seeded ``seed + i``, or per-env seeds from a list)."""
+        seeds: list[int | None]
+        if seed is None:
+            seeds = [None] * self.num_envs
+        elif isinstance(seed, int):
+            seeds = [seed + i for i in range(self.num_envs)]
+        else:
+            if len(seed) != self.num_envs:
+                raise UnknownOptionError(
+                    f"got {len(seed)} seeds for {self.num_envs} envs; pass one per env"
+                )
+            seeds = list(seed)
+        restart = [i for i, s in enumerate(seeds) if s is not None]
+        for i in restart:
+            self._rngs[i] = seeding.np_random(seeds[i])[0]
+        if restart:
+            self._core.restart(np.array(restart, dtype=np.int64))
+        self._mode.reset_searches(self._all, self._rngs)
+        self._autoreset[:] = False
+        self._started = True
+        return self._mode.observe(self._all), self._infos()
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """Step all sub-envs; those that ended on the previous step reset instead."""
+        if not self._started:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        rewards = np.zeros(self.num_envs)
+        resetting = np.flatnonzero(self._autoreset)
+        stepping = np.flatnonzero(~self._autoreset)
+        if resetting.size:
+            self._mode.reset_searches(resetting, [self._rngs[int(i)] for i in resetting])
+        if stepping.size:
+            acts = np.asarray(actions)
+            acts = acts if resetting.size == 0 else acts[stepping]
+            if isinstance(self._mode, EditMode):
+                acts = acts.astype(np.int64)
+            rewards[stepping] = self._mode.step_searches(stepping, acts)
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        truncated[stepping] = self._core.truncated(stepping)
+        self._autoreset = truncated.copy()
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        return self._mode.observe(self._all), rewards, terminated, truncated, self._infos()
+
+    def action_masks(self) -> BoolArray:
+        """Legal actions of every sub-env, shape ``(num_envs, n_actions)``."""
+        if isinstance(self._mode, EditMode):
+            return self._mode.masks(self._all)
+        raise AttributeError("only edit envs have action masks")
+
+    def _infos(self) -> dict[str, Any]:
+        core = self._core
+        best = core.best_code >= 0
+        infos: dict[str, Any] = {
+            "arch_code": core.current.copy(),
+            "valid_accuracy": core.last_valid.copy(),
+            "test_accuracy": core.last_test.copy(),
+            "new_query": core.last_new.copy(),
+            "queries": core.queries.copy(),
+            "best_valid_accuracy": np.where(best, core.best_valid, np.nan),
+            "best_test_accuracy": core.best_test.copy(),
+            "regret": core.optimum - core.best_test,
+            "sim_time_s": core.sim_time.copy()
+            if core.time_table is not None
+            else np.full(self.num_envs, np.nan),
+        }
+        if isinstance(self._mode, EditMode):
+            infos["action_mask"] = self._mode.masks(self._all)
+        present = np.ones(self.num_envs, dtype=bool)
+        for key in list(infos):
+            infos[f"_{key}"] = present
+        return infos
+
+    @property
+    def core(self) -> SearchCore:
+        """The batched search state."""
+        return self._core

@@ -1,0 +1,28 @@
+"""Every ``gym.register`` call of nasgym; idempotent and import-light.
+
+Entry points are strings, so registering imports none of the environment modules.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+#: ``id -> (module, class)`` of every registered environment.
+ENVS: dict[str, tuple[str, str]] = {
+    f"nasgym/{space}{mode}-v0": (f"nasgym.envs.{module}", f"{space}{mode}Env")
+    for space, module in (("NB201", "nb201"), ("NBGraph", "nbgraph"))
+    for mode in ("Edit", "Query", "Continuous")
+}
+
+
+def register_nasgym_envs() -> None:
+    """Register every nasgym environment with Gymnasium (safe to call repeatedly)."""
+    for env_id, (module, cls) in ENVS.items():
+        if env_id in gym.registry:
+            continue
+        gym.register(
+            id=env_id,
+            entry_point=f"{module}:{cls}",
+            vector_entry_point=f"{module}:{cls[: -len('Env')]}VectorEnv",
+            disable_env_checker=False,
+        )
