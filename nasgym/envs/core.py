@@ -341,10 +341,20 @@ class EditMode(Mode):
         return self.graph.obs_space
 
     def reset_searches(self, idx: IntArray, rngs: list[np.random.Generator]) -> None:
-        """Start from a uniformly sampled architecture (this counts as a query)."""
+        """Start from a uniformly sampled architecture (this counts as a query).
+
+        Once the query budget is spent, episodes start from the incumbent instead (a
+        free revisit), so no search ever exceeds ``max_queries``.
+        """
         self.core.begin_episode(idx)
         self._reject(idx, np.ones(idx.size, dtype=bool), {})
-        self.core.evaluate(idx, _draw_initial(self.space, rngs))
+        codes = _draw_initial(self.space, rngs)
+        if self.core.max_queries is not None:
+            spent = (self.core.queries[idx] >= self.core.max_queries) & (
+                self.core.best_code[idx] >= 0
+            )
+            codes = np.where(spent, self.core.best_code[idx], codes)
+        self.core.evaluate(idx, codes)
 
     def masks(self, idx: IntArray) -> BoolArray:
         """Legal edits of the current architectures of ``idx``."""

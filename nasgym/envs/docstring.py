@@ -50,7 +50,9 @@ gives reward `invalid_reward` and names the action and why it is illegal in
 | `ops` | ({v}, {t}) | float32 | {{0, 1}} | one-hot vertex label: {types} |
 | `node_mask` | ({v},) | float32 | {{0, 1}} | 1 for real vertices, 0 for padding |
 | `stats` | (4,) | float32 | [0, 1] | {stats} |""",
-        "start": "A uniformly sampled valid architecture; evaluating it is the episode's first query.",
+        "start": "A uniformly sampled valid architecture; evaluating it is the episode's "
+        "first query. Once `max_queries` is spent, episodes start from the incumbent "
+        "instead (a free revisit), so a search never exceeds its budget.",
     },
     "query": {
         "action": """\

@@ -1,0 +1,7 @@
+"""``python -m nasgym`` runs the command line."""
+
+import sys
+
+from nasgym.cli import main
+
+sys.exit(main())

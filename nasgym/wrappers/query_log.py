@@ -1,0 +1,81 @@
+"""Record every new query of a search: the raw material of regret curves."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import gymnasium as gym
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    """One distinct architecture evaluated by a search."""
+
+    query: int
+    arch: str
+    valid: float
+    test: float
+    best_valid: float
+    best_test: float
+    regret: float
+    sim_time_s: float | None
+    wall_time_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (JSON friendly)."""
+        return asdict(self)
+
+
+class QueryLog(gym.Wrapper[Any, Any, Any, Any]):
+    """Append a :class:`QueryRecord` to :attr:`records` whenever a step or reset queries
+    an architecture not seen before (``info["new_query"]``).
+
+    Example:
+        >>> import gymnasium as gym
+        >>> import nasgym
+        >>> env = QueryLog(gym.make("nasgym/NBGraphQuery-v0", max_queries=5))
+        >>> _ = env.reset(seed=0)
+        >>> while not env.records or env.records[-1].query < 5:
+        ...     _ = env.step(env.action_space.sample())
+        >>> [r.query for r in env.records]
+        [1, 2, 3, 4, 5]
+    """
+
+    def __init__(self, env: gym.Env[Any, Any]) -> None:
+        super().__init__(env)
+        self.records: list[QueryRecord] = []
+        self._start = time.perf_counter()
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        """Reset; a seeded reset starts a new search and clears the log."""
+        if kwargs.get("seed") is not None:
+            self.records = []
+            self._start = time.perf_counter()
+        obs, info = self.env.reset(**kwargs)
+        self._record(info)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        """Step and record a new query, if any."""
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._record(info)
+        return obs, reward, terminated, truncated, info
+
+    def _record(self, info: dict[str, Any]) -> None:
+        if not info.get("new_query"):
+            return
+        self.records.append(
+            QueryRecord(
+                query=int(info["queries"]),
+                arch=str(info["arch"]),
+                valid=float(info["valid_accuracy"]),
+                test=float(info["test_accuracy"]),
+                best_valid=float(info["best_valid_accuracy"]),
+                best_test=float(info["best_test_accuracy"]),
+                regret=float(info["regret"]),
+                sim_time_s=info["sim_time_s"],
+                wall_time_s=time.perf_counter() - self._start,
+            )
+        )
