@@ -1,0 +1,118 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nasgym.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for env_id in ("nasgym/NB201Edit-v0", "nasgym/NBGraphContinuous-v0"):
+        assert env_id in out
+    assert "cifar100" in out and "cora" in out
+
+
+def test_data_status_lists_benchmarks(capsys):
+    assert main(["data", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "nb201" in out and "nbgraph" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["nonsense"],
+        ["demo", "--budget", "0"],
+        ["demo", "--budget", "many"],
+        ["demo", "--seeds", "-1"],
+        ["data"],
+        ["data", "import", "nb201"],
+    ],
+)
+def test_bad_arguments_exit_2_with_usage(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert "usage: nasgym" in capsys.readouterr().err
+
+
+def test_import_unknown_benchmark_names_valid_ones(tmp_path, capsys):
+    assert main(["data", "import", "nb999", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "nb999" in err and "nb201" in err
+    assert "Traceback" not in err
+
+
+def test_import_missing_path_is_clear(tmp_path, capsys):
+    missing = tmp_path / "does-not-exist"
+    assert main(["data", "import", "nb201", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert str(missing) in err
+
+
+def test_demo_unknown_dataset(capsys, tmp_path):
+    assert main(["demo", "--dataset", "imagenet", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "imagenet" in err and "cora" in err
+
+
+def test_demo_small_run_writes_plot_and_json(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code = main(
+        ["demo", "--budget", "15", "--seeds", "2", "--out", str(out), "--no-progress"]
+    )
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "random search" in text and "MaskablePPO" in text and "optimum" in text
+    png = (out / "regret.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    payload = json.loads((out / "results.json").read_text())
+    assert payload["budget"] == 15
+    assert len(payload["runs"]) == 4
+    for run in payload["runs"]:
+        queries = [r["query"] for r in run["records"]]
+        # every run spends exactly the budget, one record per distinct query
+        assert queries == list(range(1, 16))
+        best = [r["best_valid"] for r in run["records"]]
+        assert best == sorted(best)
+
+
+def test_console_script_module_entry():
+    result = subprocess.run(
+        [sys.executable, "-m", "nasgym", "--version"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    assert result.stdout.startswith("nasgym ")
+
+
+def test_readme_quickstart_has_exactly_two_commands():
+    sys.path.insert(0, str(ROOT / ".ci"))
+    try:
+        from readme_commands import quickstart_commands
+    finally:
+        sys.path.pop(0)
+    main_cmd, test_cmd = quickstart_commands((ROOT / "README.md").read_text())
+    assert "pip install" in main_cmd and "nasgym demo" in main_cmd
+    assert "pip install" in test_cmd and "pytest" in test_cmd
+
+
+def test_generated_env_docs_are_current():
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        from gen_env_docs import render_pages
+    finally:
+        sys.path.pop(0)
+    for filename, text in render_pages().items():
+        page = ROOT / "docs" / "envs" / filename
+        assert page.is_file(), f"missing {page}: run python docs/gen_env_docs.py"
+        assert page.read_text() == text, f"{page} is stale: run python docs/gen_env_docs.py"
