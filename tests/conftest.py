@@ -28,7 +28,9 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["NASGYM_CACHE_DIR"] = tempfile.mkdtemp(prefix="nasgym-cache-")
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     if not config.getoption("--runslow"):
         skip_slow = pytest.mark.skip(reason="slow test: run with --runslow")
         for item in items:
@@ -79,3 +81,19 @@ def _prevent_leaking_rng() -> Iterator[None]:
     yield
     random.setstate(py_state)
     np.random.set_state(np_state)
+
+
+@pytest.fixture(scope="session")
+def nb201_table(data_root: Path) -> Path:
+    """Import the real NB201 CSV tables once per session; return the table path.
+
+    The table goes to the session's temporary ``NASGYM_CACHE_DIR``, where
+    ``NB201Benchmark()`` finds it. Request this fixture before monkeypatching
+    ``NASGYM_CACHE_DIR``.
+    """
+    from nasgym.benchmarks.nb201 import import_csv_tables
+
+    source = data_root / "nas-bench-201"
+    if not source.is_dir():
+        missing_data(f"{source} is not a directory")
+    return import_csv_tables(source)

@@ -72,7 +72,9 @@ class TabularBenchmark(ABC, Generic[ArchT]):
     def tables(self) -> Mapping[str, FloatArray]:
         """All metric tables, loaded on first access."""
         if self._tables is None:
-            tables = {k: np.asarray(v, dtype=np.float64) for k, v in self._load().items()}
+            tables = {
+                k: np.asarray(v, dtype=np.float64) for k, v in self._load().items()
+            }
             for key, table in tables.items():
                 if table.shape != (self.space.size,):
                     raise ValueError(
@@ -114,7 +116,9 @@ class TabularBenchmark(ABC, Generic[ArchT]):
         """
         code = self.space.code(arch)
         if not self.space.valid_mask[code]:
-            raise InvalidArchitectureError(f"{arch!r} is not valid in {self.space.name}")
+            raise InvalidArchitectureError(
+                f"{arch!r} is not valid in {self.space.name}"
+            )
         return float(self.table(metric or self.reward_metric)[code])
 
     def optimum(self, metric: str | None = None) -> float:

@@ -785,11 +785,18 @@ def missing_table_message(expected: Sequence[Path] | None = None) -> str:
         The message (also used by ``nasgym data status``).
     """
     paths = expected or [d / TABLE_FILE for d in table_search_path()]
-    command = f"nasgym data import nb201 {_suggested_path()}"
+    looked = ", ".join(str(p) for p in paths)
+    suggested = _suggested_path()
+    if suggested == "PATH":
+        how = f"`nasgym data import nb201 PATH`, where PATH is {_LAYOUTS}"
+    else:
+        how = (
+            f"`nasgym data import nb201 {suggested}` (NASGYM_DATA_DIR holds NB201 "
+            f"sources; in general PATH may be {_LAYOUTS})"
+        )
     return (
-        f"NB201 table {TABLE_FILE} not found; looked for "
-        f"{', '.join(str(p) for p in paths)}. Create it with `{command}`, where PATH "
-        f"is {_LAYOUTS}."
+        f"NB201 table {TABLE_FILE} not found; looked for {looked}. "
+        f"Create it with {how}."
     )
 
 
@@ -852,6 +859,9 @@ def load_table(path: str | os.PathLike[str] | None = None) -> NB201Table:
     Args:
         path: A table file or a directory holding ``TABLE_FILE``; default: the first
             ``TABLE_FILE`` on :func:`nasgym.data.table_search_path`.
+
+    Returns:
+        The loaded table, shared by every caller in the process.
 
     Raises:
         BenchmarkDataMissingError: No table exists (the message says where it is

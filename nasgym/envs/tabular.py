@@ -18,7 +18,14 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from nasgym.benchmarks.base import TabularBenchmark
-from nasgym.envs.core import MODES, ContinuousMode, EditMode, Mode, QueryMode, SearchCore
+from nasgym.envs.core import (
+    MODES,
+    ContinuousMode,
+    EditMode,
+    Mode,
+    QueryMode,
+    SearchCore,
+)
 from nasgym.error import UnknownOptionError, unknown_option
 from nasgym.rewards import RewardShaping
 from nasgym.spaces.base import BoolArray
@@ -55,8 +62,15 @@ def build_mode(
         max_queries=max_queries,
         top_k=top_k,
     )
-    cls: type[Mode] = {"query": QueryMode, "continuous": ContinuousMode}.get(mode, EditMode)
-    return cls(core, invalid_action=invalid_action, invalid_reward=invalid_reward)
+    if mode == "query":
+        return QueryMode(
+            core, invalid_action=invalid_action, invalid_reward=invalid_reward
+        )
+    if mode == "continuous":
+        return ContinuousMode(
+            core, invalid_action=invalid_action, invalid_reward=invalid_reward
+        )
+    return EditMode(core, invalid_action=invalid_action, invalid_reward=invalid_reward)
 
 
 class TabularNASEnv(gym.Env[Any, Any]):
@@ -65,7 +79,7 @@ class TabularNASEnv(gym.Env[Any, Any]):
     Subclasses set :attr:`mode` and implement :meth:`make_benchmark`.
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012
     #: ``"edit"``, ``"query"`` or ``"continuous"``.
     mode: ClassVar[str] = "edit"
     #: Default reward shaping for this env class.
@@ -86,7 +100,9 @@ class TabularNASEnv(gym.Env[Any, Any]):
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise unknown_option("render_mode", render_mode, self.metadata["render_modes"])
+            raise unknown_option(
+                "render_mode", render_mode, self.metadata["render_modes"]
+            )
         self.render_mode = render_mode
         self.benchmark = benchmark
         self.search_space = benchmark.space
@@ -146,13 +162,16 @@ class TabularNASEnv(gym.Env[Any, Any]):
         invalid; other modes allow every action.
         """
         if isinstance(self._mode, EditMode):
-            return self._mode.masks(self._idx)[0]
+            mask: BoolArray = self._mode.masks(self._idx)[0]
+            return mask
         space = self.action_space
         if isinstance(space, gym.spaces.MultiDiscrete):
             return np.ones(int(space.nvec.sum()), dtype=bool)
-        raise AttributeError(f"{type(self).__name__} has continuous actions: no action masks")
+        raise AttributeError(
+            f"{type(self).__name__} has continuous actions: no action masks"
+        )
 
-    def render(self) -> str | None:  # type: ignore[override]
+    def render(self) -> str | None:
         """Return a one-line text summary of the search (``render_mode="ansi"``)."""
         if self.render_mode != "ansi":
             return None
@@ -193,7 +212,7 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
     and episodes autoreset on the next step (Gymnasium's ``NEXT_STEP`` mode).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {
+    metadata: dict[str, Any] = {  # noqa: RUF012
         "render_modes": [],
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
@@ -201,7 +220,9 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
         if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise UnknownOptionError(f"num_envs must be a positive integer, got {num_envs!r}")
+            raise UnknownOptionError(
+                f"num_envs must be a positive integer, got {num_envs!r}"
+            )
         template = self.env_class(**kwargs)
         self.num_envs = int(num_envs)
         self.benchmark = template.benchmark
@@ -223,7 +244,9 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         self.single_action_space = template.action_space
         self.single_observation_space = template.observation_space
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.observation_space = batch_space(
+            self.single_observation_space, self.num_envs
+        )
         self._rngs: list[np.random.Generator] = [
             seeding.np_random(None)[0] for _ in range(self.num_envs)
         ]
@@ -267,7 +290,9 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         resetting = np.flatnonzero(self._autoreset)
         stepping = np.flatnonzero(~self._autoreset)
         if resetting.size:
-            self._mode.reset_searches(resetting, [self._rngs[int(i)] for i in resetting])
+            self._mode.reset_searches(
+                resetting, [self._rngs[int(i)] for i in resetting]
+            )
         if stepping.size:
             acts = np.asarray(actions)
             acts = acts if resetting.size == 0 else acts[stepping]
@@ -278,7 +303,13 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         truncated[stepping] = self._core.truncated(stepping)
         self._autoreset = truncated.copy()
         terminated = np.zeros(self.num_envs, dtype=bool)
-        return self._mode.observe(self._all), rewards, terminated, truncated, self._infos()
+        return (
+            self._mode.observe(self._all),
+            rewards,
+            terminated,
+            truncated,
+            self._infos(),
+        )
 
     def action_masks(self) -> BoolArray:
         """Legal actions of every sub-env, shape ``(num_envs, n_actions)``."""

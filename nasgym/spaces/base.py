@@ -220,7 +220,9 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
             )
         reason = self.invalid_reason(array)
         if reason is not None:
-            raise InvalidArchitectureError(f"{self.name}: invalid architecture: {reason}")
+            raise InvalidArchitectureError(
+                f"{self.name}: invalid architecture: {reason}"
+            )
         return array
 
     def code(self, arch: ArchT) -> int:
@@ -246,7 +248,7 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
             if isinstance(arch_or_vector, (np.ndarray, list, tuple)):
                 self.check_vector(arch_or_vector)
             else:
-                self.check_vector(self.encode(arch_or_vector))
+                self.check_vector(self.encode(arch_or_vector))  # type: ignore[arg-type]
         except InvalidArchitectureError:
             return False
         return True
@@ -297,7 +299,10 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
         slot = slots[actions]
         radix = self._radix[slot]
         current = (codes // radix) % self.nvec[slot]
-        return codes + (choices[actions] - current) * radix
+        result: IntArray = (codes + (choices[actions] - current) * radix).astype(
+            np.int64
+        )
+        return result
 
     def edit_masks(self, codes: IntArray) -> BoolArray:
         """Masks of legal edits, shape ``(len(codes), num_edits)``.
@@ -309,7 +314,8 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
         radix = self._radix[slots]
         current = (codes[:, None] // radix) % self.nvec[slots]
         targets = codes[:, None] + (choices - current) * radix
-        return (choices != current) & self.valid_mask[targets]
+        mask: BoolArray = (choices != current) & self.valid_mask[targets]
+        return mask
 
     def neighbours(self, arch: ArchT) -> list[ArchT]:
         """All valid architectures that differ from ``arch`` in exactly one slot."""

@@ -1,0 +1,209 @@
+"""Registry of the benchmark data nasgym knows, for ``nasgym data status|import``.
+
+* ``nb201``: nasgym's compact table ``nb201.npz``, built by ``nasgym data import nb201
+  PATH`` from the official NATS-Bench archive and/or the NB201 CSV tables.
+* ``nbgraph``: the ``nas-bench-graph`` package, whose wheel ships its data files
+  (``nas_bench_graph/light/*.bench``); nothing to import.
+
+Nothing here imports a benchmark package or reads a table at import time.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nasgym.data import sha256_file
+from nasgym.error import (
+    BenchmarkDataMissingError,
+    Error,
+    UnknownOptionError,
+    unknown_option,
+)
+
+#: Benchmarks listed by :func:`status`.
+BENCHMARKS: tuple[str, ...] = ("nb201", "nbgraph")
+
+_NBGRAPH_PACKAGE = "nas_bench_graph"
+
+
+def _import_nb201(path: Path) -> list[Path]:
+    from nasgym.benchmarks.nb201 import import_nb201
+
+    return [import_nb201(path)]
+
+
+#: Benchmark name -> importer (a directory or file -> tables written).
+IMPORTERS: dict[str, Callable[[Path], list[Path]]] = {"nb201": _import_nb201}
+
+
+def _nb201_status() -> dict[str, Any]:
+    from nasgym.benchmarks.nb201 import (
+        DATASETS,
+        TABLE_FILE,
+        NB201Benchmark,
+        missing_table_message,
+    )
+    from nasgym.data import find_table
+
+    row: dict[str, Any] = {
+        "name": "nb201",
+        "present": False,
+        "path": None,
+        "checksum": None,
+        "datasets": list(DATASETS),
+        "coverage": {},
+        "sources": [],
+        "error": None,
+    }
+    found = find_table(TABLE_FILE)
+    if found is None:
+        row["error"] = missing_table_message()
+        return row
+    row["path"] = str(found)
+    try:
+        coverage: dict[str, dict[str, int]] = {}
+        for dataset in DATASETS:
+            bench = NB201Benchmark(dataset, path=found)
+            coverage[dataset] = {m: bench.coverage(m) for m in bench.metrics}
+        row["coverage"] = coverage
+        row["checksum"] = bench.checksum
+        row["sources"] = [dict(s) for s in bench.sources]
+        row["present"] = True
+    except Error as exc:  # corrupt table
+        row["error"] = str(exc)
+    return row
+
+
+def _nbgraph_status() -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "name": "nbgraph",
+        "present": False,
+        "path": None,
+        "checksum": None,
+        "datasets": [],
+        "files": [],
+        "error": None,
+    }
+    spec = importlib.util.find_spec(_NBGRAPH_PACKAGE)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if not locations:
+        row["error"] = (
+            "the nas-bench-graph package is not installed; "
+            "`pip install nas-bench-graph` provides its data"
+        )
+        return row
+    light = Path(locations[0]) / "light"
+    row["path"] = str(light)
+    files = sorted(light.glob("*.bench"))
+    if not files:
+        row["error"] = (
+            f"nas-bench-graph is installed but {light} holds no *.bench files; "
+            f"reinstall it with `pip install --force-reinstall nas-bench-graph`"
+        )
+        return row
+    row["files"] = [{"path": str(f), "sha256": sha256_file(f)} for f in files]
+    row["datasets"] = [f.stem for f in files]
+    row["present"] = True
+    return row
+
+
+def status() -> list[dict[str, Any]]:
+    """Describe every benchmark nasgym knows and whether its data is available.
+
+    Returns:
+        One dict per benchmark of :data:`BENCHMARKS`, with keys ``name``, ``present``,
+        ``path``, ``checksum``, ``datasets`` and ``error`` (why it is not available,
+        else ``None``). ``nb201`` adds ``coverage`` (dataset -> metric -> number of
+        architectures with a value) and ``sources``; ``nbgraph`` adds ``files``
+        (``path`` and ``sha256`` of each ``.bench`` file).
+    """
+    return [_nb201_status(), _nbgraph_status()]
+
+
+def _fmt_coverage(coverage: dict[str, int]) -> str:
+    return "  ".join(f"{metric} {count:,}" for metric, count in coverage.items())
+
+
+def format_status(rows: Sequence[dict[str, Any]]) -> str:
+    """Render :func:`status` rows as an aligned text table with detail lines.
+
+    Args:
+        rows: Rows as returned by :func:`status`.
+
+    Returns:
+        Multi-line text, no trailing newline.
+    """
+    header = ("benchmark", "status", "datasets", "path")
+    table = [header]
+    for row in rows:
+        state = "present" if row.get("present") else "missing"
+        if not row.get("present") and row.get("path"):
+            state = "corrupt"
+        table.append(
+            (
+                str(row["name"]),
+                state,
+                ", ".join(row.get("datasets") or []) or "-",
+                str(row.get("path") or "-"),
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(header) - 1)]
+    lines: list[str] = []
+    for k, line in enumerate(table):
+        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=False)]
+        lines.append("  ".join([*cells, line[-1]]).rstrip())
+        if k == 0:
+            continue
+        row = rows[k - 1]
+        indent = " " * (widths[0] + 2)
+        if row.get("checksum"):
+            lines.append(f"{indent}checksum  {row['checksum']}")
+        for dataset, coverage in (row.get("coverage") or {}).items():
+            lines.append(f"{indent}{dataset}: {_fmt_coverage(coverage)}")
+        for source in row.get("sources") or []:
+            lines.append(
+                f"{indent}source  {source['kind']} {source['file']} "
+                f"({source['records']:,} archs, sha256 {source['sha256'][:16]}...)"
+            )
+        for entry in row.get("files") or []:
+            lines.append(
+                f"{indent}{Path(entry['path']).name}  sha256 {entry['sha256']}"
+            )
+        if row.get("error"):
+            lines.append(f"{indent}{row['error']}")
+    return "\n".join(lines)
+
+
+def import_data(name: str, path: str | os.PathLike[str]) -> list[Path]:
+    """Import a benchmark's source files into nasgym's table cache.
+
+    Args:
+        name: Benchmark name, one of :data:`IMPORTERS` (``"nb201"``).
+        path: The source directory (see the benchmark's importer).
+
+    Returns:
+        The tables written.
+
+    Raises:
+        UnknownOptionError: No importer for ``name`` (lists the valid names).
+        BenchmarkDataMissingError: ``path`` does not exist or holds no usable data.
+        CorruptDataError: The source files are damaged or inconsistent.
+    """
+    if name not in IMPORTERS:
+        if name in BENCHMARKS:
+            raise UnknownOptionError(
+                f"{name!r} needs no import: its data ships with its package (see "
+                f"`nasgym data status`); importable benchmarks: "
+                f"{', '.join(repr(n) for n in IMPORTERS)}"
+            )
+        raise unknown_option("benchmark to import", name, IMPORTERS)
+    source = Path(path).expanduser()
+    if not source.exists():
+        raise BenchmarkDataMissingError(
+            f"cannot import {name}: {source} does not exist"
+        )
+    return IMPORTERS[name](source)
