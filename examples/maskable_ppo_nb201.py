@@ -1,4 +1,4 @@
-"""MaskablePPO (sb3-contrib) searching NAS-Bench-201 by graph edits under a query budget.
+"""MaskablePPO (sb3-contrib) searching NAS-Bench-201 by graph edits, under a budget.
 
 Needs the NB201 table: ``nasgym data import nb201 PATH`` once (see README).
 """

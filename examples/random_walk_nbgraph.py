@@ -21,16 +21,17 @@ def main() -> None:
 
     env = gym.make("nasgym/NBGraphEdit-v0", dataset=args.dataset, max_queries=budget)
     rng = np.random.default_rng(args.seed)
-    obs, info = env.reset(seed=args.seed)
+    _, info = env.reset(seed=args.seed)
     print(f"start: {info['arch']}  valid {info['valid_accuracy']:.2f}%")
     while not info["budget_exhausted"]:
         legal = np.flatnonzero(info["action_mask"])
-        obs, reward, terminated, truncated, info = env.step(int(rng.choice(legal)))
+        _, _, terminated, truncated, info = env.step(int(rng.choice(legal)))
         if terminated or truncated:
-            obs, info = env.reset()
+            _, info = env.reset()
     print(f"best:  {info['best_arch']}")
     print(
-        f"       valid {info['best_valid_accuracy']:.2f}%  test {info['best_test_accuracy']:.2f}%"
+        f"       valid {info['best_valid_accuracy']:.2f}%"
+        f"  test {info['best_test_accuracy']:.2f}%"
         f"  regret {info['regret']:.2f} after {info['queries']} queries"
     )
 

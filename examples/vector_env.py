@@ -20,14 +20,15 @@ def main() -> None:
 
     envs = gym.make_vec("nasgym/NBGraphEdit-v0", num_envs=args.num_envs, dataset="cora")
     rng = np.random.default_rng(0)
-    obs, infos = envs.reset(seed=0)
+    envs.reset(seed=0)
     for _ in range(steps):
         masks = envs.unwrapped.action_masks()
         # one legal action per env: argmax of random scores over the legal set
         actions = np.where(masks, rng.random(masks.shape), -1.0).argmax(axis=1)
-        obs, rewards, terminated, truncated, infos = envs.step(actions)
+        infos = envs.step(actions)[4]
     print(
-        f"{args.num_envs} searches x {steps} steps: mean queries {infos['queries'].mean():.1f}, "
+        f"{args.num_envs} searches x {steps} steps: "
+        f"mean queries {infos['queries'].mean():.1f}, "
         f"mean regret {np.nanmean(infos['regret']):.2f}"
     )
 

@@ -16,11 +16,11 @@ from nasgym.error import Error
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    import importlib
+
     import gymnasium as gym
 
     from nasgym.registration import ENVS
-
-    import importlib
 
     rows = []
     for env_id, (module, cls) in ENVS.items():
@@ -81,7 +81,9 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer, got {text!r}"
+        ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
@@ -100,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     data = sub.add_parser("data", help="benchmark data: status and import")
     data_sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
-    p = data_sub.add_parser("status", help="show every benchmark, where it is, its checksum")
+    p = data_sub.add_parser(
+        "status", help="show every benchmark, where it is, its checksum"
+    )
     p.set_defaults(func=_cmd_data_status)
     p = data_sub.add_parser(
         "import",
@@ -118,10 +122,18 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="random search vs MaskablePPO on NAS-Bench-Graph (offline, ~1 min)",
     )
-    p.add_argument("--dataset", default="cora", help="NAS-Bench-Graph dataset (default cora)")
-    p.add_argument("--budget", type=_positive, default=300, help="queries per run (default 300)")
-    p.add_argument("--seeds", type=_positive, default=5, help="runs per method (default 5)")
-    p.add_argument("--out", default="nasgym-demo", help="output directory for plot and JSON")
+    p.add_argument(
+        "--dataset", default="cora", help="NAS-Bench-Graph dataset (default cora)"
+    )
+    p.add_argument(
+        "--budget", type=_positive, default=300, help="queries per run (default 300)"
+    )
+    p.add_argument(
+        "--seeds", type=_positive, default=5, help="runs per method (default 5)"
+    )
+    p.add_argument(
+        "--out", default="nasgym-demo", help="output directory for plot and JSON"
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(func=_cmd_demo)
 

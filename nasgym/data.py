@@ -109,7 +109,9 @@ def write_table(path: Path, arrays: Mapping[str, np.ndarray]) -> str:
     return checksum
 
 
-def read_table(path: Path, required: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+def read_table(
+    path: Path, required: Mapping[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
     """Read and verify a compact table written by :func:`write_table`.
 
     Args:

@@ -58,7 +58,9 @@ class DemoResult:
 
 def random_search(dataset: str, budget: int, seed: int) -> SearchRun:
     """Uniform random search through the Query env until the budget is spent."""
-    env = QueryLog(gym.make("nasgym/NBGraphQuery-v0", dataset=dataset, max_queries=budget))
+    env = QueryLog(
+        gym.make("nasgym/NBGraphQuery-v0", dataset=dataset, max_queries=budget)
+    )
     start = time.perf_counter()
     env.reset(seed=seed)
     env.action_space.seed(seed)
@@ -68,7 +70,9 @@ def random_search(dataset: str, budget: int, seed: int) -> SearchRun:
         steps += 1
         if (terminated or truncated) and env.records[-1].query < budget:
             env.reset()
-    return SearchRun("random search", seed, env.records, time.perf_counter() - start, steps)
+    return SearchRun(
+        "random search", seed, env.records, time.perf_counter() - start, steps
+    )
 
 
 def maskable_ppo_search(
@@ -80,7 +84,9 @@ def maskable_ppo_search(
     from stable_baselines3.common.callbacks import BaseCallback
 
     torch.set_num_threads(1)
-    env = QueryLog(gym.make("nasgym/NBGraphEdit-v0", dataset=dataset, max_queries=budget))
+    env = QueryLog(
+        gym.make("nasgym/NBGraphEdit-v0", dataset=dataset, max_queries=budget)
+    )
 
     class StopAtBudget(BaseCallback):
         def __init__(self) -> None:
@@ -92,7 +98,9 @@ def maskable_ppo_search(
                 while self.seen < len(env.records):
                     self.seen += 1
                     on_query()
-            return not any(info.get("budget_exhausted") for info in self.locals["infos"])
+            return not any(
+                info.get("budget_exhausted") for info in self.locals["infos"]
+            )
 
     model = MaskablePPO(
         "MultiInputPolicy",
@@ -148,7 +156,9 @@ def run_demo(
             run = random_search(dataset, budget, seed)
             bar.update(len(run.records))
             result.runs.append(run)
-            result.runs.append(maskable_ppo_search(dataset, budget, seed, lambda: bar.update(1)))
+            result.runs.append(
+                maskable_ppo_search(dataset, budget, seed, lambda: bar.update(1))
+            )
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         result.plot = plot_regret(result, out / "regret.png")
@@ -233,7 +243,9 @@ def format_demo(result: DemoResult) -> str:
             f"{sum(r.wall_s for r in runs) / len(runs):>7.1f}"
         )
     lines.append("")
-    lines.append("mean ± standard error over seeds; the incumbent is chosen by validation")
+    lines.append(
+        "mean ± standard error over seeds; the incumbent is chosen by validation"
+    )
     lines.append("accuracy, and its test accuracy is reported (never used for search).")
     if result.plot is not None:
         lines.append(f"plot: {result.plot}")

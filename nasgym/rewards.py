@@ -8,7 +8,7 @@ reward in ``[0, 1]``. Test accuracy never enters a reward.
 name            formula                                      notes
 =============== ============================================ =========================
 ``valid``       ``acc``                                      raw validation accuracy
-``power``       ``acc ** alpha``                             Cassimon et al. (METHODS 1.5)
+``power``       ``acc ** alpha``                             Cassimon et al. (1.5)
 ``exp``         ``exp(alpha * (acc - 1))``                   the alternative form of 1.5
 ``improvement`` ``max(0, acc - best_before)``                gain over best-so-far
 =============== ============================================ =========================
@@ -70,7 +70,9 @@ class RewardShaping:
         if self.name not in _FUNCTIONS:
             raise unknown_option("reward", self.name, REWARDS)
         if not np.isfinite(self.alpha) or self.alpha <= 0:
-            raise UnknownOptionError(f"reward alpha must be a positive number, got {self.alpha}")
+            raise UnknownOptionError(
+                f"reward alpha must be a positive number, got {self.alpha}"
+            )
 
     def __call__(self, acc: FloatArray, best_before: FloatArray) -> FloatArray:
         """Shape validation accuracies (fractions) into rewards."""

@@ -1,0 +1,1 @@
+"""Benchmark backends: measured metric tables bound to a search space."""

@@ -14,6 +14,7 @@ per-slot scores decoded by argmax).
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-from nasgym.benchmarks.base import FloatArray, TabularBenchmark
+from nasgym.benchmarks.base import FloatArray, TabularBenchmark, metric_kind
 from nasgym.error import (
     BenchmarkDataMissingError,
     InvalidActionError,
@@ -34,6 +35,9 @@ from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
 #: What an in-range but illegal action does: ``"penalize"`` (no-op, no query,
 #: ``invalid_reward``, reason in ``info["invalid_action"]``) or ``"raise"``.
 INVALID_ACTION_MODES = ("penalize", "raise")
+
+#: Most architecture strings one :class:`SearchCore` memoises for ``info``.
+ARCH_STRING_MEMO = 4096
 
 #: Number of global features appended to every observation.
 NUM_STATS = 4
@@ -56,16 +60,21 @@ class SearchCore:
         max_queries: int | None,
         top_k: int = 10,
     ) -> None:
-        if not isinstance(horizon, (int, np.integer)) or horizon < 1:
-            raise UnknownOptionError(f"horizon must be a positive integer, got {horizon!r}")
-        if max_queries is not None and (
-            not isinstance(max_queries, (int, np.integer)) or max_queries < 1
-        ):
+        if not _positive_int(horizon):
+            raise UnknownOptionError(
+                f"horizon must be a positive integer, got {horizon!r}"
+            )
+        if max_queries is not None and not _positive_int(max_queries):
             raise UnknownOptionError(
                 f"max_queries must be a positive integer or None, got {max_queries!r}"
             )
-        if not isinstance(top_k, (int, np.integer)) or top_k < 1:
+        if not _positive_int(top_k):
             raise UnknownOptionError(f"top_k must be a positive integer, got {top_k!r}")
+        if metric_kind(benchmark.reward_metric) != "valid":
+            raise UnknownOptionError(
+                f"{benchmark.name}: reward_metric must be a validation metric, got "
+                f"{benchmark.reward_metric!r}: test accuracy is never rewarded"
+            )
         self.benchmark = benchmark
         self.space: CategoricalSearchSpace[Any] = benchmark.space
         self.num_envs = num_envs
@@ -115,6 +124,7 @@ class SearchCore:
         self.last_new = np.zeros(n, dtype=bool)
         self.topk_codes = np.full((n, self.top_k), -1, dtype=np.int64)
         self.topk_vals = np.full((n, self.top_k), -np.inf)
+        self._arch_strings: dict[int, str] = {}
 
     # ------------------------------------------------------------- lifecycle
     def restart(self, idx: IntArray) -> None:
@@ -166,6 +176,19 @@ class SearchCore:
         return reward
 
     def _push_topk(self, idx: IntArray, codes: IntArray, values: FloatArray) -> None:
+        if idx.size == 1:
+            # One row: insert into the (descending) list after every value >= the new
+            # one, exactly where the stable argsort below would put it.
+            row_vals = self.topk_vals[int(idx[0])]
+            row_codes = self.topk_codes[int(idx[0])]
+            value = values[0]
+            pos = int(np.count_nonzero(row_vals >= value))
+            if pos < self.top_k:
+                row_vals[pos + 1 :] = row_vals[pos:-1].copy()
+                row_codes[pos + 1 :] = row_codes[pos:-1].copy()
+                row_vals[pos] = value
+                row_codes[pos] = codes[0]
+            return
         all_codes = np.concatenate([self.topk_codes[idx], codes[:, None]], axis=1)
         all_vals = np.concatenate([self.topk_vals[idx], values[:, None]], axis=1)
         order = np.argsort(-all_vals, axis=1, kind="stable")[:, : self.top_k]
@@ -181,6 +204,24 @@ class SearchCore:
 
     def stats(self, idx: IntArray) -> NDArray[np.float32]:
         """Global observation features of ``idx`` (see :data:`STATS_DOC`)."""
+        if idx.size == 1:  # single envs: the same numbers from Python floats
+            i = int(idx[0])
+            used = (
+                min(int(self.queries[i]) / self.max_queries, 1.0)
+                if self.max_queries is not None
+                else 0.0
+            )
+            return np.array(
+                [
+                    [
+                        min(max(float(self.cur_reward[i]), 0.0), 1.0),
+                        min(max(float(self.ep_best_reward[i]), 0.0), 1.0),
+                        min(int(self.t[i]) / self.horizon, 1.0),
+                        used,
+                    ]
+                ],
+                dtype=np.float32,
+            )
         budget = (
             np.minimum(self.queries[idx] / self.max_queries, 1.0)
             if self.max_queries is not None
@@ -196,6 +237,20 @@ class SearchCore:
             axis=1,
         ).astype(np.float32)
 
+    def arch_string(self, code: int) -> str:
+        """The space's string form of the architecture ``code`` (memoised).
+
+        The memo is bounded: it is cleared when it reaches :data:`ARCH_STRING_MEMO`
+        entries, so a long random walk cannot grow it without limit.
+        """
+        text = self._arch_strings.get(code)
+        if text is None:
+            if len(self._arch_strings) >= ARCH_STRING_MEMO:
+                self._arch_strings.clear()
+            text = self.space.to_string(self.space.from_code(code))
+            self._arch_strings[code] = text
+        return text
+
     def info(self, i: int) -> dict[str, Any]:
         """The ``info`` dict of search ``i`` (the contract every env returns).
 
@@ -207,26 +262,36 @@ class SearchCore:
         space = self.space
         has_best = best >= 0
         return {
-            "arch": space.to_string(space.from_code(code)) if code >= 0 else None,
+            "arch": self.arch_string(code) if code >= 0 else None,
             "arch_code": code if code >= 0 else None,
             "arch_class": int(space.canonical_codes[code]) if code >= 0 else None,
             "valid_accuracy": _num(self.last_valid[i]),
             "test_accuracy": _num(self.last_test[i]),
             "new_query": bool(self.last_new[i]),
             "queries": int(self.queries[i]),
-            "best_arch": space.to_string(space.from_code(best)) if has_best else None,
+            "best_arch": self.arch_string(best) if has_best else None,
             "best_valid_accuracy": float(self.best_valid[i]) if has_best else None,
             "best_test_accuracy": _num(self.best_test[i]),
             "regret": _num(self.optimum - self.best_test[i]),
-            "sim_time_s": float(self.sim_time[i]) if self.time_table is not None else None,
+            "sim_time_s": float(self.sim_time[i])
+            if self.time_table is not None
+            else None,
             "budget_exhausted": bool(
                 self.max_queries is not None and self.queries[i] >= self.max_queries
             ),
         }
 
 
+def _positive_int(value: object) -> bool:
+    """Whether ``value`` is an integer >= 1 (``bool`` is not an integer here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        return False
+    return int(value) >= 1
+
+
 def _num(value: float | np.floating[Any]) -> float | None:
-    return float(value) if np.isfinite(value) else None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 # ----------------------------------------------------------------------- modes
@@ -236,10 +301,21 @@ class Mode(ABC):
     name: str = ""
 
     def __init__(
-        self, core: SearchCore, invalid_action: str = "penalize", invalid_reward: float = 0.0
+        self,
+        core: SearchCore,
+        invalid_action: str = "penalize",
+        invalid_reward: float = 0.0,
     ) -> None:
         if invalid_action not in INVALID_ACTION_MODES:
             raise unknown_option("invalid_action", invalid_action, INVALID_ACTION_MODES)
+        if (
+            not isinstance(invalid_reward, (int, float, np.integer, np.floating))
+            or isinstance(invalid_reward, bool)
+            or not np.isfinite(invalid_reward)
+        ):
+            raise UnknownOptionError(
+                f"invalid_reward must be a finite number, got {invalid_reward!r}"
+            )
         self.core = core
         self.space = core.space
         self.invalid_action = invalid_action
@@ -247,7 +323,7 @@ class Mode(ABC):
         self.last_invalid: list[str | None] = [None] * core.num_envs
 
     def _reject(self, idx: IntArray, ok: BoolArray, reasons: dict[int, str]) -> None:
-        """Record (or raise for) the rejected rows of a batch of legal-looking actions."""
+        """Record (or raise for) the rejected rows of a batch of in-range actions."""
         if self.invalid_action == "raise" and reasons:
             raise InvalidActionError(next(iter(reasons.values())))
         for k in range(idx.size):
@@ -289,7 +365,9 @@ class GraphObservation:
         self.space = space
         n, t = space.max_nodes, len(space.node_types)
         self.adjacency, self.node_ops = space.graph_tables
-        self.eye = np.concatenate([np.eye(t, dtype=np.float32), np.zeros((1, t), np.float32)])
+        self.eye = np.concatenate(
+            [np.eye(t, dtype=np.float32), np.zeros((1, t), np.float32)]
+        )
         self.obs_space = spaces.Dict(
             {
                 "adjacency": spaces.Box(0.0, 1.0, (n, n), np.float32),
@@ -299,9 +377,19 @@ class GraphObservation:
             }
         )
 
-    def build(self, codes: IntArray, stats: NDArray[np.float32]) -> dict[str, NDArray[np.float32]]:
+    def build(
+        self, codes: IntArray, stats: NDArray[np.float32]
+    ) -> dict[str, NDArray[np.float32]]:
         """Observations of the given codes (``-1`` = no architecture yet)."""
         have = codes >= 0
+        if have.all():
+            node_ops = self.node_ops[codes]
+            return {
+                "adjacency": self.adjacency[codes].astype(np.float32),
+                "ops": self.eye[node_ops],
+                "node_mask": (node_ops >= 0).astype(np.float32),
+                "stats": stats,
+            }
         safe = np.where(have, codes, 0)
         node_ops = np.where(have[:, None], self.node_ops[safe], -1)
         adjacency = self.adjacency[safe].astype(np.float32)
@@ -314,8 +402,12 @@ class GraphObservation:
         }
 
 
-def _draw_initial(space: CategoricalSearchSpace[Any], rngs: list[np.random.Generator]) -> IntArray:
-    return np.array([int(space.sample_codes(rng, 1)[0]) for rng in rngs], dtype=np.int64)
+def _draw_initial(
+    space: CategoricalSearchSpace[Any], rngs: list[np.random.Generator]
+) -> IntArray:
+    return np.array(
+        [int(space.sample_codes(rng, 1)[0]) for rng in rngs], dtype=np.int64
+    )
 
 
 class EditMode(Mode):
@@ -324,11 +416,18 @@ class EditMode(Mode):
     name = "edit"
 
     def __init__(
-        self, core: SearchCore, invalid_action: str = "penalize", invalid_reward: float = 0.0
+        self,
+        core: SearchCore,
+        invalid_action: str = "penalize",
+        invalid_reward: float = 0.0,
     ) -> None:
         super().__init__(core, invalid_action, invalid_reward)
         self.graph = GraphObservation(self.space)
         self._action_space = spaces.Discrete(self.space.num_edits)
+        # Masks of the last single code asked for: one step asks for the same code's
+        # masks up to three times (legality check, info, the agent's action_masks()).
+        self._memo_code = -2
+        self._memo_masks: BoolArray = np.zeros((1, self.space.num_edits), dtype=bool)
 
     @property
     def action_space(self) -> spaces.Discrete:
@@ -357,15 +456,30 @@ class EditMode(Mode):
         self.core.evaluate(idx, codes)
 
     def masks(self, idx: IntArray) -> BoolArray:
-        """Legal edits of the current architectures of ``idx``."""
-        return self.space.edit_masks(self.core.current[idx])
+        """Legal edits of the current architectures of ``idx`` (a new array)."""
+        codes = self.core.current[idx]
+        if codes.size == 1:
+            fresh: BoolArray = self._code_masks(codes).copy()
+            return fresh
+        return self.space.edit_masks(codes)
+
+    def _code_masks(self, codes: IntArray) -> BoolArray:
+        """``space.edit_masks(codes)``, memoised for one code; do not modify."""
+        if codes.size != 1:
+            return self.space.edit_masks(codes)
+        code = int(codes[0])
+        if code != self._memo_code:
+            self._memo_masks = self.space.edit_masks(codes)
+            self._memo_code = code
+        return self._memo_masks
 
     def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:
-        """Apply edits. Out-of-range actions raise; masked ones follow ``invalid_action``."""
+        """Apply edits; out-of-range raises, masked follows ``invalid_action``."""
         actions = np.asarray(actions)
         if actions.shape != idx.shape or actions.dtype.kind not in "iu":
             raise InvalidActionError(
-                f"edit actions must be integers, one per env ({idx.size}); got {actions!r}"
+                f"edit actions must be integers, one per env ({idx.size}); "
+                f"got {actions!r}"
             )
         out = (actions < 0) | (actions >= self.space.num_edits)
         if out.any():
@@ -374,7 +488,7 @@ class EditMode(Mode):
                 f"edit action {bad} is out of range 0..{self.space.num_edits - 1}"
             )
         current = self.core.current[idx]
-        ok = self.space.edit_masks(current)[np.arange(idx.size), actions]
+        ok = self._code_masks(current)[np.arange(idx.size), actions]
         reasons: dict[int, str] = {}
         for k in np.flatnonzero(~ok):
             reasons[int(k)] = self._why(int(current[k]), int(actions[k]))
@@ -420,7 +534,10 @@ class QueryMode(Mode):
     name = "query"
 
     def __init__(
-        self, core: SearchCore, invalid_action: str = "penalize", invalid_reward: float = 0.0
+        self,
+        core: SearchCore,
+        invalid_action: str = "penalize",
+        invalid_reward: float = 0.0,
     ) -> None:
         super().__init__(core, invalid_action, invalid_reward)
         self.graph = GraphObservation(self.space)
@@ -449,27 +566,34 @@ class QueryMode(Mode):
         ``invalid_reward`` and ``info["invalid_reason"]`` says why.
         """
         vectors = np.asarray(actions)
-        if vectors.shape != (idx.size, self.space.num_slots) or vectors.dtype.kind not in "iu":
+        if (
+            vectors.shape != (idx.size, self.space.num_slots)
+            or vectors.dtype.kind not in "iu"
+        ):
             raise InvalidActionError(
-                f"query actions must be integer arrays of shape ({self.space.num_slots},) "
-                f"per env; got {actions!r}"
+                f"query actions must be integer arrays of shape "
+                f"({self.space.num_slots},) per env; got {actions!r}"
             )
         bad = (vectors < 0) | (vectors >= self.space.nvec)
         if bad.any():
             k, s = (int(x) for x in np.argwhere(bad)[0])
             raise InvalidActionError(
-                f"query action {vectors[k].tolist()}: slot {self.space.slot_names[s]!r} "
-                f"has choice {int(vectors[k, s])}, valid range 0..{int(self.space.nvec[s]) - 1}"
+                f"query action {vectors[k].tolist()}: slot "
+                f"{self.space.slot_names[s]!r} has choice {int(vectors[k, s])}, "
+                f"valid range 0..{int(self.space.nvec[s]) - 1}"
             )
         codes = self.space.vectors_to_codes(vectors)
         ok = self.space.valid_mask[codes]
+        all_ok = bool(ok.all())
         reasons = {
             int(k): f"query action {vectors[k].tolist()} is not a valid architecture: "
             f"{self.space.invalid_reason(vectors[k])}"
-            for k in np.flatnonzero(~ok)
+            for k in ([] if all_ok else np.flatnonzero(~ok))
         }
         self._reject(idx, ok, reasons)
         self.core.t[idx] += 1
+        if all_ok:
+            return self.core.evaluate(idx, codes)
         rewards = np.full(idx.size, self.invalid_reward)
         if ok.any():
             rewards[ok] = self.core.evaluate(idx[ok], codes[ok])
@@ -491,13 +615,18 @@ class ContinuousMode(Mode):
     name = "continuous"
 
     def __init__(
-        self, core: SearchCore, invalid_action: str = "penalize", invalid_reward: float = 0.0
+        self,
+        core: SearchCore,
+        invalid_action: str = "penalize",
+        invalid_reward: float = 0.0,
     ) -> None:
         super().__init__(core, invalid_action, invalid_reward)
         s, c = self.space.num_slots, self.space.max_choices
         self.width = s * c
         self._action_space = spaces.Box(-1.0, 1.0, (self.width,), np.float32)
-        self._obs_space = spaces.Box(0.0, 1.0, (2 * self.width + NUM_STATS,), np.float32)
+        self._obs_space = spaces.Box(
+            0.0, 1.0, (2 * self.width + NUM_STATS,), np.float32
+        )
         self.pad = np.arange(c)[None, :] >= self.space.nvec[:, None]
 
     @property
@@ -538,8 +667,8 @@ class ContinuousMode(Mode):
         array = np.asarray(actions, dtype=np.float64)
         if array.shape != (idx.size, self.width) or not np.isfinite(array).all():
             raise InvalidActionError(
-                f"continuous actions must be finite arrays of shape ({self.width},) per "
-                f"env; got shape {array.shape}"
+                f"continuous actions must be finite arrays of shape ({self.width},) "
+                f"per env; got shape {array.shape}"
             )
         self.core.t[idx] += 1
         return self.core.evaluate(idx, self.decode(np.clip(array, -1.0, 1.0)))
@@ -560,4 +689,8 @@ class ContinuousMode(Mode):
         ).astype(np.float32)
 
 
-MODES: dict[str, type[Mode]] = {"edit": EditMode, "query": QueryMode, "continuous": ContinuousMode}
+MODES: dict[str, type[Mode]] = {
+    "edit": EditMode,
+    "query": QueryMode,
+    "continuous": ContinuousMode,
+}

@@ -108,11 +108,22 @@ class EnvDoc:
     arguments: str
     references: str
     env_id: str
+    #: Whether the ``gym.make`` example can run without downloaded data.
+    offline: bool = False
 
 
-def slot_table(slot_names: tuple[str, ...], choices: tuple[tuple[str, ...], ...], offsets: list[int] | None) -> str:
+def slot_table(
+    slot_names: tuple[str, ...],
+    choices: tuple[tuple[str, ...], ...],
+    offsets: list[int] | None,
+) -> str:
     """Markdown table of the slots and their choices."""
-    lines = ["| slot | name | choices |" if offsets is None else "| slot | name | actions: choice |", "|---|---|---|"]
+    lines = [
+        "| slot | name | choices |"
+        if offsets is None
+        else "| slot | name | actions: choice |",
+        "|---|---|---|",
+    ]
     for i, (name, opts) in enumerate(zip(slot_names, choices, strict=True)):
         if offsets is None:
             text = ", ".join(f"{k}={o}" for k, o in enumerate(opts))
@@ -142,7 +153,9 @@ def build_docstring(
     fmt = {
         "n": sum(nvec),
         "nvec": nvec,
-        "table": slot_table(slot_names, slot_choices, offsets if mode == "edit" else None),
+        "table": slot_table(
+            slot_names, slot_choices, offsets if mode == "edit" else None
+        ),
         "v": max_nodes,
         "t": len(node_types),
         "types": ", ".join(node_types),
@@ -192,7 +205,11 @@ def build_docstring(
         "## Information",
         "",
         INFO_DOC
-        + ("| `action_mask` | legal edits now (bool array) |\n" if mode == "edit" else "")
+        + (
+            "| `action_mask` | legal edits now (bool array) |\n"
+            if mode == "edit"
+            else ""
+        )
         + "| `invalid_action` | why the last action was rejected, else `None` |\n",
         "## Arguments",
         "",
@@ -208,20 +225,35 @@ def build_docstring(
 | `invalid_reward` | float | 0.0 | reward of a rejected action |
 | `render_mode` | str or None | None | `'ansi'` returns a text summary |
 """
-        + f"""
+        + (
+            f"""
+```python
+>>> import gymnasium as gym
+>>> import nasgym
+>>> env = gym.make("{doc.env_id}")
+>>> obs, info = env.reset(seed=0)
+>>> info["queries"] <= 1
+True
+
+```
+"""
+            if doc.offline
+            else f"""
 ```python
 >>> import gymnasium as gym
 >>> import nasgym
 >>> env = gym.make("{doc.env_id}")  # doctest: +SKIP
 ```
-""",
+(needs the imported table: `nasgym data import nb201 PATH`)
+"""
+        ),
         "## Benchmark Data",
         "",
         doc.benchmark_data,
         "",
         "## Registered Configurations",
         "",
-        f"* `{doc.env_id}`; `gym.make_vec(\"{doc.env_id}\", num_envs=N)` gives the batched "
+        f'* `{doc.env_id}`; `gym.make_vec("{doc.env_id}", num_envs=N)` gives the batched '
         "NumPy vector env.",
         "",
         "## Version History",

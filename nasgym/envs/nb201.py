@@ -111,14 +111,20 @@ def _doc(mode: str, env_id: str, title: str, description: str) -> str:
 
 
 class NB201EditEnv(_NB201Env):
+    """NB201 graph-edit env (full docstring assigned below)."""
+
     mode: ClassVar[str] = "edit"
 
 
 class NB201QueryEnv(_NB201Env):
+    """NB201 black-box query env (full docstring assigned below)."""
+
     mode: ClassVar[str] = "query"
 
 
 class NB201ContinuousEnv(_NB201Env):
+    """NB201 continuous env (full docstring assigned below)."""
+
     mode: ClassVar[str] = "continuous"
 
 

@@ -11,10 +11,14 @@ from nasgym.envs.tabular import DEFAULT_HORIZON, TabularNASEnv, TabularNASVector
 from nasgym.error import UnknownOptionError
 from nasgym.spaces.nbgraph import NBGraphSpace
 
-_ARGS = """\
+_ARGS = (
+    """\
 | param | type | default | description |
 |---|---|---|---|
-| `dataset` | str | `"cora"` | one of """ + ", ".join(f"`{d}`" for d in DATASETS) + " |"
+| `dataset` | str | `"cora"` | one of """
+    + ", ".join(f"`{d}`" for d in DATASETS)
+    + " |"
+)
 
 _DATA = """\
 The `nas-bench-graph` PyPI wheel (1.4.0, Apache-2.0) ships every table inside the
@@ -81,7 +85,7 @@ class _NBGraphEnv(TabularNASEnv):
 def _doc(mode: str, env_id: str, title: str, description: str) -> str:
     space = NBGraphSpace()
     return build_docstring(
-        EnvDoc(title, description, _SPACE, _DATA, _ARGS, _REFS, env_id),
+        EnvDoc(title, description, _SPACE, _DATA, _ARGS, _REFS, env_id, offline=True),
         mode,
         slot_names=space.slot_names,
         slot_choices=space.slot_choices,
@@ -93,14 +97,20 @@ def _doc(mode: str, env_id: str, title: str, description: str) -> str:
 
 
 class NBGraphEditEnv(_NBGraphEnv):
+    """NBGraph graph-edit env (full docstring assigned below)."""
+
     mode: ClassVar[str] = "edit"
 
 
 class NBGraphQueryEnv(_NBGraphEnv):
+    """NBGraph black-box query env (full docstring assigned below)."""
+
     mode: ClassVar[str] = "query"
 
 
 class NBGraphContinuousEnv(_NBGraphEnv):
+    """NBGraph continuous env (full docstring assigned below)."""
+
     mode: ClassVar[str] = "continuous"
 
 

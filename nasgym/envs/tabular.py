@@ -79,7 +79,7 @@ class TabularNASEnv(gym.Env[Any, Any]):
     Subclasses set :attr:`mode` and implement :meth:`make_benchmark`.
     """
 
-    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}  # noqa: RUF012
+    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
     #: ``"edit"``, ``"query"`` or ``"continuous"``.
     mode: ClassVar[str] = "edit"
     #: Default reward shaping for this env class.
@@ -212,14 +212,18 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
     and episodes autoreset on the next step (Gymnasium's ``NEXT_STEP`` mode).
     """
 
-    metadata: dict[str, Any] = {  # noqa: RUF012
+    metadata: dict[str, Any] = {
         "render_modes": [],
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
     env_class: ClassVar[type[TabularNASEnv]]
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+        if (
+            not isinstance(num_envs, (int, np.integer))
+            or isinstance(num_envs, bool)
+            or num_envs < 1
+        ):
             raise UnknownOptionError(
                 f"num_envs must be a positive integer, got {num_envs!r}"
             )

@@ -71,11 +71,13 @@ class NB201Arch:
         if (
             not isinstance(ops, tuple)
             or len(ops) != len(EDGES)
-            or not all(isinstance(o, (int, np.integer)) and 0 <= o < len(OPS) for o in ops)
+            or not all(
+                isinstance(o, (int, np.integer)) and 0 <= o < len(OPS) for o in ops
+            )
         ):
             raise InvalidArchitectureError(
-                f"NB201Arch needs a tuple of {len(EDGES)} op indices in 0..{len(OPS) - 1} "
-                f"(ops: {', '.join(OPS)}); got {ops!r}"
+                f"NB201Arch needs a tuple of {len(EDGES)} op indices in "
+                f"0..{len(OPS) - 1} (ops: {', '.join(OPS)}); got {ops!r}"
             )
         object.__setattr__(self, "ops", tuple(int(o) for o in ops))
 
@@ -87,7 +89,9 @@ class NB201Arch:
             InvalidArchitectureError: The string is malformed; the message says where.
         """
         if not isinstance(text, str):
-            raise InvalidArchitectureError(f"expected an NB201 arch string, got {text!r}")
+            raise InvalidArchitectureError(
+                f"expected an NB201 arch string, got {text!r}"
+            )
         nodes = text.strip().split("+")
         if len(nodes) != 3:
             raise InvalidArchitectureError(
@@ -97,7 +101,11 @@ class NB201Arch:
         ops: list[int] = []
         for target, node in enumerate(nodes, start=1):
             tokens = node.strip("|").split("|") if node.startswith("|") else []
-            if not node.startswith("|") or not node.endswith("|") or len(tokens) != target:
+            if (
+                not node.startswith("|")
+                or not node.endswith("|")
+                or len(tokens) != target
+            ):
                 raise InvalidArchitectureError(
                     f"NB201 node {target} must be '|op~0|...|op~{target - 1}|' with "
                     f"{target} inputs, got {node!r} in {text!r}"
@@ -111,7 +119,8 @@ class NB201Arch:
                     )
                 if op not in OPS:
                     raise InvalidArchitectureError(
-                        f"unknown NB201 op {op!r} in {text!r}; valid ops: {', '.join(OPS)}"
+                        f"unknown NB201 op {op!r} in {text!r}; "
+                        f"valid ops: {', '.join(OPS)}"
                     )
                 ops.append(OPS.index(op))
         return cls(tuple(ops))
@@ -135,7 +144,9 @@ class NB201Arch:
 
     def to_naslib(self) -> tuple[int, ...]:
         """Return NASLib's op-index tuple (its op and edge order)."""
-        return tuple(NASLIB_OPS.index(OPS[self.ops[slot]]) for slot in NASLIB_EDGE_SLOTS)
+        return tuple(
+            NASLIB_OPS.index(OPS[self.ops[slot]]) for slot in NASLIB_EDGE_SLOTS
+        )
 
     @classmethod
     def from_naslib(cls, op_indices: Sequence[int]) -> NB201Arch:
@@ -146,7 +157,8 @@ class NB201Arch:
         """
         values = tuple(op_indices)
         if len(values) != len(EDGES) or not all(
-            isinstance(v, (int, np.integer)) and 0 <= v < len(NASLIB_OPS) for v in values
+            isinstance(v, (int, np.integer)) and 0 <= v < len(NASLIB_OPS)
+            for v in values
         ):
             raise InvalidArchitectureError(
                 f"NASLib NB201 encoding must be {len(EDGES)} ints in "
@@ -195,7 +207,9 @@ class NB201Space(CategoricalSearchSpace[NB201Arch]):
         >>> space = NB201Space()
         >>> space.size, space.num_classes
         (15625, 6466)
-        >>> arch = space.from_string("|none~0|+|skip_connect~0|none~1|+|none~0|none~1|skip_connect~2|")
+        >>> arch = space.from_string(
+        ...     "|none~0|+|skip_connect~0|none~1|+|none~0|none~1|skip_connect~2|"
+        ... )
         >>> len(space.neighbours(arch))
         24
     """

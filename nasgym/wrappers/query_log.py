@@ -29,8 +29,10 @@ class QueryRecord:
 
 
 class QueryLog(gym.Wrapper[Any, Any, Any, Any]):
-    """Append a :class:`QueryRecord` to :attr:`records` whenever a step or reset queries
-    an architecture not seen before (``info["new_query"]``).
+    """Log every new query of a search as a :class:`QueryRecord`.
+
+    A record is appended to :attr:`records` whenever a step or reset evaluates an
+    architecture not seen before (``info["new_query"]``).
 
     Example:
         >>> import gymnasium as gym

@@ -115,4 +115,6 @@ def test_generated_env_docs_are_current():
     for filename, text in render_pages().items():
         page = ROOT / "docs" / "envs" / filename
         assert page.is_file(), f"missing {page}: run python docs/gen_env_docs.py"
-        assert page.read_text() == text, f"{page} is stale: run python docs/gen_env_docs.py"
+        assert page.read_text() == text, (
+            f"{page} is stale: run python docs/gen_env_docs.py"
+        )

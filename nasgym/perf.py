@@ -1,0 +1,1058 @@
+"""Speed and memory benchmark of nasgym (the ``nasgym perf`` command).
+
+Speed is measured here, by a command a person runs and reads, never by timed unit
+tests. :func:`run_perf` measures, in one process:
+
+1. **env steps**: steps per second of every registered environment made with
+   ``gym.make(id)`` (random legal actions; Edit envs draw them from
+   ``env.unwrapped.action_masks()`` every step), interleaved round by round with
+   Gymnasium's ``CartPole-v1`` driven the same way, and the ratio of the two;
+2. **vector envs**: env-steps per second of ``gym.make_vec(id, num_envs=N)`` (the
+   batched vector env) against ``vectorization_mode="sync"`` (``SyncVectorEnv``);
+3. **queries**: scalar ``benchmark.query(arch)`` and vectorised
+   ``benchmark.query_codes(codes, metric)`` over every valid code;
+4. **load**: time and resident-memory increase of loading a benchmark table (and
+   then making and resetting an env) in a fresh Python process;
+5. **nats_bench**: the official ``nats_bench`` API's ``get_more_info`` against
+   nasgym's lookup of the same architectures (skipped without ``nats_bench`` or the
+   ``NATS-tss-v1_0-3ffb9-simple`` archive under ``NASGYM_DATA_DIR/nats-bench``).
+
+Rows that need data which is absent (e.g. the NB201 table before ``nasgym data import
+nb201``) are reported as skipped with the reason; nothing here fails for lack of
+data. :func:`format_report` renders the results as an aligned plain-text table.
+
+Example:
+    >>> from nasgym.perf import format_report, run_perf
+    >>> results = run_perf(quick=True, envs=["NBGraphQuery-v0"])  # doctest: +SKIP
+    >>> print(format_report(results))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gc
+import importlib.metadata
+import importlib.util
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import nasgym
+from nasgym.error import Error
+from nasgym.registration import ENVS
+
+#: Gymnasium's reference environment for the env-step ratios.
+CARTPOLE = "CartPole-v1"
+#: Minimum env-steps/s as a multiple of CartPole's, per env id.
+STEP_RATIO_TARGETS: dict[str, float] = {
+    "nasgym/NB201Edit-v0": 0.5,
+    "nasgym/NB201Query-v0": 0.5,
+}
+#: Minimum speed-up of the batched vector env over ``SyncVectorEnv``, which applies
+#: from :data:`VECTOR_TARGET_MIN_ENVS` sub-envs on.
+VECTOR_RATIO_TARGET = 10.0
+VECTOR_TARGET_MIN_ENVS = 64
+#: Maximum time (ms) of one vectorised query of every NB201 cell.
+NB201_QUERY_ALL_MS_TARGET = 50.0
+#: Maximum cold load time (s) and resident-memory increase (MB) of the NB201 table.
+NB201_LOAD_S_TARGET = 1.0
+NB201_LOAD_MB_TARGET = 100.0
+#: Official NATS-Bench indices held by the 3-architecture ``nats_bench`` archive.
+NATS_INDICES: tuple[int, ...] = (0, 11, 284)
+#: Directory name of the official NATS-Bench topology archive.
+NATS_ARCHIVE = "NATS-tss-v1_0-3ffb9-simple"
+
+#: Section keys, in report order, with their report titles.
+SECTIONS: dict[str, str] = {
+    "env": "env steps: gym.make(id), random legal actions, reset on episode end",
+    "vector": "vector envs: batched make_vec vs SyncVectorEnv (env-steps = calls x N)",
+    "query": "benchmark queries (tables in memory)",
+    "load": "cold load in a fresh process (OS file cache warm)",
+    "nats": "official nats_bench API vs nasgym, same architectures",
+}
+
+_QUICK_STEPS = 1500
+_QUICK_MAX_VECTOR_ENVS = 16  # SyncVectorEnv makes N envs; keep the smoke run short
+_STATUSES = ("pass", "fail", "info", "skip", "error")
+
+
+@dataclass
+class _Scale:
+    """How much work each measurement does (full run or ``quick``)."""
+
+    steps: int
+    rounds: int
+    vector_rounds: int
+    scalar_queries: int
+    vector_query_reps: int
+    load_repeats: int
+    nats_loops: int
+
+
+@dataclass
+class Row:
+    """One line of the report.
+
+    Attributes:
+        section: Key of :data:`SECTIONS`.
+        name: What was measured.
+        value: The measurement (``None`` when skipped or failed).
+        unit: Unit of :attr:`value`.
+        target: ``{"op": ">=" or "<", "value": x}`` or ``None``.
+        status: ``"pass"``/``"fail"`` (against the target), ``"info"`` (no target),
+            ``"skip"`` (data or package missing) or ``"error"``.
+        note: Context: reference figures, spread, or why the row was skipped.
+    """
+
+    section: str
+    name: str
+    value: float | None
+    unit: str
+    target: dict[str, Any] | None = None
+    status: str = "info"
+    note: str = ""
+
+
+def _row(
+    section: str,
+    name: str,
+    value: float,
+    unit: str,
+    target: tuple[str, float] | None = None,
+    note: str = "",
+) -> Row:
+    """Build a measured row; its status compares ``value`` with ``target``."""
+    if target is None:
+        return Row(section, name, value, unit, None, "info", note)
+    op, bound = target
+    ok = value >= bound if op == ">=" else value < bound
+    return Row(
+        section,
+        name,
+        value,
+        unit,
+        {"op": op, "value": bound},
+        "pass" if ok else "fail",
+        note,
+    )
+
+
+def _not_measured(
+    section: str,
+    name: str,
+    unit: str,
+    reason: str,
+    target: tuple[str, float] | None = None,
+    status: str = "skip",
+) -> Row:
+    """Build a row that was skipped (or failed) with ``reason``."""
+    tgt = None if target is None else {"op": target[0], "value": target[1]}
+    return Row(section, name, None, unit, tgt, status, reason)
+
+
+def _first_line(exc: BaseException) -> str:
+    """``"ErrorType: first sentence of the message"``, short enough for a row note."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0].split(". ", 1)[0] if lines else ""
+    return f"{type(exc).__name__}: {first}"
+
+
+# ---------------------------------------------------------------------------
+# Host
+# ---------------------------------------------------------------------------
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def host_info() -> dict[str, Any]:
+    """Describe the machine and the package versions the figures depend on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(affinity(0)) if affinity is not None else os.cpu_count(),
+        "numpy": np.__version__,
+        "gymnasium": gym.__version__,
+        "nasgym": nasgym.__version__,
+        "psutil": _version("psutil"),
+        "nats_bench": _version("nats_bench"),
+        "NASGYM_DATA_DIR": os.environ.get("NASGYM_DATA_DIR"),
+        "NASGYM_CACHE_DIR": os.environ.get("NASGYM_CACHE_DIR"),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Single envs
+# ---------------------------------------------------------------------------
+def resolve_env_id(env_id: str) -> str:
+    """Return the registered id of ``env_id`` (``"NB201Edit-v0"`` -> with prefix)."""
+    if env_id not in gym.registry and f"nasgym/{env_id}" in gym.registry:
+        return f"nasgym/{env_id}"
+    return env_id
+
+
+def _short(env_id: str) -> str:
+    return env_id.removeprefix("nasgym/")
+
+
+def _action_picker(
+    env: gym.Env[Any, Any], n: int, rng: np.random.Generator
+) -> Callable[[int], Any]:
+    """Return ``pick(i)``: the ``i``-th action (``0 <= i < n``) of a random agent.
+
+    Discrete envs with ``action_masks()`` draw a uniform legal action from the masks
+    of the current state (one ``action_masks()`` call and one ``flatnonzero`` per
+    step); every other env replays ``n`` actions sampled beforehand, so the agent's
+    cost is one list lookup.
+    """
+    space = env.action_space
+    masks = getattr(env.unwrapped, "action_masks", None)
+    if isinstance(space, gym.spaces.Discrete) and callable(masks):
+        uniforms: list[float] = rng.random(n).tolist()
+        start = int(space.start)
+
+        def pick_masked(i: int) -> int:
+            legal = np.flatnonzero(masks())
+            return start + int(legal[int(uniforms[i] * legal.size)])
+
+        return pick_masked
+    space.seed(int(rng.integers(2**31)))
+    if isinstance(space, gym.spaces.Discrete):
+        ints = [int(space.sample()) for _ in range(n)]
+        return ints.__getitem__
+    samples = [space.sample() for _ in range(n)]
+    return samples.__getitem__
+
+
+def _step_loop(env: gym.Env[Any, Any], pick: Callable[[int], Any], n: int) -> float:
+    """Run ``n`` steps (resetting at episode end); return the elapsed seconds."""
+    step = env.step
+    reset = env.reset
+    start = time.perf_counter()
+    for i in range(n):
+        _, _, terminated, truncated, _ = step(pick(i))
+        if terminated or truncated:
+            reset()
+    return time.perf_counter() - start
+
+
+class _StepBench:
+    """A made env with its random agent, measured in rounds of ``n`` steps."""
+
+    def __init__(self, env_id: str, n: int, seed: int) -> None:
+        self.env: gym.Env[Any, Any] = gym.make(env_id)
+        self.env.reset(seed=seed)
+        self.n = n
+        self.pick = _action_picker(self.env, n, np.random.default_rng(seed))
+
+    def round(self, n: int | None = None) -> float:
+        """Steps per second of one round."""
+        steps = self.n if n is None else n
+        return steps / _step_loop(self.env, self.pick, steps)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def _interleave(
+    first: Callable[[], float], second: Callable[[], float], rounds: int
+) -> tuple[list[float], list[float]]:
+    """Alternate rounds of two measurements (ABBA order) to share machine noise."""
+    a: list[float] = []
+    b: list[float] = []
+    for r in range(rounds):
+        if r % 2 == 0:
+            a.append(first())
+            b.append(second())
+        else:
+            b.append(second())
+            a.append(first())
+    return a, b
+
+
+def _spread(values: Sequence[float]) -> str:
+    med = statistics.median(values)
+    if len(values) < 2 or med == 0:
+        return ""
+    return f"spread {min(values) / med:.2f}-{max(values) / med:.2f}x median"
+
+
+def _make_reset_ms(env_id: str) -> float:
+    """Milliseconds to make and reset one more instance of an env."""
+    start = time.perf_counter()
+    env = gym.make(env_id)
+    env.reset(seed=1)
+    elapsed = time.perf_counter() - start
+    env.close()
+    return elapsed * 1e3
+
+
+def _env_rows(env_ids: Sequence[str], scale: _Scale) -> list[Row]:
+    rows: list[Row] = []
+    round_steps = max(1, scale.steps // scale.rounds)
+    warmup = min(200, round_steps)
+    cartpole = _StepBench(CARTPOLE, round_steps, seed=12345)
+    cartpole.round(warmup)
+    all_cartpole: list[float] = []
+    for env_id in env_ids:
+        target = STEP_RATIO_TARGETS.get(env_id)
+        tgt = None if target is None else (">=", target)
+        name = _short(env_id)
+        try:
+            bench = _StepBench(env_id, round_steps, seed=0)
+        except (Error, ImportError) as exc:
+            rows.append(_not_measured("env", name, "steps/s", _first_line(exc)))
+            rows.append(
+                _not_measured("env", f"{name} / CartPole", "x", "not measured", tgt)
+            )
+            continue
+        try:
+            bench.round(warmup)
+            make_ms = _make_reset_ms(env_id)
+            gc.collect()
+            env_rates, cp_rates = _interleave(bench.round, cartpole.round, scale.rounds)
+        except Exception as exc:  # a broken env must not hide the other rows
+            bench.close()
+            rows.append(
+                _not_measured("env", name, "steps/s", _first_line(exc), None, "error")
+            )
+            continue
+        bench.close()
+        all_cartpole += cp_rates
+        ratios = [e / c for e, c in zip(env_rates, cp_rates, strict=True)]
+        rows.append(
+            _row(
+                "env",
+                name,
+                statistics.median(env_rates),
+                "steps/s",
+                note=f"median of {scale.rounds} x {round_steps} steps; "
+                f"{_spread(env_rates)}",
+            )
+        )
+        rows.append(
+            _row(
+                "env",
+                f"{name} / CartPole",
+                statistics.median(ratios),
+                "x",
+                tgt,
+                note=f"CartPole {statistics.median(cp_rates):,.0f} steps/s in the same "
+                f"rounds; median of per-round ratios",
+            )
+        )
+        rows.append(
+            _row(
+                "env",
+                f"{name} make+reset",
+                make_ms,
+                "ms",
+                note="one more gym.make + reset(seed) with the tables already loaded",
+            )
+        )
+    cartpole.close()
+    if all_cartpole:
+        rows.insert(
+            0,
+            _row(
+                "env",
+                CARTPOLE,
+                statistics.median(all_cartpole),
+                "steps/s",
+                note=f"reference, all {len(all_cartpole)} interleaved rounds; "
+                f"{_spread(all_cartpole)}",
+            ),
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Vector envs
+# ---------------------------------------------------------------------------
+class _VectorBench:
+    """A vector env with a random agent; actions come from ``infos["action_mask"]``."""
+
+    def __init__(
+        self, env_id: str, num_envs: int, calls: int, sync: bool, seed: int
+    ) -> None:
+        kwargs: dict[str, Any] = {"vectorization_mode": "sync"} if sync else {}
+        self.env: gym.vector.VectorEnv[Any, Any, Any] = gym.make_vec(
+            env_id, num_envs=num_envs, **kwargs
+        )
+        self.num_envs = num_envs
+        self.calls = calls
+        _, self.infos = self.env.reset(seed=seed)
+        rng = np.random.default_rng(seed)
+        self.masked = isinstance(
+            self.env.single_action_space, gym.spaces.Discrete
+        ) and ("action_mask" in self.infos)
+        if self.masked:
+            self.uniforms = rng.random((calls, num_envs))
+            self.actions: list[Any] = []
+        else:
+            self.env.action_space.seed(int(rng.integers(2**31)))
+            self.actions = [self.env.action_space.sample() for _ in range(calls)]
+
+    def round(self, calls: int | None = None) -> float:
+        """Env-steps per second of one round of ``calls`` vector steps."""
+        n = self.calls if calls is None else calls
+        step = self.env.step
+        start = time.perf_counter()
+        if self.masked:
+            infos = self.infos
+            for i in range(n):
+                mask = np.asarray(infos["action_mask"], dtype=bool)
+                k = (self.uniforms[i] * mask.sum(axis=1)).astype(np.int64)
+                actions = (np.cumsum(mask, axis=1) > k[:, None]).argmax(axis=1)
+                infos = step(actions)[4]
+            self.infos = infos
+        else:
+            for i in range(n):
+                step(self.actions[i])
+        return n * self.num_envs / (time.perf_counter() - start)
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def _vector_rows(
+    env_ids: Sequence[str], sizes: Iterable[int], scale: _Scale
+) -> list[Row]:
+    rows: list[Row] = []
+    for num_envs in sizes:
+        calls = max(2, scale.steps // (num_envs * scale.vector_rounds))
+        tgt = (
+            (">=", VECTOR_RATIO_TARGET) if num_envs >= VECTOR_TARGET_MIN_ENVS else None
+        )
+        for env_id in env_ids:
+            name = f"{_short(env_id)} x{num_envs}"
+            made: list[_VectorBench] = []
+            try:
+                batched = _VectorBench(env_id, num_envs, calls, sync=False, seed=0)
+                made.append(batched)
+                sync = _VectorBench(env_id, num_envs, calls, sync=True, seed=0)
+                made.append(sync)
+                batched.round(1)
+                sync.round(1)
+                gc.collect()
+                fast, slow = _interleave(batched.round, sync.round, scale.vector_rounds)
+            except (Error, ImportError) as exc:
+                rows.append(_not_measured("vector", name, "x", _first_line(exc), tgt))
+                continue
+            except Exception as exc:  # keep reporting the other envs
+                rows.append(
+                    _not_measured("vector", name, "x", _first_line(exc), tgt, "error")
+                )
+                continue
+            finally:
+                for bench in made:
+                    bench.close()
+            ratios = [f / s for f, s in zip(fast, slow, strict=True)]
+            note = f"median of {scale.vector_rounds} x {calls} calls"
+            rows.append(
+                _row(
+                    "vector",
+                    f"{name} batched",
+                    statistics.median(fast),
+                    "env-steps/s",
+                    note=f"{note}; {_spread(fast)}",
+                )
+            )
+            rows.append(
+                _row(
+                    "vector",
+                    f"{name} sync",
+                    statistics.median(slow),
+                    "env-steps/s",
+                    note=f"{note}; {_spread(slow)}",
+                )
+            )
+            rows.append(
+                _row(
+                    "vector",
+                    f"{name} batched / sync",
+                    statistics.median(ratios),
+                    "x",
+                    tgt,
+                    note="median of per-round ratios",
+                )
+            )
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Benchmarks: which ones, raw queries
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _BenchSpec:
+    """A benchmark the selected envs use, and the env used to load it cold."""
+
+    key: str  # "nb201" | "nbgraph"
+    label: str
+    dataset: str
+    env_id: str
+
+
+_BENCHES: tuple[_BenchSpec, ...] = (
+    _BenchSpec("nb201", "NB201/cifar10", "cifar10", "nasgym/NB201Edit-v0"),
+    _BenchSpec("nbgraph", "NBGraph/cora", "cora", "nasgym/NBGraphEdit-v0"),
+)
+
+
+def _benches_for(env_ids: Sequence[str]) -> list[_BenchSpec]:
+    """Benchmarks behind the selected envs (all of them for the default env list)."""
+    modules = {ENVS[e][0].rsplit(".", 1)[-1] for e in env_ids if e in ENVS}
+    return [b for b in _BENCHES if b.key in modules]
+
+
+def _make_benchmark(key: str, dataset: str) -> Any:
+    """Build (and load) a benchmark; raises :class:`Error` when its data is missing."""
+    if key == "nb201":
+        from nasgym.benchmarks.nb201 import NB201Benchmark
+
+        bench: Any = NB201Benchmark(dataset)
+    else:
+        from nasgym.benchmarks.nbgraph import NBGraphBenchmark
+
+        bench = NBGraphBenchmark(dataset)
+    _ = bench.tables
+    return bench
+
+
+def _median_time(fn: Callable[[], object], reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _measure_queries(
+    bench: Any, label: str, all_target: tuple[str, float] | None, scale: _Scale
+) -> list[Row]:
+    """Scalar and vectorised query rows of one loaded benchmark."""
+    space = bench.space
+    metric = bench.reward_metric
+    rng = np.random.default_rng(0)
+    codes = space.sample_codes(rng, scale.scalar_queries)
+    archs = [space.from_code(int(c)) for c in codes]
+    query = bench.query
+
+    def scalar_loop() -> None:
+        for arch in archs:
+            query(arch)
+
+    scalar_loop()  # warm-up
+    scalar_s = _median_time(scalar_loop, 3)
+    every = np.array(space.valid_codes, dtype=np.int64)
+    query_codes = bench.query_codes
+    query_codes(every, metric)  # warm-up
+    vector_s = _median_time(lambda: query_codes(every, metric), scale.vector_query_reps)
+    return [
+        _row(
+            "query",
+            f"{label} query(arch)",
+            len(archs) / scalar_s,
+            "q/s",
+            note=f"scalar loop over {len(archs)} random archs, metric {metric!r}",
+        ),
+        _row(
+            "query",
+            f"{label} query_codes(all)",
+            vector_s * 1e3,
+            "ms",
+            all_target,
+            note=f"one call over all {every.size:,} valid codes = "
+            f"{every.size / vector_s:,.0f} q/s; median of {scale.vector_query_reps}",
+        ),
+    ]
+
+
+def _query_rows(specs: Sequence[_BenchSpec], scale: _Scale) -> list[Row]:
+    rows: list[Row] = []
+    for spec in specs:
+        nb201 = spec.key == "nb201"
+        all_target = ("<", NB201_QUERY_ALL_MS_TARGET) if nb201 else None
+        try:
+            bench = _make_benchmark(spec.key, spec.dataset)
+        except (Error, ImportError) as exc:
+            reason = _first_line(exc)
+            rows.append(
+                _not_measured("query", f"{spec.label} query(arch)", "q/s", reason)
+            )
+            rows.append(
+                _not_measured(
+                    "query", f"{spec.label} query_codes(all)", "ms", reason, all_target
+                )
+            )
+            continue
+        rows += _measure_queries(bench, spec.label, all_target, scale)
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Fresh-process measurements
+# ---------------------------------------------------------------------------
+def _rss_bytes() -> int | None:
+    """Resident set size of this process (psutil, else ``/proc``), or ``None``."""
+    try:
+        import psutil
+
+        return int(psutil.Process().memory_info().rss)
+    except ImportError:
+        pass
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _mb(after: int | None, before: int | None) -> float | None:
+    return None if after is None or before is None else (after - before) / 1e6
+
+
+def _child_load(key: str, dataset: str, env_id: str) -> dict[str, Any]:
+    """Body of the fresh process of the load section (see :func:`_run_child`)."""
+    _rss_bytes()  # import psutil before the baseline
+    gc.collect()
+    rss0 = _rss_bytes()
+    start = time.perf_counter()
+    _make_benchmark(key, dataset)
+    loaded = time.perf_counter()
+    rss1 = _rss_bytes()
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    env.step(env.action_space.sample())
+    made = time.perf_counter()
+    rss2 = _rss_bytes()
+    env.close()
+    return {
+        "load_s": loaded - start,
+        "load_mb": _mb(rss1, rss0),
+        "total_s": made - start,
+        "total_mb": _mb(rss2, rss0),
+    }
+
+
+def _nats_bench_rates(archive: str, loops: int) -> dict[str, Any]:
+    import nats_bench
+
+    start = time.perf_counter()
+    api = nats_bench.create(archive, "tss", fast_mode=True, verbose=False)
+    created = time.perf_counter()
+    infos = [
+        api.get_more_info(i, "cifar10", hp="200", is_random=False) for i in NATS_INDICES
+    ]
+    first = time.perf_counter()
+
+    def loop() -> None:
+        for _ in range(loops):
+            for i in NATS_INDICES:
+                api.get_more_info(i, "cifar10", hp="200", is_random=False)
+
+    seconds = _median_time(loop, 3)
+    return {
+        "create_s": created - start,
+        "first_s": first - created,
+        "rate": loops * len(NATS_INDICES) / seconds,
+        "values": [float(info["test-accuracy"]) for info in infos],
+    }
+
+
+def _child_nats(archive: str, loops: int) -> dict[str, Any]:
+    """Body of the fresh process of the nats_bench section."""
+    out: dict[str, Any] = {"nats": _nats_bench_rates(archive, loops)}
+    try:
+        bench = _make_benchmark("nb201", "cifar10")
+    except Error as exc:
+        out["nasgym_error"] = _first_line(exc)
+        return out
+    archs = [bench.arch_at(i) for i in NATS_INDICES]
+    codes = np.array([bench.space.code(a) for a in archs], dtype=np.int64)
+    many = loops * 10
+
+    def scalar() -> None:
+        for _ in range(many):
+            for arch in archs:
+                bench.query(arch, "test@200")
+
+    def vectorised() -> None:
+        for _ in range(many):
+            bench.query_codes(codes, "test@200")
+
+    scalar()
+    out["nasgym_rate"] = many * len(archs) / _median_time(scalar, 3)
+    out["nasgym_vector_rate"] = many * len(archs) / _median_time(vectorised, 3)
+    out["nasgym_values"] = [bench.query(a, "test@200") for a in archs]
+    return out
+
+
+_CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
+    "load": _child_load,
+    "nats": _child_nats,
+}
+
+
+def _child_main(name: str, args_json: str) -> None:
+    """Entry point of a measuring subprocess: print the result as one JSON line."""
+    result = _CHILDREN[name](*json.loads(args_json))
+    print("NASGYM_PERF_RESULT " + json.dumps(result))
+
+
+def _run_child(name: str, *args: Any, timeout: float = 300.0) -> dict[str, Any]:
+    """Run ``_CHILDREN[name](*args)`` in a fresh interpreter and return its result.
+
+    Raises:
+        RuntimeError: The child failed; the message holds the end of its stderr.
+    """
+    env = dict(os.environ)
+    root = str(Path(nasgym.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    code = f"import nasgym.perf as p; p._child_main({name!r}, {json.dumps(args)!r})"
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("NASGYM_PERF_RESULT "):
+            result: dict[str, Any] = json.loads(line.split(" ", 1)[1])
+            return result
+    lines = (proc.stderr or proc.stdout).strip().splitlines()
+    raise RuntimeError(lines[-1] if lines else f"child exited with {proc.returncode}")
+
+
+def _nb201_missing_reason() -> str | None:
+    """Why the NB201 table cannot be used (``None`` when it is present)."""
+    try:
+        from nasgym.benchmarks.nb201 import TABLE_FILE, missing_table_message
+    except ImportError as exc:
+        return _first_line(exc)
+    from nasgym.data import find_table
+
+    if find_table(TABLE_FILE) is None:
+        return missing_table_message().split(". ", 1)[0]
+    return None
+
+
+def _load_rows(specs: Sequence[_BenchSpec], scale: _Scale) -> list[Row]:
+    rows: list[Row] = []
+    for spec in specs:
+        nb201 = spec.key == "nb201"
+        t_s = ("<", NB201_LOAD_S_TARGET) if nb201 else None
+        t_mb = ("<", NB201_LOAD_MB_TARGET) if nb201 else None
+        names = (
+            (f"{spec.label} table load", "s", t_s),
+            (f"{spec.label} table RSS increase", "MB", t_mb),
+            (f"{spec.label} table + make/reset/step", "s", t_s),
+            (f"{spec.label} table + make/reset/step RSS", "MB", t_mb),
+        )
+        reason = _nb201_missing_reason() if nb201 else None
+        if reason is not None:
+            rows += [_not_measured("load", n, u, reason, t) for n, u, t in names]
+            continue
+        try:
+            runs = [
+                _run_child("load", spec.key, spec.dataset, spec.env_id)
+                for _ in range(scale.load_repeats)
+            ]
+        except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+            rows += [
+                _not_measured("load", n, u, _first_line(exc), t, "error")
+                for n, u, t in names
+            ]
+            continue
+        how = f"median of {len(runs)} fresh processes"
+        for (name, unit, target), key in zip(
+            names, ("load_s", "load_mb", "total_s", "total_mb"), strict=True
+        ):
+            values = [r[key] for r in runs if r[key] is not None]
+            if not values:
+                rows.append(
+                    _not_measured("load", name, unit, "cannot read RSS", target)
+                )
+                continue
+            note = how
+            if key == "load_s":
+                note += "; includes importing the benchmark module"
+            elif key == "total_s":
+                note += f"; gym.make({spec.env_id!r})"
+            rows.append(
+                _row("load", name, statistics.median(values), unit, target, note)
+            )
+    return rows
+
+
+def _nats_rows(scale: _Scale) -> list[Row]:
+    names = (
+        ("nats_bench get_more_info", "q/s"),
+        ("nasgym query(arch)", "q/s"),
+        ("nasgym / nats_bench", "x"),
+        ("nasgym query_codes (3 per call)", "q/s"),
+        ("max |test@200 - nats_bench|", "pct-pt"),
+    )
+    reason: str | None = None
+    root = os.environ.get("NASGYM_DATA_DIR")
+    archive = Path(root).expanduser() / "nats-bench" / NATS_ARCHIVE if root else None
+    if importlib.util.find_spec("nats_bench") is None:
+        reason = "nats_bench is not installed (pip install 'nasgym[dev]')"
+    elif archive is None:
+        reason = f"NASGYM_DATA_DIR is not set (needs nats-bench/{NATS_ARCHIVE})"
+    elif not (archive / "meta.pickle.pbz2").is_file():
+        reason = f"{archive} is not a NATS-Bench topology archive"
+    if reason is not None:
+        return [_not_measured("nats", n, u, reason) for n, u in names]
+    try:
+        result = _run_child("nats", str(archive), scale.nats_loops)
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+        return [
+            _not_measured("nats", n, u, _first_line(exc), None, "error")
+            for n, u in names
+        ]
+    nats = result["nats"]
+    indices = ", ".join(map(str, NATS_INDICES))
+    rows = [
+        _row(
+            "nats",
+            names[0][0],
+            nats["rate"],
+            "q/s",
+            note=f"get_more_info(i, 'cifar10', hp='200') for i in ({indices}), warm; "
+            f"create {nats['create_s'] * 1e3:.0f} ms, first 3 queries "
+            f"{nats['first_s'] * 1e3:.0f} ms",
+        )
+    ]
+    if "nasgym_error" in result:
+        why = result["nasgym_error"]
+        return rows + [_not_measured("nats", n, u, why) for n, u in names[1:]]
+    diff = max(
+        abs(a - b) for a, b in zip(result["nasgym_values"], nats["values"], strict=True)
+    )
+    rows += [
+        _row(
+            "nats",
+            names[1][0],
+            result["nasgym_rate"],
+            "q/s",
+            note="NB201Benchmark('cifar10').query(arch_at(i), 'test@200')",
+        ),
+        _row("nats", names[2][0], result["nasgym_rate"] / nats["rate"], "x"),
+        _row("nats", names[3][0], result["nasgym_vector_rate"], "q/s"),
+        _row(
+            "nats",
+            names[4][0],
+            diff,
+            "pct-pt",
+            note="agreement check of the imported table, not a speed",
+        ),
+    ]
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Driver and report
+# ---------------------------------------------------------------------------
+def _scale(steps: int, quick: bool) -> _Scale:
+    if quick:
+        return _Scale(
+            steps=min(steps, _QUICK_STEPS),
+            rounds=3,
+            vector_rounds=2,
+            scalar_queries=1000,
+            vector_query_reps=5,
+            load_repeats=1,
+            nats_loops=100,
+        )
+    return _Scale(
+        steps=steps,
+        rounds=10,
+        vector_rounds=5,
+        scalar_queries=20000,
+        vector_query_reps=30,
+        load_repeats=3,
+        nats_loops=1000,
+    )
+
+
+def _clean(value: Any) -> Any:
+    """Make a value JSON-safe (non-finite floats become ``None``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def run_perf(
+    *,
+    envs: list[str] | None = None,
+    steps: int = 20000,
+    vector_sizes: Sequence[int] = (64,),
+    quick: bool = False,
+    out: Path | None = None,
+) -> dict[str, Any]:
+    """Measure env, vector-env, query and load speed; see the module docstring.
+
+    Args:
+        envs: Env ids to measure (``"nasgym/"`` may be left off); default every
+            registered nasgym env. The query, load and nats_bench sections cover the
+            benchmarks behind these envs.
+        steps: Timed steps per env (split into interleaved rounds), and env-steps per
+            vector env.
+        vector_sizes: ``num_envs`` values for the vector section.
+        quick: Shrink every count for a CI smoke run (a few seconds per env).
+        out: Write the results as JSON here too.
+
+    Returns:
+        ``{"host": ..., "config": ..., "rows": [...], "summary": ..., "wall_s": ...}``;
+        every row is a :class:`Row` as a dict.
+
+    Raises:
+        ValueError: ``steps`` or a vector size is not positive.
+    """
+    if steps < 1 or any(int(n) < 1 for n in vector_sizes):
+        raise ValueError("steps and vector sizes must be positive")
+    started = time.perf_counter()
+    env_ids = [resolve_env_id(e) for e in (envs if envs is not None else list(ENVS))]
+    scale = _scale(steps, quick)
+    specs = _benches_for(env_ids)
+    rows = _env_rows(env_ids, scale)
+    sizes = [int(n) for n in vector_sizes]
+    if quick:
+        sizes = sorted({min(n, _QUICK_MAX_VECTOR_ENVS) for n in sizes})
+    rows += _vector_rows(env_ids, sizes, scale)
+    rows += _query_rows(specs, scale)
+    rows += _load_rows(specs, scale)
+    if any(s.key == "nb201" for s in specs):
+        rows += _nats_rows(scale)
+    summary = {status: sum(r.status == status for r in rows) for status in _STATUSES}
+    results: dict[str, Any] = _clean(
+        {
+            "host": host_info(),
+            "config": {
+                "envs": env_ids,
+                "quick": quick,
+                **asdict(scale),
+                "vector_sizes": sizes,
+            },
+            "rows": [asdict(r) for r in rows],
+            "summary": summary,
+            "wall_s": time.perf_counter() - started,
+        }
+    )
+    if out is not None:
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return results
+
+
+def _fmt_value(value: float | None) -> str:
+    if value is None:
+        return "-"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 100:
+        return f"{value:.1f}"
+    if magnitude >= 1 or magnitude == 0:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def _fmt_target(target: dict[str, Any] | None, unit: str) -> str:
+    if not target:
+        return ""
+    return f"{target['op']} {_fmt_value(float(target['value']))} {unit}".rstrip()
+
+
+def format_report(results: dict[str, Any]) -> str:
+    """Render :func:`run_perf` results as an aligned plain-text report."""
+    host = results.get("host", {})
+    config = results.get("config", {})
+    lines = [
+        "nasgym perf" + (" (quick)" if config.get("quick") else ""),
+        f"  python {host.get('python')} ({host.get('implementation')}), "
+        f"{host.get('platform')}",
+        f"  CPU: {host.get('cpu_model')}, {host.get('cpu_count')} CPUs "
+        f"({host.get('cpus_usable')} usable)",
+        f"  numpy {host.get('numpy')}, gymnasium {host.get('gymnasium')}, "
+        f"nasgym {host.get('nasgym')}, psutil {host.get('psutil') or '-'}, "
+        f"nats_bench {host.get('nats_bench') or '-'}",
+        f"  NASGYM_DATA_DIR={host.get('NASGYM_DATA_DIR') or '-'}  "
+        f"NASGYM_CACHE_DIR={host.get('NASGYM_CACHE_DIR') or '-'}",
+        f"  {host.get('date', '')}",
+    ]
+    rows: list[dict[str, Any]] = list(results.get("rows", []))
+    table = [
+        (
+            str(r["name"]),
+            _fmt_value(r["value"]),
+            str(r["unit"]),
+            _fmt_target(r.get("target"), str(r["unit"])),
+            str(r["status"]).upper(),
+            str(r.get("note", "")),
+        )
+        for r in rows
+    ]
+    header = ("name", "value", "unit", "target", "status", "note")
+    widths = [max([len(header[i])] + [len(t[i]) for t in table]) for i in range(5)]
+
+    def fmt(cells: tuple[str, ...]) -> str:
+        name, value, unit, target, status, note = cells
+        return (
+            f"  {name:<{widths[0]}}  {value:>{widths[1]}}  {unit:<{widths[2]}}  "
+            f"{target:<{widths[3]}}  {status:<{widths[4]}}  {note}"
+        ).rstrip()
+
+    for key, title in SECTIONS.items():
+        section = [t for r, t in zip(rows, table, strict=True) if r["section"] == key]
+        if not section:
+            continue
+        lines += ["", f"== {title}", fmt(header)]
+        lines += [fmt(t) for t in section]
+    summary = results.get("summary", {})
+    lines += [
+        "",
+        "summary: "
+        + ", ".join(f"{summary.get(s, 0)} {s}" for s in _STATUSES)
+        + f"; {results.get('wall_s', 0.0):.1f} s",
+    ]
+    return "\n".join(lines)
