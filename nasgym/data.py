@@ -2,11 +2,13 @@
 
 Two directories matter:
 
-* ``NASGYM_DATA_DIR`` (optional): a read-only root where users keep benchmark files
-  in their standard layout (``nas-bench-201/``, ``nats-bench/`` ...). nasgym reads
-  raw sources from here and also looks here for compact tables.
-* ``NASGYM_CACHE_DIR`` (default: the platform cache dir, e.g. ``~/.cache/nasgym``):
-  where ``nasgym data import`` writes nasgym's compact ``.npz`` tables.
+* ``NASGYM_DATA_DIR`` (optional): the root where users keep benchmark files in their
+  standard layout (``nas-bench-201/``, ``nats-bench/`` ...). nasgym reads raw sources
+  from here and looks for compact tables in ``$NASGYM_DATA_DIR/nasgym/``; when the
+  directory is writable, imports go there too.
+* ``NASGYM_CACHE_DIR`` (optional, wins when set): where ``nasgym data import`` writes
+  nasgym's compact ``.npz`` tables, for read-only data directories. Without either,
+  tables go to the platform cache directory (e.g. ``~/.cache/nasgym``).
 
 Nothing here runs at import time; every function does its I/O when called.
 """
@@ -33,10 +35,18 @@ def data_dir() -> Path | None:
 
 
 def cache_dir() -> Path:
-    """Return the directory where nasgym writes its compact tables (not created)."""
+    """Return the directory where ``nasgym data import`` writes tables (not created).
+
+    In order: ``$NASGYM_CACHE_DIR``; ``$NASGYM_DATA_DIR/nasgym`` when
+    ``NASGYM_DATA_DIR`` is set and writable; the platform cache directory
+    (e.g. ``~/.cache/nasgym``).
+    """
     value = os.environ.get("NASGYM_CACHE_DIR")
     if value:
         return Path(value).expanduser().resolve()
+    root = data_dir()
+    if root is not None and root.is_dir() and os.access(root, os.W_OK):
+        return root / "nasgym"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("nasgym"))
