@@ -35,7 +35,7 @@ def main() -> None:
         "MultiInputPolicy", env, n_steps=64, batch_size=32, seed=args.seed, device="cpu"
     )
     model.learn(total_timesteps=50 * budget, callback=StopAtBudget())
-    info = env.unwrapped.core.info(0)
+    info = env.unwrapped.search_info()
     print(f"best cell: {info['best_arch']}")
     print(
         f"12-epoch valid {info['best_valid_accuracy']:.2f}%, 200-epoch test "

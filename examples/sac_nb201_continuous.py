@@ -25,7 +25,7 @@ def main() -> None:
     env = gym.make("nasgym/NB201Continuous-v0", dataset=args.dataset, horizon=50)
     model = SAC("MlpPolicy", env, learning_starts=50, seed=args.seed, device="cpu")
     model.learn(total_timesteps=steps)
-    info = env.unwrapped.core.info(0)
+    info = env.unwrapped.search_info()
     print(
         f"best cell after {info['queries']} queries: {info['best_arch']} "
         f"(test {info['best_test_accuracy']:.2f}%, regret {info['regret']:.2f})"

@@ -254,25 +254,25 @@ class SearchCore:
     def info(self, i: int) -> dict[str, Any]:
         """The ``info`` dict of search ``i`` (the contract every env returns).
 
-        Values that do not exist yet (before the first query) or that the data lacks
-        (``sim_time_s`` without training times) are ``None``, never NaN.
+        Before the first query of a search, accuracies and regret are NaN, codes are
+        -1 and strings ``None``. ``sim_time_s`` is ``None`` when the benchmark has no
+        training times. Each key keeps one type, so Gymnasium's vector envs can batch
+        the infos of sub-envs in different states.
         """
         code = int(self.current[i])
         best = int(self.best_code[i])
-        space = self.space
-        has_best = best >= 0
         return {
             "arch": self.arch_string(code) if code >= 0 else None,
-            "arch_code": code if code >= 0 else None,
-            "arch_class": int(space.canonical_codes[code]) if code >= 0 else None,
-            "valid_accuracy": _num(self.last_valid[i]),
-            "test_accuracy": _num(self.last_test[i]),
+            "arch_code": code,
+            "arch_class": int(self.space.canonical_codes[code]) if code >= 0 else -1,
+            "valid_accuracy": float(self.last_valid[i]),
+            "test_accuracy": float(self.last_test[i]),
             "new_query": bool(self.last_new[i]),
             "queries": int(self.queries[i]),
-            "best_arch": self.arch_string(best) if has_best else None,
-            "best_valid_accuracy": float(self.best_valid[i]) if has_best else None,
-            "best_test_accuracy": _num(self.best_test[i]),
-            "regret": _num(self.optimum - self.best_test[i]),
+            "best_arch": self.arch_string(best) if best >= 0 else None,
+            "best_valid_accuracy": float(self.best_valid[i]) if best >= 0 else math.nan,
+            "best_test_accuracy": float(self.best_test[i]),
+            "regret": float(self.optimum - self.best_test[i]),
             "sim_time_s": float(self.sim_time[i])
             if self.time_table is not None
             else None,
@@ -281,17 +281,29 @@ class SearchCore:
             ),
         }
 
+    def over_budget(self, idx: IntArray, codes: IntArray) -> BoolArray:
+        """Whether moving ``idx`` to ``codes`` would be a query beyond the budget."""
+        if self.max_queries is None:
+            return np.zeros(idx.size, dtype=bool)
+        spent: BoolArray = (self.queries[idx] >= self.max_queries) & ~self.visited[
+            idx, self.entry[codes]
+        ]
+        return spent
+
+    def budget_reason(self) -> str:
+        """Why an over-budget action is rejected."""
+        return (
+            f"the query budget (max_queries={self.max_queries}) is spent: only "
+            f"architectures already evaluated can be revisited; reset(seed=...) starts "
+            f"a new search"
+        )
+
 
 def _positive_int(value: object) -> bool:
     """Whether ``value`` is an integer >= 1 (``bool`` is not an integer here)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         return False
     return int(value) >= 1
-
-
-def _num(value: float | np.floating[Any]) -> float | None:
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 # ----------------------------------------------------------------------- modes
@@ -489,18 +501,25 @@ class EditMode(Mode):
             )
         current = self.core.current[idx]
         ok = self._code_masks(current)[np.arange(idx.size), actions]
+        targets = self.space.apply_edits(current, actions)
         reasons: dict[int, str] = {}
         for k in np.flatnonzero(~ok):
             reasons[int(k)] = self._why(int(current[k]), int(actions[k]))
+        if self.core.max_queries is not None:
+            spent = ok & self.core.over_budget(idx, np.where(ok, targets, current))
+            for k in np.flatnonzero(spent):
+                reasons[int(k)] = (
+                    f"edit action {int(actions[k])} would query a new architecture "
+                    f"but {self.core.budget_reason()}"
+                )
+            ok = ok & ~spent
         self._reject(idx, ok, reasons)
         self.core.t[idx] += 1
-        rewards = np.full(idx.size, self.invalid_reward)
         if ok.all():
-            return self.core.evaluate(idx, self.space.apply_edits(current, actions))
+            return self.core.evaluate(idx, targets)
+        rewards = np.full(idx.size, self.invalid_reward)
         if ok.any():
-            rewards[ok] = self.core.evaluate(
-                idx[ok], self.space.apply_edits(current[ok], actions[ok])
-            )
+            rewards[ok] = self.core.evaluate(idx[ok], targets[ok])
         return rewards
 
     def _why(self, code: int, action: int) -> str:
@@ -563,7 +582,9 @@ class QueryMode(Mode):
 
         An out-of-range action raises. An in-range vector that the space rules out
         (e.g. an all-skip GNN) costs no query: the state is unchanged, the reward is
-        ``invalid_reward`` and ``info["invalid_reason"]`` says why.
+        ``invalid_reward`` and ``info["invalid_action"]`` says why (or, with
+        ``invalid_action="raise"``, :class:`InvalidActionError` is raised). So is a
+        new architecture once ``max_queries`` is spent.
         """
         vectors = np.asarray(actions)
         if (
@@ -590,6 +611,15 @@ class QueryMode(Mode):
             f"{self.space.invalid_reason(vectors[k])}"
             for k in ([] if all_ok else np.flatnonzero(~ok))
         }
+        if self.core.max_queries is not None:
+            spent = ok & self.core.over_budget(idx, np.where(ok, codes, 0))
+            for row in np.flatnonzero(spent):
+                reasons[int(row)] = (
+                    f"query action {vectors[row].tolist()} is a new architecture but "
+                    f"{self.core.budget_reason()}"
+                )
+            ok = ok & ~spent
+            all_ok = bool(ok.all())
         self._reject(idx, ok, reasons)
         self.core.t[idx] += 1
         if all_ok:
@@ -642,6 +672,7 @@ class ContinuousMode(Mode):
     def reset_searches(self, idx: IntArray, rngs: list[np.random.Generator]) -> None:
         """Nothing is queried at reset; the history carries over between episodes."""
         self.core.begin_episode(idx)
+        self._reject(idx, np.ones(idx.size, dtype=bool), {})
 
     def decode(self, actions: NDArray[np.floating[Any]]) -> IntArray:
         """Decode score vectors to valid codes (argmax, then the best valid repair)."""
@@ -670,8 +701,24 @@ class ContinuousMode(Mode):
                 f"continuous actions must be finite arrays of shape ({self.width},) "
                 f"per env; got shape {array.shape}"
             )
+        codes = self.decode(np.clip(array, -1.0, 1.0))
+        reasons: dict[int, str] = {}
+        ok = np.ones(idx.size, dtype=bool)
+        if self.core.max_queries is not None:
+            ok = ~self.core.over_budget(idx, codes)
+            for k in np.flatnonzero(~ok):
+                reasons[int(k)] = (
+                    f"the action decodes to a new architecture but "
+                    f"{self.core.budget_reason()}"
+                )
+        self._reject(idx, ok, reasons)
         self.core.t[idx] += 1
-        return self.core.evaluate(idx, self.decode(np.clip(array, -1.0, 1.0)))
+        if ok.all():
+            return self.core.evaluate(idx, codes)
+        rewards = np.full(idx.size, self.invalid_reward)
+        if ok.any():
+            rewards[ok] = self.core.evaluate(idx[ok], codes[ok])
+        return rewards
 
     def observe(self, idx: IntArray) -> NDArray[np.float32]:
         """Top-K statistics of the search history plus global stats."""

@@ -65,6 +65,11 @@ class _NB201Env(TabularNASEnv):
             benchmark = self.make_benchmark(
                 dataset, reward_metric=reward_metric, report_metric=report_metric
             )
+        elif not isinstance(benchmark, TabularBenchmark):
+            raise UnknownOptionError(
+                f"benchmark must be a nasgym TabularBenchmark instance, got "
+                f"{benchmark!r}; to choose a dataset, pass dataset=... instead"
+            )
         elif not isinstance(benchmark.space, NB201Space):
             raise UnknownOptionError(
                 f"{type(self).__name__} needs a benchmark over NB201Space, "

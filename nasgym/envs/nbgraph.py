@@ -58,6 +58,11 @@ class _NBGraphEnv(TabularNASEnv):
     ) -> None:
         if benchmark is None:
             benchmark = self.make_benchmark(dataset)
+        elif not isinstance(benchmark, TabularBenchmark):
+            raise UnknownOptionError(
+                f"benchmark must be a nasgym TabularBenchmark instance, got "
+                f"{benchmark!r}; to choose a dataset, pass dataset=... instead"
+            )
         elif not isinstance(benchmark.space, NBGraphSpace):
             raise UnknownOptionError(
                 f"{type(self).__name__} needs a benchmark over NBGraphSpace, "

@@ -26,7 +26,8 @@ from nasgym.envs.core import (
     QueryMode,
     SearchCore,
 )
-from nasgym.error import UnknownOptionError, unknown_option
+from nasgym.envs.scalar import ScalarSearch, arch_strings
+from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.rewards import RewardShaping
 from nasgym.spaces.base import BoolArray
 
@@ -123,6 +124,13 @@ class TabularNASEnv(gym.Env[Any, Any]):
         self.observation_space = self._mode.observation_space
         self._idx = np.zeros(1, dtype=np.int64)
         self._needs_reset = True
+        # Edit and Query searches run on Python scalars (see nasgym.envs.scalar);
+        # the continuous mode's top-K statistics stay on the NumPy core.
+        self._scalar: ScalarSearch | None = (
+            ScalarSearch(self._mode)
+            if isinstance(self._mode, (EditMode, QueryMode))
+            else None
+        )
 
     @classmethod
     def make_benchmark(cls, dataset: str, **kwargs: Any) -> TabularBenchmark[Any]:
@@ -140,16 +148,26 @@ class TabularNASEnv(gym.Env[Any, Any]):
         episode of the same search (history and budget carry over).
         """
         super().reset(seed=seed)
+        self._needs_reset = False
+        scalar = self._scalar
+        if scalar is not None:
+            if seed is not None:
+                scalar.restart()
+            scalar.reset(self.np_random)
+            return scalar.observe(), scalar.info()
         if seed is not None:
             self._core.restart(self._idx)
         self._mode.reset_searches(self._idx, [self.np_random])
-        self._needs_reset = False
         return self._observation(), self._info()
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """Apply one action; see the class docstring for its semantics."""
         if self._needs_reset:
             raise gym.error.ResetNeeded("call reset() before step()")
+        scalar = self._scalar
+        if scalar is not None:
+            reward = scalar.step(action)
+            return scalar.observe(), reward, False, scalar.truncated(), scalar.info()
         batch = np.asarray(action)[None]
         reward = float(self._mode.step_searches(self._idx, batch)[0])
         truncated = bool(self._core.truncated(self._idx)[0])
@@ -162,6 +180,9 @@ class TabularNASEnv(gym.Env[Any, Any]):
         invalid; other modes allow every action.
         """
         if isinstance(self._mode, EditMode):
+            if self._scalar is not None and not self._needs_reset:
+                fresh: BoolArray = self._scalar.action_mask().copy()
+                return fresh
             mask: BoolArray = self._mode.masks(self._idx)[0]
             return mask
         space = self.action_space
@@ -177,11 +198,11 @@ class TabularNASEnv(gym.Env[Any, Any]):
             return None
         info = self._info()
 
-        def fmt(value: float | None) -> str:
-            return "-" if value is None else f"{value:.2f}"
+        def fmt(value: float) -> str:
+            return "-" if np.isnan(value) else f"{value:.2f}"
 
         return (
-            f"t={int(self._core.t[0])} queries={info['queries']} arch={info['arch']} "
+            f"t={self.step_count} queries={info['queries']} arch={info['arch']} "
             f"valid={fmt(info['valid_accuracy'])} "
             f"best_valid={fmt(info['best_valid_accuracy'])} "
             f"best_test={fmt(info['best_test_accuracy'])} regret={fmt(info['regret'])}"
@@ -189,20 +210,43 @@ class TabularNASEnv(gym.Env[Any, Any]):
 
     # --------------------------------------------------------------- helpers
     def _observation(self) -> Any:
+        if self._scalar is not None:
+            return self._scalar.observe()
         obs = self._mode.observe(self._idx)
         if isinstance(obs, dict):
             return {k: v[0] for k, v in obs.items()}
         return obs[0]
 
     def _info(self) -> dict[str, Any]:
+        if self._scalar is not None:
+            return self._scalar.info()
         info = self._core.info(0)
         info.update(self._mode.extra_info(0))
         return info
 
+    def search_info(self) -> dict[str, Any]:
+        """The current ``info`` dict of the search (e.g. after training stopped)."""
+        return self._info()
+
     @property
-    def core(self) -> SearchCore:
-        """The search state (read-only use: budgets, incumbents, caches)."""
-        return self._core
+    def horizon(self) -> int:
+        """Steps per episode."""
+        return self._core.horizon
+
+    @property
+    def max_queries(self) -> int | None:
+        """The query budget of the search (``None``: unlimited)."""
+        return self._core.max_queries
+
+    @property
+    def top_k(self) -> int:
+        """History size behind the Continuous observation."""
+        return self._core.top_k
+
+    @property
+    def step_count(self) -> int:
+        """Steps taken in the current episode."""
+        return self._scalar.t if self._scalar is not None else int(self._core.t[0])
 
 
 class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
@@ -231,7 +275,7 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         self.num_envs = int(num_envs)
         self.benchmark = template.benchmark
         self.search_space = template.search_space
-        settings = template.core
+        settings = template._core
         self._mode = build_mode(
             template.mode,
             template.benchmark,
@@ -257,6 +301,7 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         self._all = np.arange(self.num_envs, dtype=np.int64)
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._started = False
+        self._memo = arch_strings(self.search_space)
 
     def reset(
         self,
@@ -268,14 +313,16 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         seeds: list[int | None]
         if seed is None:
             seeds = [None] * self.num_envs
-        elif isinstance(seed, int):
-            seeds = [seed + i for i in range(self.num_envs)]
+        elif isinstance(seed, bool):
+            raise UnknownOptionError(f"seed must be an integer or a list, got {seed!r}")
+        elif isinstance(seed, (int, np.integer)):
+            seeds = [int(seed) + i for i in range(self.num_envs)]
         else:
-            if len(seed) != self.num_envs:
-                raise UnknownOptionError(
-                    f"got {len(seed)} seeds for {self.num_envs} envs; pass one per env"
-                )
             seeds = list(seed)
+            if len(seeds) != self.num_envs:
+                raise UnknownOptionError(
+                    f"got {len(seeds)} seeds for {self.num_envs} envs; pass one per env"
+                )
         restart = [i for i, s in enumerate(seeds) if s is not None]
         for i in restart:
             self._rngs[i] = seeding.np_random(seeds[i])[0]
@@ -299,9 +346,12 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
             )
         if stepping.size:
             acts = np.asarray(actions)
+            if acts.ndim == 0 or acts.shape[0] != self.num_envs:
+                raise InvalidActionError(
+                    f"expected a batch of {self.num_envs} actions, "
+                    f"got shape {acts.shape}"
+                )
             acts = acts if resetting.size == 0 else acts[stepping]
-            if isinstance(self._mode, EditMode):
-                acts = acts.astype(np.int64)
             rewards[stepping] = self._mode.step_searches(stepping, acts)
         truncated = np.zeros(self.num_envs, dtype=bool)
         truncated[stepping] = self._core.truncated(stepping)
@@ -324,25 +374,50 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
     def _infos(self) -> dict[str, Any]:
         core = self._core
         best = core.best_code >= 0
+        strings = self._strings
+        current = core.current
         infos: dict[str, Any] = {
-            "arch_code": core.current.copy(),
+            "arch": np.array(
+                [strings(int(c)) if c >= 0 else None for c in current], dtype=object
+            ),
+            "arch_code": current.copy(),
+            "arch_class": np.where(
+                current >= 0, self.search_space.canonical_codes[current], -1
+            ),
             "valid_accuracy": core.last_valid.copy(),
             "test_accuracy": core.last_test.copy(),
             "new_query": core.last_new.copy(),
             "queries": core.queries.copy(),
+            "best_arch": np.array(
+                [strings(int(c)) if c >= 0 else None for c in core.best_code],
+                dtype=object,
+            ),
             "best_valid_accuracy": np.where(best, core.best_valid, np.nan),
             "best_test_accuracy": core.best_test.copy(),
             "regret": core.optimum - core.best_test,
             "sim_time_s": core.sim_time.copy()
             if core.time_table is not None
-            else np.full(self.num_envs, np.nan),
+            else np.full(self.num_envs, None, dtype=object),
+            "budget_exhausted": core.queries >= core.max_queries
+            if core.max_queries is not None
+            else np.zeros(self.num_envs, dtype=bool),
         }
         if isinstance(self._mode, EditMode):
             infos["action_mask"] = self._mode.masks(self._all)
+        infos["invalid_action"] = np.array(self._mode.last_invalid, dtype=object)
         present = np.ones(self.num_envs, dtype=bool)
         for key in list(infos):
             infos[f"_{key}"] = present
         return infos
+
+    def _strings(self, code: int) -> str:
+        memo = self._memo
+        text = memo.get(code)
+        if text is None:
+            space = self.search_space
+            text = space.to_string(space.from_code(code))
+            memo[code] = text
+        return text
 
     @property
     def core(self) -> SearchCore:

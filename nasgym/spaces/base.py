@@ -16,9 +16,9 @@ many architectures in one vectorised call. This module imports numpy only.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -29,6 +29,44 @@ if TYPE_CHECKING:
     import networkx as nx
 
 ArchT = TypeVar("ArchT")
+T = TypeVar("T")
+
+#: Derived tables shared by every instance of a space with the same configuration,
+#: so that making many envs (e.g. a ``SyncVectorEnv``) builds each table once.
+_SHARED_TABLES: dict[tuple[Any, ...], Any] = {}
+
+
+class shared_table(Generic[T]):  # used like functools.cached_property
+    """A read-only property computed once per space configuration per process.
+
+    The value is keyed by the space class and :meth:`CategoricalSearchSpace.config_key`
+    and also stored on the instance for fast repeated access.
+    """
+
+    def __init__(self, func: Callable[[Any], T]) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> shared_table[T]: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type) -> T | shared_table[T]:
+        if instance is None:
+            return self
+        key = (type(instance), instance.config_key(), self.name)  # type: ignore[attr-defined]
+        if key not in _SHARED_TABLES:
+            _SHARED_TABLES[key] = self.func(instance)
+        value: T = _SHARED_TABLES[key]
+        instance.__dict__[self.name] = value
+        return value
+
 
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
@@ -102,6 +140,10 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
         and ``node_ops`` shape ``(size, max_nodes)``, with ``-1`` for padding.
         """
 
+    def config_key(self) -> tuple[Any, ...]:
+        """Constructor settings that change the space (key of shared tables)."""
+        return ()
+
     # --------------------------------------------------------------- validity
     def _build_valid_mask(self) -> BoolArray:
         """Return a boolean mask over codes; override when some vectors are invalid."""
@@ -139,14 +181,14 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
             radix[i] = radix[i + 1] * self.nvec[i + 1]
         return radix
 
-    @cached_property
+    @shared_table
     def valid_mask(self) -> BoolArray:
         """Boolean mask over codes: which choice vectors are valid architectures."""
         mask = self._build_valid_mask()
         mask.setflags(write=False)
         return mask
 
-    @cached_property
+    @shared_table
     def valid_codes(self) -> IntArray:
         """All valid codes, ascending."""
         codes = np.flatnonzero(self.valid_mask).astype(np.int64)
@@ -158,7 +200,7 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
         """Number of valid choice vectors."""
         return int(self.valid_codes.size)
 
-    @cached_property
+    @shared_table
     def canonical_codes(self) -> IntArray:
         """For every code, the code of its class representative (read-only)."""
         table = self._build_canonical_codes().astype(np.int64)
@@ -170,7 +212,7 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
         """Number of distinct isomorphism classes among valid architectures."""
         return int(np.unique(self.canonical_codes[self.valid_codes]).size)
 
-    @cached_property
+    @shared_table
     def graph_tables(self) -> tuple[NDArray[np.uint8], NDArray[np.int8]]:
         """``(adjacency, node_ops)`` lookup tables over codes (read-only)."""
         adjacency, node_ops = self._build_graph_tables()

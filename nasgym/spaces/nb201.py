@@ -17,13 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
 
 from nasgym.error import InvalidArchitectureError
-from nasgym.spaces.base import CategoricalSearchSpace, IntArray
+from nasgym.spaces.base import CategoricalSearchSpace, IntArray, shared_table
 
 OPS: tuple[str, ...] = (
     "none",
@@ -244,7 +243,7 @@ class NB201Space(CategoricalSearchSpace[NB201Arch]):
         """Parse the official arch string."""
         return NB201Arch.from_str(text)
 
-    @cached_property
+    @shared_table
     def unique_strings(self) -> tuple[str, ...]:
         """Official isomorphism-class string of every code."""
         vectors = self.codes_to_vectors(np.arange(self.size))

@@ -182,6 +182,10 @@ class NBGraphSpace(CategoricalSearchSpace[GNNArch]):
         if self.proteins:
             self.name = "nbgraph-proteins"
 
+    def config_key(self) -> tuple[bool]:
+        """The proteins flag: the two spaces have different tables."""
+        return (self.proteins,)
+
     # ------------------------------------------------------------------ slots
     @property
     def slot_names(self) -> tuple[str, ...]:

@@ -40,16 +40,16 @@ BenchFactory = Callable[[], TabularBenchmark[Any]]
 #: Keys every env's ``info`` has, with the exact Python types allowed for each value.
 INFO_TYPES: dict[str, tuple[type, ...]] = {
     "arch": (str, type(None)),
-    "arch_code": (int, type(None)),
-    "arch_class": (int, type(None)),
-    "valid_accuracy": (float, type(None)),
-    "test_accuracy": (float, type(None)),
+    "arch_code": (int,),
+    "arch_class": (int,),
+    "valid_accuracy": (float,),
+    "test_accuracy": (float,),
     "new_query": (bool,),
     "queries": (int,),
     "best_arch": (str, type(None)),
-    "best_valid_accuracy": (float, type(None)),
-    "best_test_accuracy": (float, type(None)),
-    "regret": (float, type(None)),
+    "best_valid_accuracy": (float,),
+    "best_test_accuracy": (float,),
+    "regret": (float,),
     "sim_time_s": (float, type(None)),
     "budget_exhausted": (bool,),
     "invalid_action": (str, type(None)),
@@ -185,7 +185,13 @@ def same(a: Any, b: Any) -> bool:
         )
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
-        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b)
+        return (
+            a.shape == b.shape
+            and a.dtype == b.dtype
+            and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+        )
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
     return type(a) is type(b) and a == b
 
 
@@ -276,11 +282,13 @@ class SearchModel:
         """Check ``info`` (and the default ``valid`` reward) against the model."""
         bench, space = self.bench, self.bench.space
         assert info["queries"] == len(self.visited)
+        if self.max_queries is not None:
+            assert info["queries"] <= self.max_queries  # a hard cap
         assert info["budget_exhausted"] == (
             self.max_queries is not None and info["queries"] >= self.max_queries
         )
         code = info["arch_code"]
-        if code is not None:
+        if code != -1:
             arch = space.from_code(code)
             assert info["arch"] == space.to_string(arch)
             assert space.code(space.from_string(info["arch"])) == code
@@ -288,12 +296,13 @@ class SearchModel:
             assert info["valid_accuracy"] == bench.query(arch, bench.reward_metric)
             assert info["test_accuracy"] == bench.query(arch, bench.report_metric)
         else:
-            assert info["arch"] is info["arch_class"] is None
-            assert info["valid_accuracy"] is info["test_accuracy"] is None
+            assert info["arch"] is None and info["arch_class"] == -1
+            assert math.isnan(info["valid_accuracy"])
+            assert math.isnan(info["test_accuracy"])
         if self.best_code is None:
-            for key in ("best_arch", "best_valid_accuracy", "best_test_accuracy"):
-                assert info[key] is None
-            assert info["regret"] is None
+            assert info["best_arch"] is None
+            for key in ("best_valid_accuracy", "best_test_accuracy", "regret"):
+                assert math.isnan(info[key])
         else:
             assert info["best_arch"] == space.to_string(space.from_code(self.best_code))
             assert info["best_valid_accuracy"] == self.best_valid
@@ -330,7 +339,7 @@ def replay_against_model(
         if mode == "edit":
             assert info["new_query"] == model.query(info["arch_code"])
         else:
-            assert info["arch_code"] is None and not info["new_query"]
+            assert info["arch_code"] == -1 and not info["new_query"]
         model.check(info, None)
         assert env.observation_space.contains(obs)
         check_info_types(info, mode)
@@ -349,7 +358,12 @@ def replay_against_model(
             assert info["new_query"] == model.query(info["arch_code"])
             model.check(info, reward)
         else:
-            assert mode == "query" and not info["new_query"]
+            # Query proposals can be invalid; any mode is refused past the budget.
+            over = "query budget" in info["invalid_action"]
+            assert mode == "query" or over
+            if over:
+                assert max_queries is not None and len(model.visited) >= max_queries
+            assert not info["new_query"]
             assert reward == invalid_reward
             model.check(info, None)
         transitions.append((obs, reward, terminated, truncated, info))
@@ -413,7 +427,7 @@ def test_pickle_round_trip_continues_identically(case: Case) -> None:
     assert_same_rollouts(tail_a, tail_b)
     # The unwrapped env (no Gymnasium wrappers) pickles too.
     base = pickle.loads(pickle.dumps(env.unwrapped))
-    assert same(base.core.visited, env.unwrapped.core.visited)  # type: ignore[attr-defined]
+    assert same(base.search_info(), env.unwrapped.search_info())  # type: ignore[attr-defined]
     assert head  # the prefix ran
 
 
@@ -444,12 +458,12 @@ def test_reset_seed_restarts_search_and_plain_reset_keeps_it(case: Case) -> None
     # Budget, cache and incumbent carry over (edit envs may query their start arch).
     assert spent <= info["queries"] <= spent + initial
     assert info["best_valid_accuracy"] >= best
-    assert env.unwrapped.core.t[0] == 0  # type: ignore[attr-defined]
+    assert env.unwrapped.step_count == 0  # type: ignore[attr-defined]
     _, info = env.reset(seed=2)
     assert info["queries"] == initial
     if case.mode != "edit":
-        assert info["best_valid_accuracy"] is None and info["best_arch"] is None
-        assert info["best_test_accuracy"] is None and info["regret"] is None
+        assert math.isnan(info["best_valid_accuracy"]) and info["best_arch"] is None
+        assert math.isnan(info["best_test_accuracy"]) and math.isnan(info["regret"])
     else:
         assert info["best_valid_accuracy"] == info["valid_accuracy"]
         assert info["best_arch"] == info["arch"]
@@ -647,7 +661,7 @@ def test_edit_observation_graph_matches_space(case: Case) -> None:
     rng = np.random.default_rng(0)
     for _ in range(20):
         code = info["arch_code"]
-        if code is None:
+        if code == -1:
             assert not obs["adjacency"].any() and not obs["node_mask"].any()
         else:
             np.testing.assert_array_equal(obs["adjacency"], adjacency[code])
