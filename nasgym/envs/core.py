@@ -122,6 +122,8 @@ class SearchCore:
         self.last_valid = np.full(n, np.nan)
         self.last_test = np.full(n, np.nan)
         self.last_new = np.zeros(n, dtype=bool)
+        #: Whether to keep the top-K history (only the continuous mode observes it).
+        self.track_topk = False
         self.topk_codes = np.full((n, self.top_k), -1, dtype=np.int64)
         self.topk_vals = np.full((n, self.top_k), -np.inf)
         self._arch_strings: dict[int, str] = {}
@@ -171,7 +173,7 @@ class SearchCore:
         self.last_valid[idx] = valid
         self.last_test[idx] = test
         self.last_new[idx] = new
-        if new.any():
+        if self.track_topk and new.any():
             self._push_topk(idx[new], codes[new], valid[new])
         return reward
 
@@ -332,15 +334,16 @@ class Mode(ABC):
         self.space = core.space
         self.invalid_action = invalid_action
         self.invalid_reward = float(invalid_reward)
-        self.last_invalid: list[str | None] = [None] * core.num_envs
+        self.last_invalid: NDArray[np.object_] = np.full(core.num_envs, None)
 
     def _reject(self, idx: IntArray, ok: BoolArray, reasons: dict[int, str]) -> None:
         """Record (or raise for) the rejected rows of a batch of in-range actions."""
         if self.invalid_action == "raise" and reasons:
             raise InvalidActionError(next(iter(reasons.values())))
-        for k in range(idx.size):
-            self.last_invalid[int(idx[k])] = reasons.get(k)
-        if (~ok).any():
+        self.last_invalid[idx] = None
+        for k, reason in reasons.items():
+            self.last_invalid[idx[k]] = reason
+        if reasons:
             self.core.last_new[idx[~ok]] = False
 
     @property
@@ -376,10 +379,6 @@ class GraphObservation:
     def __init__(self, space: CategoricalSearchSpace[Any]) -> None:
         self.space = space
         n, t = space.max_nodes, len(space.node_types)
-        self.adjacency, self.node_ops = space.graph_tables
-        self.eye = np.concatenate(
-            [np.eye(t, dtype=np.float32), np.zeros((1, t), np.float32)]
-        )
         self.obs_space = spaces.Dict(
             {
                 "adjacency": spaces.Box(0.0, 1.0, (n, n), np.float32),
@@ -393,23 +392,13 @@ class GraphObservation:
         self, codes: IntArray, stats: NDArray[np.float32]
     ) -> dict[str, NDArray[np.float32]]:
         """Observations of the given codes (``-1`` = no architecture yet)."""
-        have = codes >= 0
-        if have.all():
-            node_ops = self.node_ops[codes]
-            return {
-                "adjacency": self.adjacency[codes].astype(np.float32),
-                "ops": self.eye[node_ops],
-                "node_mask": (node_ops >= 0).astype(np.float32),
-                "stats": stats,
-            }
-        safe = np.where(have, codes, 0)
-        node_ops = np.where(have[:, None], self.node_ops[safe], -1)
-        adjacency = self.adjacency[safe].astype(np.float32)
-        adjacency[~have] = 0.0
+        from nasgym.envs.tables import graph_obs_tables
+
+        adjacency, ops, node_mask = graph_obs_tables(self.space)
         return {
-            "adjacency": adjacency,
-            "ops": self.eye[node_ops],
-            "node_mask": (node_ops >= 0).astype(np.float32),
+            "adjacency": adjacency[codes],
+            "ops": ops[codes],
+            "node_mask": node_mask[codes],
             "stats": stats,
         }
 
@@ -438,8 +427,6 @@ class EditMode(Mode):
         self._action_space = spaces.Discrete(self.space.num_edits)
         # Masks of the last single code asked for: one step asks for the same code's
         # masks up to three times (legality check, info, the agent's action_masks()).
-        self._memo_code = -2
-        self._memo_masks: BoolArray = np.zeros((1, self.space.num_edits), dtype=bool)
 
     @property
     def action_space(self) -> spaces.Discrete:
@@ -469,21 +456,14 @@ class EditMode(Mode):
 
     def masks(self, idx: IntArray) -> BoolArray:
         """Legal edits of the current architectures of ``idx`` (a new array)."""
-        codes = self.core.current[idx]
-        if codes.size == 1:
-            fresh: BoolArray = self._code_masks(codes).copy()
-            return fresh
-        return self.space.edit_masks(codes)
+        return self._code_masks(self.core.current[idx])
 
     def _code_masks(self, codes: IntArray) -> BoolArray:
-        """``space.edit_masks(codes)``, memoised for one code; do not modify."""
-        if codes.size != 1:
-            return self.space.edit_masks(codes)
-        code = int(codes[0])
-        if code != self._memo_code:
-            self._memo_masks = self.space.edit_masks(codes)
-            self._memo_code = code
-        return self._memo_masks
+        """Legal-edit masks of ``codes`` from the shared table (a new array)."""
+        from nasgym.envs.tables import edit_mask_table
+
+        masks: BoolArray = edit_mask_table(self.space)[codes]
+        return masks
 
     def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:
         """Apply edits; out-of-range raises, masked follows ``invalid_action``."""
@@ -651,6 +631,7 @@ class ContinuousMode(Mode):
         invalid_reward: float = 0.0,
     ) -> None:
         super().__init__(core, invalid_action, invalid_reward)
+        core.track_topk = True
         s, c = self.space.num_slots, self.space.max_choices
         self.width = s * c
         self._action_space = spaces.Box(-1.0, 1.0, (self.width,), np.float32)

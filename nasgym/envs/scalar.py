@@ -17,67 +17,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from nasgym.envs.core import EditMode, GraphObservation, Mode, QueryMode
+from nasgym.envs.core import EditMode, Mode, QueryMode
+from nasgym.envs.tables import arch_strings, edit_mask_table, graph_obs_tables
 from nasgym.error import InvalidActionError
-from nasgym.spaces.base import BoolArray, CategoricalSearchSpace
-
-_TABLES: dict[tuple[Any, ...], Any] = {}
-
-
-def _shared(space: CategoricalSearchSpace[Any], name: str, build: Any) -> Any:
-    key = (type(space), space.config_key(), name)
-    if key not in _TABLES:
-        _TABLES[key] = build()
-    return _TABLES[key]
-
-
-def graph_obs_tables(
-    space: CategoricalSearchSpace[Any],
-) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-    """Read-only float32 ``(adjacency, one-hot ops, node mask)`` of every code."""
-
-    def build() -> tuple[NDArray[np.float32], ...]:
-        adjacency, node_ops = space.graph_tables
-        eye = np.concatenate(
-            [
-                np.eye(len(space.node_types), dtype=np.float32),
-                np.zeros((1, len(space.node_types)), np.float32),
-            ]
-        )
-        tables = (
-            adjacency.astype(np.float32),
-            eye[node_ops],
-            (node_ops >= 0).astype(np.float32),
-        )
-        for table in tables:
-            table.setflags(write=False)
-        return tables
-
-    result: tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]
-    result = _shared(space, "graph_obs", build)
-    return result
-
-
-def edit_mask_table(space: CategoricalSearchSpace[Any]) -> BoolArray:
-    """Read-only legal-edit masks of every code, shape ``(size, num_edits)``."""
-
-    def build() -> BoolArray:
-        table = np.zeros((space.size, space.num_edits), dtype=bool)
-        codes = space.valid_codes
-        for start in range(0, codes.size, 8192):
-            chunk = codes[start : start + 8192]
-            table[chunk] = space.edit_masks(chunk)
-        table.setflags(write=False)
-        return table
-
-    result: BoolArray = _shared(space, "edit_masks", build)
-    return result
-
-
-def arch_strings(space: CategoricalSearchSpace[Any]) -> dict[int, str]:
-    """Shared memo of ``code -> string form`` (bounded by the space size)."""
-    result: dict[int, str] = _shared(space, "arch_strings", dict)
-    return result
+from nasgym.spaces.base import BoolArray
 
 
 class ScalarSearch:
@@ -109,11 +52,6 @@ class ScalarSearch:
         self.invalid_action = mode.invalid_action
         self.invalid_reward = mode.invalid_reward
         self.adjacency, self.ops, self.node_mask = graph_obs_tables(space)
-        self.empty = GraphObservation(space).build(
-            np.array([-1]), np.zeros((1, 4), np.float32)
-        )
-        for value in self.empty.values():
-            value.setflags(write=False)
         self.strings = arch_strings(space)
         self.radix = [int(r) for r in space._radix]
         self.nvec = [int(n) for n in space.nvec]
@@ -304,14 +242,7 @@ class ScalarSearch:
             ],
             dtype=np.float32,
         )
-        code = self.current
-        if code < 0:
-            return {
-                "adjacency": self.empty["adjacency"][0].copy(),
-                "ops": self.empty["ops"][0].copy(),
-                "node_mask": self.empty["node_mask"][0].copy(),
-                "stats": stats,
-            }
+        code = self.current  # -1 selects the tables' all-zero row
         return {
             "adjacency": self.adjacency[code].copy(),
             "ops": self.ops[code].copy(),

@@ -26,7 +26,8 @@ from nasgym.envs.core import (
     QueryMode,
     SearchCore,
 )
-from nasgym.envs.scalar import ScalarSearch, arch_strings
+from nasgym.envs.scalar import ScalarSearch
+from nasgym.envs.tables import arch_names
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.rewards import RewardShaping
 from nasgym.spaces.base import BoolArray
@@ -301,7 +302,8 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         self._all = np.arange(self.num_envs, dtype=np.int64)
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._started = False
-        self._memo = arch_strings(self.search_space)
+        self._present = np.ones(self.num_envs, dtype=bool)
+        self._present.setflags(write=False)
 
     def reset(
         self,
@@ -374,24 +376,17 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
     def _infos(self) -> dict[str, Any]:
         core = self._core
         best = core.best_code >= 0
-        strings = self._strings
         current = core.current
+        space = self.search_space
         infos: dict[str, Any] = {
-            "arch": np.array(
-                [strings(int(c)) if c >= 0 else None for c in current], dtype=object
-            ),
+            "arch": arch_names(space, current),
             "arch_code": current.copy(),
-            "arch_class": np.where(
-                current >= 0, self.search_space.canonical_codes[current], -1
-            ),
+            "arch_class": np.where(current >= 0, space.canonical_codes[current], -1),
             "valid_accuracy": core.last_valid.copy(),
             "test_accuracy": core.last_test.copy(),
             "new_query": core.last_new.copy(),
             "queries": core.queries.copy(),
-            "best_arch": np.array(
-                [strings(int(c)) if c >= 0 else None for c in core.best_code],
-                dtype=object,
-            ),
+            "best_arch": arch_names(space, core.best_code),
             "best_valid_accuracy": np.where(best, core.best_valid, np.nan),
             "best_test_accuracy": core.best_test.copy(),
             "regret": core.optimum - core.best_test,
@@ -404,20 +399,11 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         }
         if isinstance(self._mode, EditMode):
             infos["action_mask"] = self._mode.masks(self._all)
-        infos["invalid_action"] = np.array(self._mode.last_invalid, dtype=object)
-        present = np.ones(self.num_envs, dtype=bool)
+        infos["invalid_action"] = self._mode.last_invalid.copy()
+        present = self._present
         for key in list(infos):
             infos[f"_{key}"] = present
         return infos
-
-    def _strings(self, code: int) -> str:
-        memo = self._memo
-        text = memo.get(code)
-        if text is None:
-            space = self.search_space
-            text = space.to_string(space.from_code(code))
-            memo[code] = text
-        return text
 
     @property
     def core(self) -> SearchCore:

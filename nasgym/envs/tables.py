@@ -1,0 +1,104 @@
+"""Per-code lookup tables shared by every env over the same search space.
+
+Built lazily, once per space configuration per process, and read-only: graph
+observations, legal-edit masks and architecture strings. Single envs and vector envs
+both serve observations and masks from here instead of recomputing them per step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
+
+T = TypeVar("T")
+_TABLES: dict[tuple[Any, ...], Any] = {}
+
+
+def _shared(space: CategoricalSearchSpace[Any], name: str, build: Callable[[], T]) -> T:
+    key = (type(space), space.config_key(), name)
+    if key not in _TABLES:
+        _TABLES[key] = build()
+    value: T = _TABLES[key]
+    return value
+
+
+def graph_obs_tables(
+    space: CategoricalSearchSpace[Any],
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """Read-only float32 ``(adjacency, one-hot ops, node mask)`` of every code.
+
+    A final extra row (index ``-1``) holds the all-zero observation of "no
+    architecture yet".
+    """
+
+    def build() -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+        adjacency, node_ops = space.graph_tables
+        types = len(space.node_types)
+        eye = np.concatenate(
+            [np.eye(types, dtype=np.float32), np.zeros((1, types), np.float32)]
+        )
+        empty_ops = np.full((1, space.max_nodes), -1, dtype=node_ops.dtype)
+        all_ops = np.concatenate([node_ops, empty_ops])
+        adj = np.concatenate(
+            [adjacency, np.zeros((1, *adjacency.shape[1:]), adjacency.dtype)]
+        ).astype(np.float32)
+        tables = (adj, eye[all_ops], (all_ops >= 0).astype(np.float32))
+        for table in tables:
+            table.setflags(write=False)
+        return tables
+
+    return _shared(space, "graph_obs", build)
+
+
+def edit_mask_table(space: CategoricalSearchSpace[Any]) -> BoolArray:
+    """Read-only legal-edit masks of every code, shape ``(size, num_edits)``."""
+
+    def build() -> BoolArray:
+        table = np.zeros((space.size, space.num_edits), dtype=bool)
+        codes = space.valid_codes
+        for start in range(0, codes.size, 8192):
+            chunk = codes[start : start + 8192]
+            table[chunk] = space.edit_masks(chunk)
+        table.setflags(write=False)
+        return table
+
+    return _shared(space, "edit_masks", build)
+
+
+def arch_strings(space: CategoricalSearchSpace[Any]) -> dict[int, str]:
+    """Shared memo of ``code -> string form`` (bounded by the space size)."""
+    return _shared(space, "arch_strings", dict)
+
+
+def arch_string_table(space: CategoricalSearchSpace[Any]) -> NDArray[np.object_]:
+    """Shared object array ``code -> string form``, filled lazily (``None`` = unset).
+
+    Its last extra entry (index ``-1``) stays ``None`` for "no architecture".
+    """
+    return _shared(space, "arch_string_table", lambda: np.full(space.size + 1, None))
+
+
+def arch_names(
+    space: CategoricalSearchSpace[Any], codes: IntArray
+) -> NDArray[np.object_]:
+    """String forms of ``codes`` as an object array (``None`` where a code is -1)."""
+    table = arch_string_table(space)
+    names = table[codes]
+    unset = np.equal(names, None)  # type: ignore[call-overload]
+    missing = np.flatnonzero(unset & (codes >= 0))
+    if missing.size:
+        memo = arch_strings(space)
+        for k in missing:
+            code = int(codes[k])
+            text = memo.get(code)
+            if text is None:
+                text = space.to_string(space.from_code(code))
+                memo[code] = text
+            table[code] = text
+            names[k] = text
+    return names
