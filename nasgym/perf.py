@@ -451,7 +451,9 @@ def _vector_rows(
 ) -> list[Row]:
     rows: list[Row] = []
     for num_envs in sizes:
-        calls = max(2, scale.steps // (num_envs * scale.vector_rounds))
+        # Rounds of a few hundred calls: a batched call takes ~0.1 ms, and shorter
+        # rounds measure scheduler noise more than the env.
+        calls = max(2, 4 * scale.steps // (num_envs * scale.vector_rounds))
         tgt = (
             (">=", VECTOR_RATIO_TARGET) if num_envs >= VECTOR_TARGET_MIN_ENVS else None
         )
@@ -463,8 +465,9 @@ def _vector_rows(
                 made.append(batched)
                 sync = _VectorBench(env_id, num_envs, calls, sync=True, seed=0)
                 made.append(sync)
-                batched.round(1)
-                sync.round(1)
+                # Warm-up: builds the lazily shared per-code tables before timing.
+                batched.round(min(20, calls))
+                sync.round(min(20, calls))
                 gc.collect()
                 fast, slow = _interleave(batched.round, sync.round, scale.vector_rounds)
             except (Error, ImportError) as exc:
@@ -905,7 +908,7 @@ def _scale(steps: int, quick: bool) -> _Scale:
     return _Scale(
         steps=steps,
         rounds=10,
-        vector_rounds=5,
+        vector_rounds=7,
         scalar_queries=20000,
         vector_query_reps=30,
         load_repeats=3,

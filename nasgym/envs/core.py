@@ -36,8 +36,6 @@ from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
 #: ``invalid_reward``, reason in ``info["invalid_action"]``) or ``"raise"``.
 INVALID_ACTION_MODES = ("penalize", "raise")
 
-#: Most architecture strings one :class:`SearchCore` memoises for ``info``.
-ARCH_STRING_MEMO = 4096
 
 #: Number of global features appended to every observation.
 NUM_STATS = 4
@@ -126,7 +124,6 @@ class SearchCore:
         self.track_topk = False
         self.topk_codes = np.full((n, self.top_k), -1, dtype=np.int64)
         self.topk_vals = np.full((n, self.top_k), -np.inf)
-        self._arch_strings: dict[int, str] = {}
 
     # ------------------------------------------------------------- lifecycle
     def restart(self, idx: IntArray) -> None:
@@ -240,17 +237,10 @@ class SearchCore:
         ).astype(np.float32)
 
     def arch_string(self, code: int) -> str:
-        """The space's string form of the architecture ``code`` (memoised).
+        """The string form of the architecture ``code`` (from a shared table)."""
+        from nasgym.envs.tables import arch_string_table
 
-        The memo is bounded: it is cleared when it reaches :data:`ARCH_STRING_MEMO`
-        entries, so a long random walk cannot grow it without limit.
-        """
-        text = self._arch_strings.get(code)
-        if text is None:
-            if len(self._arch_strings) >= ARCH_STRING_MEMO:
-                self._arch_strings.clear()
-            text = self.space.to_string(self.space.from_code(code))
-            self._arch_strings[code] = text
+        text: str = arch_string_table(self.space)[code]
         return text
 
     def info(self, i: int) -> dict[str, Any]:
@@ -378,6 +368,7 @@ class GraphObservation:
 
     def __init__(self, space: CategoricalSearchSpace[Any]) -> None:
         self.space = space
+        self._tables: tuple[NDArray[np.float32], ...] | None = None
         n, t = space.max_nodes, len(space.node_types)
         self.obs_space = spaces.Dict(
             {
@@ -392,9 +383,11 @@ class GraphObservation:
         self, codes: IntArray, stats: NDArray[np.float32]
     ) -> dict[str, NDArray[np.float32]]:
         """Observations of the given codes (``-1`` = no architecture yet)."""
-        from nasgym.envs.tables import graph_obs_tables
+        if self._tables is None:
+            from nasgym.envs.tables import graph_obs_tables
 
-        adjacency, ops, node_mask = graph_obs_tables(self.space)
+            self._tables = graph_obs_tables(self.space)
+        adjacency, ops, node_mask = self._tables
         return {
             "adjacency": adjacency[codes],
             "ops": ops[codes],
@@ -425,6 +418,8 @@ class EditMode(Mode):
         super().__init__(core, invalid_action, invalid_reward)
         self.graph = GraphObservation(self.space)
         self._action_space = spaces.Discrete(self.space.num_edits)
+        self._mask_table: BoolArray | None = None
+        self._why_memo: dict[int, str] = {}
         # Masks of the last single code asked for: one step asks for the same code's
         # masks up to three times (legality check, info, the agent's action_masks()).
 
@@ -460,9 +455,11 @@ class EditMode(Mode):
 
     def _code_masks(self, codes: IntArray) -> BoolArray:
         """Legal-edit masks of ``codes`` from the shared table (a new array)."""
-        from nasgym.envs.tables import edit_mask_table
+        if self._mask_table is None:
+            from nasgym.envs.tables import edit_mask_table
 
-        masks: BoolArray = edit_mask_table(self.space)[codes]
+            self._mask_table = edit_mask_table(self.space)
+        masks: BoolArray = self._mask_table[codes]
         return masks
 
     def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:
@@ -503,6 +500,15 @@ class EditMode(Mode):
         return rewards
 
     def _why(self, code: int, action: int) -> str:
+        key = code * self.space.num_edits + action
+        reason = self._why_memo.get(key)
+        if reason is None:
+            if len(self._why_memo) >= 65536:
+                self._why_memo.clear()
+            reason = self._why_memo[key] = self._explain(code, action)
+        return reason
+
+    def _explain(self, code: int, action: int) -> str:
         target = int(self.space.apply_edits(np.array([code]), np.array([action]))[0])
         why = (
             "it would not change the architecture"

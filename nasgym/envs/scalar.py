@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nasgym.envs.core import EditMode, Mode, QueryMode
-from nasgym.envs.tables import arch_strings, edit_mask_table, graph_obs_tables
+from nasgym.envs.tables import arch_string_table, edit_mask_table, graph_obs_tables
 from nasgym.error import InvalidActionError
 from nasgym.spaces.base import BoolArray
 
@@ -52,7 +52,7 @@ class ScalarSearch:
         self.invalid_action = mode.invalid_action
         self.invalid_reward = mode.invalid_reward
         self.adjacency, self.ops, self.node_mask = graph_obs_tables(space)
-        self.strings = arch_strings(space)
+        self.strings = arch_string_table(space)
         self.radix = [int(r) for r in space._radix]
         self.nvec = [int(n) for n in space.nvec]
         self.num_slots = space.num_slots
@@ -256,10 +256,7 @@ class ScalarSearch:
         return mask
 
     def _string(self, code: int) -> str:
-        text = self.strings.get(code)
-        if text is None:
-            text = self.space.to_string(self.space.from_code(code))
-            self.strings[code] = text
+        text: str = self.strings[code]
         return text
 
     def info(self, i: int = 0) -> dict[str, Any]:

@@ -70,35 +70,25 @@ def edit_mask_table(space: CategoricalSearchSpace[Any]) -> BoolArray:
     return _shared(space, "edit_masks", build)
 
 
-def arch_strings(space: CategoricalSearchSpace[Any]) -> dict[int, str]:
-    """Shared memo of ``code -> string form`` (bounded by the space size)."""
-    return _shared(space, "arch_strings", dict)
-
-
 def arch_string_table(space: CategoricalSearchSpace[Any]) -> NDArray[np.object_]:
-    """Shared object array ``code -> string form``, filled lazily (``None`` = unset).
+    """Read-only object array ``code -> string form`` (``None`` for invalid codes).
 
-    Its last extra entry (index ``-1``) stays ``None`` for "no architecture".
+    Its last extra entry (index ``-1``) is ``None`` for "no architecture".
     """
-    return _shared(space, "arch_string_table", lambda: np.full(space.size + 1, None))
+
+    def build() -> NDArray[np.object_]:
+        table = np.full(space.size + 1, None, dtype=object)
+        codes = space.valid_codes
+        table[codes] = space.strings_of(codes)
+        table.setflags(write=False)
+        return table
+
+    return _shared(space, "arch_string_table", build)
 
 
 def arch_names(
     space: CategoricalSearchSpace[Any], codes: IntArray
 ) -> NDArray[np.object_]:
-    """String forms of ``codes`` as an object array (``None`` where a code is -1)."""
-    table = arch_string_table(space)
-    names = table[codes]
-    unset = np.equal(names, None)  # type: ignore[call-overload]
-    missing = np.flatnonzero(unset & (codes >= 0))
-    if missing.size:
-        memo = arch_strings(space)
-        for k in missing:
-            code = int(codes[k])
-            text = memo.get(code)
-            if text is None:
-                text = space.to_string(space.from_code(code))
-                memo[code] = text
-            table[code] = text
-            names[k] = text
+    """String forms of ``codes`` as a new object array (``None`` where a code is -1)."""
+    names: NDArray[np.object_] = arch_string_table(space)[codes]
     return names

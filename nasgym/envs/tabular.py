@@ -302,6 +302,7 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         self._all = np.arange(self.num_envs, dtype=np.int64)
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._started = False
+        self._best_memo: tuple[Any, Any] | None = None
         self._present = np.ones(self.num_envs, dtype=bool)
         self._present.setflags(write=False)
 
@@ -386,7 +387,7 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
             "test_accuracy": core.last_test.copy(),
             "new_query": core.last_new.copy(),
             "queries": core.queries.copy(),
-            "best_arch": arch_names(space, core.best_code),
+            "best_arch": self._best_names(),
             "best_valid_accuracy": np.where(best, core.best_valid, np.nan),
             "best_test_accuracy": core.best_test.copy(),
             "regret": core.optimum - core.best_test,
@@ -404,6 +405,12 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
         for key in list(infos):
             infos[f"_{key}"] = present
         return infos
+
+    def _best_names(self) -> Any:
+        best = self._core.best_code
+        if self._best_memo is None or not np.array_equal(self._best_memo[0], best):
+            self._best_memo = (best.copy(), arch_names(self.search_space, best))
+        return self._best_memo[1].copy()
 
     @property
     def core(self) -> SearchCore:

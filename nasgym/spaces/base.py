@@ -144,6 +144,25 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
         """Constructor settings that change the space (key of shared tables)."""
         return ()
 
+    def string_template(self) -> tuple[str, tuple[tuple[str, ...], ...]] | None:
+        """A ``str.format`` template and per-slot labels equal to :meth:`to_string`.
+
+        Lets tables of strings be built without validating each code; ``None`` (the
+        default) falls back to ``to_string(from_code(code))``.
+        """
+        return None
+
+    def strings_of(self, codes: IntArray) -> list[str]:
+        """String forms of many valid codes (fast when a template exists)."""
+        template = self.string_template()
+        if template is None:
+            return [self.to_string(self.from_code(int(c))) for c in codes]
+        fmt, labels = template
+        return [
+            fmt.format(*[labels[s][v] for s, v in enumerate(vector)])
+            for vector in self.codes_to_vectors(codes).tolist()
+        ]
+
     # --------------------------------------------------------------- validity
     def _build_valid_mask(self) -> BoolArray:
         """Return a boolean mask over codes; override when some vectors are invalid."""

@@ -243,6 +243,10 @@ class NB201Space(CategoricalSearchSpace[NB201Arch]):
         """Parse the official arch string."""
         return NB201Arch.from_str(text)
 
+    def string_template(self) -> tuple[str, tuple[tuple[str, ...], ...]]:
+        """The official arch string as a template over the 6 edge ops."""
+        return "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|", self.slot_choices
+
     @shared_table
     def unique_strings(self) -> tuple[str, ...]:
         """Official isomorphism-class string of every code."""

@@ -242,6 +242,11 @@ class NBGraphSpace(CategoricalSearchSpace[GNNArch]):
         ops = ",".join(self.ops[int(i)] for i in vector[1:])
         return f"link=[{link}] ops=[{ops}]"
 
+    def string_template(self) -> tuple[str, tuple[tuple[str, ...], ...]]:
+        """``link=[..] ops=[..]`` as a template over the link and the four ops."""
+        links = tuple(",".join(str(x) for x in link) for link in LINKS)
+        return "link=[{}] ops=[{},{},{},{}]", (links, *((self.ops,) * NUM_NODES))
+
     def from_string(self, text: str) -> GNNArch:
         """Parse the form written by :meth:`to_string`.
 

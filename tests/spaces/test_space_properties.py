@@ -472,3 +472,14 @@ def _fake(space: CategoricalSearchSpace[Any]) -> FakeBenchmark[Any]:
     if id(space) not in _FAKES:
         _FAKES[id(space)] = FakeBenchmark(space)
     return _FAKES[id(space)]
+
+
+@pytest.mark.parametrize("space", [NB201Space(), NBGraphSpace(), NBGraphSpace(True)])
+def test_fast_string_table_equals_to_string_on_every_code(space) -> None:
+    from nasgym.envs.tables import arch_string_table
+
+    table = arch_string_table(space)
+    for code in space.valid_codes.tolist():
+        assert table[code] == space.to_string(space.from_code(code))
+    assert all(table[c] is None for c in np.flatnonzero(~space.valid_mask))
+    assert table[-1] is None
