@@ -38,8 +38,9 @@ _REFS = """\
 
 _SPACE = """\
 A 4-node cell whose 6 edges `j<-i` each carry one of 5 ops (none, skip_connect,
-nor_conv_1x1, nor_conv_3x3, avg_pool_3x3): 15,625 cells, all valid, in 6,466
-isomorphism classes (`space.canonical`). Slots follow the official arch string
+nor_conv_1x1, nor_conv_3x3, avg_pool_3x3): 15,625 cells, all valid, in the 6,466
+official NATS-Bench classes (`space.canonical`) and 4,930 classes of cells computing
+the same function (`space.functional_codes`, invariant under node relabelling). Slots follow the official arch string
 `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`. The graph view puts ops on vertices: input,
 the 6 edge ops, the 2 intermediate sum nodes and the output (10 vertices)."""
 

@@ -169,13 +169,16 @@ class NB201Arch:
         return cls(tuple(ops))
 
     def unique_str(self) -> str:
-        """Return the official isomorphism-class string of the cell.
+        """Return the official NATS-Bench isomorphism-class string of the cell.
 
         Each node's value is written as a sorted sum of its inputs: ``#`` for a zero
         input (``none``, or any op applied to a node that is exactly ``#``), the input
-        node's own string for ``skip_connect``, and ``(x)@op`` otherwise. Two cells
-        compute the same function up to relabelling exactly when their strings match;
-        this gives the known 6,466 classes over the 15,625 cells.
+        node's own string for ``skip_connect``, and ``(x)@op`` otherwise. This is the
+        rule behind the published count of 6,466 classes (and behind NATS-Bench's and
+        HW-NAS-Bench's class ids). It keeps ``#`` terms, so it is slightly *finer*
+        than functional equivalence: a few cells that compute the same function up to
+        relabelling the two intermediate nodes land in different classes. See
+        :meth:`functional_str` for the relabelling-invariant key.
         """
         exprs = ["0"]
         for target in (1, 2, 3):
@@ -192,6 +195,34 @@ class NB201Arch:
                     terms.append(f"({exprs[source]})@{op}")
             exprs.append("+".join(sorted(terms)))
         return exprs[3]
+
+    def functional_str(self) -> str:
+        """Return a key equal for exactly the cells computing the same function.
+
+        Zero inputs (``none`` edges, and nodes whose inputs are all zero) are dropped,
+        ``skip_connect`` passes its input's terms through, sums are sorted multisets
+        of terms, and any other op wraps its input as ``(x)@op``. The key ignores node
+        labels, so it is invariant under relabelling the intermediate nodes; there
+        are 4,930 such classes. ``"0"`` alone is the identity cell and ``"#"`` the
+        cell whose output is always zero.
+        """
+        terms: list[list[str] | None] = [["0"]]
+        for target in (1, 2, 3):
+            node: list[str] = []
+            for slot, (source, dest) in enumerate(EDGES):
+                if dest != target:
+                    continue
+                op = OPS[self.ops[slot]]
+                inputs = terms[source]
+                if op == "none" or inputs is None:
+                    continue
+                if op == "skip_connect":
+                    node.extend(inputs)
+                else:
+                    node.append("(" + "+".join(inputs) + ")@" + op)
+            terms.append(sorted(node) if node else None)
+        output = terms[3]
+        return "+".join(output) if output is not None else "#"
 
 
 class NB201Space(CategoricalSearchSpace[NB201Arch]):
@@ -252,6 +283,22 @@ class NB201Space(CategoricalSearchSpace[NB201Arch]):
         """Official isomorphism-class string of every code."""
         vectors = self.codes_to_vectors(np.arange(self.size))
         return tuple(NB201Arch(tuple(int(x) for x in v)).unique_str() for v in vectors)
+
+    @shared_table
+    def functional_codes(self) -> IntArray:
+        """For every code, the smallest code computing the same function.
+
+        Coarser than :attr:`canonical_codes` (4,930 classes against the official
+        6,466) and invariant under relabelling the intermediate nodes.
+        """
+        first: dict[str, int] = {}
+        table = np.empty(self.size, dtype=np.int64)
+        vectors = self.codes_to_vectors(np.arange(self.size)).tolist()
+        for code, vector in enumerate(vectors):
+            key = NB201Arch(tuple(vector)).functional_str()
+            table[code] = first.setdefault(key, code)
+        table.setflags(write=False)
+        return table
 
     def _build_canonical_codes(self) -> IntArray:
         first: dict[str, int] = {}
