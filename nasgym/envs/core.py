@@ -404,7 +404,29 @@ def _draw_initial(
     )
 
 
-class EditMode(Mode):
+class GraphMode(Mode):
+    """A mode whose observation is the graph Dict of the current architecture."""
+
+    def __init__(
+        self,
+        core: SearchCore,
+        invalid_action: str = "penalize",
+        invalid_reward: float = 0.0,
+    ) -> None:
+        super().__init__(core, invalid_action, invalid_reward)
+        self.graph = GraphObservation(self.space)
+
+    @property
+    def observation_space(self) -> spaces.Dict:
+        """Graph Dict of the current (last queried) architecture."""
+        return self.graph.obs_space
+
+    def observe(self, idx: IntArray) -> dict[str, NDArray[np.float32]]:
+        """Graph of the current architecture plus global stats."""
+        return self.graph.build(self.core.current[idx], self.core.stats(idx))
+
+
+class EditMode(GraphMode):
     """Discrete one-slot edits of the current architecture, with action masks."""
 
     name = "edit"
@@ -416,22 +438,14 @@ class EditMode(Mode):
         invalid_reward: float = 0.0,
     ) -> None:
         super().__init__(core, invalid_action, invalid_reward)
-        self.graph = GraphObservation(self.space)
         self._action_space = spaces.Discrete(self.space.num_edits)
         self._mask_table: BoolArray | None = None
         self._why_memo: dict[int, str] = {}
-        # Masks of the last single code asked for: one step asks for the same code's
-        # masks up to three times (legality check, info, the agent's action_masks()).
 
     @property
     def action_space(self) -> spaces.Discrete:
         """One action per ``(slot, choice)``: set that slot to that choice."""
         return self._action_space
-
-    @property
-    def observation_space(self) -> spaces.Dict:
-        """Graph Dict of the current architecture."""
-        return self.graph.obs_space
 
     def reset_searches(self, idx: IntArray, rngs: list[np.random.Generator]) -> None:
         """Start from a uniformly sampled architecture (this counts as a query).
@@ -521,10 +535,6 @@ class EditMode(Mode):
             f"the current state: {why}; use env.action_masks() to choose legal actions"
         )
 
-    def observe(self, idx: IntArray) -> dict[str, NDArray[np.float32]]:
-        """Graph of the current architecture plus global stats."""
-        return self.graph.build(self.core.current[idx], self.core.stats(idx))
-
     def extra_info(self, i: int) -> dict[str, Any]:
         """Adds ``action_mask`` and ``invalid_action``."""
         return {
@@ -533,7 +543,7 @@ class EditMode(Mode):
         }
 
 
-class QueryMode(Mode):
+class QueryMode(GraphMode):
     """Black-box mode: the action names a whole architecture; one step, one query."""
 
     name = "query"
@@ -545,18 +555,12 @@ class QueryMode(Mode):
         invalid_reward: float = 0.0,
     ) -> None:
         super().__init__(core, invalid_action, invalid_reward)
-        self.graph = GraphObservation(self.space)
         self._action_space = spaces.MultiDiscrete(self.space.nvec)
 
     @property
     def action_space(self) -> spaces.MultiDiscrete:
         """One categorical choice per slot."""
         return self._action_space
-
-    @property
-    def observation_space(self) -> spaces.Dict:
-        """Graph Dict of the last queried architecture."""
-        return self.graph.obs_space
 
     def reset_searches(self, idx: IntArray, rngs: list[np.random.Generator]) -> None:
         """Nothing is queried at reset; the graph is empty until the first step."""
@@ -614,10 +618,6 @@ class QueryMode(Mode):
         if ok.any():
             rewards[ok] = self.core.evaluate(idx[ok], codes[ok])
         return rewards
-
-    def observe(self, idx: IntArray) -> dict[str, NDArray[np.float32]]:
-        """Graph of the last queried architecture plus global stats."""
-        return self.graph.build(self.core.current[idx], self.core.stats(idx))
 
 
 class ContinuousMode(Mode):

@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 from nasgym.benchmarks.base import TabularBenchmark
 from nasgym.envs.docstring import EnvDoc, build_docstring
 from nasgym.envs.tabular import DEFAULT_HORIZON, TabularNASEnv, TabularNASVectorEnv
-from nasgym.error import UnknownOptionError
 from nasgym.spaces.nb201 import NB201Space
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
@@ -46,6 +45,8 @@ the 6 edge ops, the 2 intermediate sum nodes and the output (10 vertices)."""
 
 
 class _NB201Env(TabularNASEnv):
+    space_type = NB201Space
+
     def __init__(
         self,
         dataset: str = "cifar10",
@@ -62,25 +63,12 @@ class _NB201Env(TabularNASEnv):
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
     ) -> None:
-        if benchmark is None:
-            benchmark = self.make_benchmark(
-                dataset, reward_metric=reward_metric, report_metric=report_metric
-            )
-        elif not isinstance(benchmark, TabularBenchmark):
-            raise UnknownOptionError(
-                f"benchmark must be a nasgym TabularBenchmark instance, got "
-                f"{benchmark!r}; to choose a dataset, pass dataset=... instead"
-            )
-        elif not isinstance(benchmark.space, NB201Space):
-            raise UnknownOptionError(
-                f"{type(self).__name__} needs a benchmark over NB201Space, "
-                f"got one over {benchmark.space!r}"
-            )
-        if not benchmark.reward_metric.startswith("valid"):
-            raise UnknownOptionError(
-                f"reward_metric must be a validation metric (valid@12 or valid@200), got "
-                f"{benchmark.reward_metric!r}: test accuracy is never rewarded"
-            )
+        benchmark = self.resolve_benchmark(
+            dataset,
+            benchmark,
+            reward_metric=reward_metric,
+            report_metric=report_metric,
+        )
         self.dataset = benchmark.dataset
         super().__init__(
             benchmark,

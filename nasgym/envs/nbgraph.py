@@ -8,7 +8,6 @@ from nasgym.benchmarks.base import TabularBenchmark
 from nasgym.benchmarks.nbgraph import DATASETS, NBGraphBenchmark
 from nasgym.envs.docstring import EnvDoc, build_docstring
 from nasgym.envs.tabular import DEFAULT_HORIZON, TabularNASEnv, TabularNASVectorEnv
-from nasgym.error import UnknownOptionError
 from nasgym.spaces.nbgraph import NBGraphSpace
 
 _ARGS = (
@@ -42,6 +41,8 @@ architectures under the benchmark's own isomorphism rules (`space.canonical`).""
 
 
 class _NBGraphEnv(TabularNASEnv):
+    space_type = NBGraphSpace
+
     def __init__(
         self,
         dataset: str = "cora",
@@ -56,18 +57,7 @@ class _NBGraphEnv(TabularNASEnv):
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
     ) -> None:
-        if benchmark is None:
-            benchmark = self.make_benchmark(dataset)
-        elif not isinstance(benchmark, TabularBenchmark):
-            raise UnknownOptionError(
-                f"benchmark must be a nasgym TabularBenchmark instance, got "
-                f"{benchmark!r}; to choose a dataset, pass dataset=... instead"
-            )
-        elif not isinstance(benchmark.space, NBGraphSpace):
-            raise UnknownOptionError(
-                f"{type(self).__name__} needs a benchmark over NBGraphSpace, "
-                f"got one over {benchmark.space!r}"
-            )
+        benchmark = self.resolve_benchmark(dataset, benchmark)
         self.dataset = benchmark.dataset
         super().__init__(
             benchmark,

@@ -30,7 +30,7 @@ from nasgym.envs.scalar import ScalarSearch
 from nasgym.envs.tables import arch_names
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.rewards import RewardShaping
-from nasgym.spaces.base import BoolArray
+from nasgym.spaces.base import BoolArray, CategoricalSearchSpace
 
 #: Default episode length (METHODS.md 1.5: fixed horizon, truncation only).
 DEFAULT_HORIZON = 100
@@ -133,10 +133,37 @@ class TabularNASEnv(gym.Env[Any, Any]):
             else None
         )
 
+    #: The search space the env's benchmarks must cover (set by subclasses).
+    space_type: ClassVar[type[CategoricalSearchSpace[Any]]]
+
     @classmethod
     def make_benchmark(cls, dataset: str, **kwargs: Any) -> TabularBenchmark[Any]:
         """Build the benchmark backend for ``dataset``."""
         raise NotImplementedError  # pragma: no cover - every registered class overrides
+
+    @classmethod
+    def resolve_benchmark(
+        cls, dataset: str, benchmark: object, **kwargs: Any
+    ) -> TabularBenchmark[Any]:
+        """Return ``benchmark`` after checking it, or build the one of ``dataset``.
+
+        Raises:
+            UnknownOptionError: ``benchmark`` is not a :class:`TabularBenchmark` over
+                :attr:`space_type`.
+        """
+        if benchmark is None:
+            return cls.make_benchmark(dataset, **kwargs)
+        if not isinstance(benchmark, TabularBenchmark):
+            raise UnknownOptionError(
+                f"benchmark must be a nasgym TabularBenchmark instance, got "
+                f"{benchmark!r}; to choose a dataset, pass dataset=... instead"
+            )
+        if not isinstance(benchmark.space, cls.space_type):
+            raise UnknownOptionError(
+                f"{cls.__name__} needs a benchmark over {cls.space_type.__name__}, "
+                f"got one over {benchmark.space!r}"
+            )
+        return benchmark
 
     # --------------------------------------------------------------- Gym API
     def reset(
