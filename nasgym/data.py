@@ -45,18 +45,31 @@ def cache_dir() -> Path:
     if value:
         return Path(value).expanduser().resolve()
     root = data_dir()
-    if root is not None and root.is_dir() and os.access(root, os.W_OK):
+    if root is not None and _writable(root):
         return root / "nasgym"
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("nasgym"))
 
 
+def _writable(directory: Path) -> bool:
+    """Whether ``directory`` is meant to be written: its mode has a write bit.
+
+    ``os.access`` alone is not enough: for root it reports read-only trees (such as a
+    shared, read-only data directory) as writable.
+    """
+    try:
+        mode = directory.stat().st_mode
+    except OSError:
+        return False
+    return directory.is_dir() and bool(mode & 0o222) and os.access(directory, os.W_OK)
+
+
 def table_search_path() -> list[Path]:
     """Directories searched, in order, for compact tables."""
     paths = [cache_dir()]
     root = data_dir()
-    if root is not None:
+    if root is not None and root / "nasgym" not in paths:
         paths.append(root / "nasgym")
     return paths
 
