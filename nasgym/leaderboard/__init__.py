@@ -1,0 +1,1 @@
+"""Leaderboard harness: agents x envs x seeds under a query budget, with reports."""
