@@ -404,6 +404,42 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
             graph.add_edge(int(u), int(w))
         return graph
 
+    @shared_table
+    def _graph_index(self) -> dict[bytes, int]:
+        """Map from a code's graph arrays (as bytes) to the smallest such code."""
+        adjacency, node_ops = self.graph_tables
+        index: dict[bytes, int] = {}
+        for code in self.valid_codes.tolist():
+            key = adjacency[code].tobytes() + node_ops[code].tobytes()
+            index.setdefault(key, code)
+        return index
+
+    def from_networkx(self, graph: nx.DiGraph) -> ArchT:
+        """Inverse of :meth:`to_networkx`.
+
+        Raises:
+            InvalidArchitectureError: The graph is not the view of an architecture of
+                this space (wrong vertex ids, labels or edges).
+        """
+        adjacency = np.zeros((self.max_nodes, self.max_nodes), dtype=np.uint8)
+        node_ops = np.full(self.max_nodes, -1, dtype=np.int8)
+        try:
+            for v, data in graph.nodes(data=True):
+                node_ops[int(v)] = self.node_types.index(data["op"])
+            for u, w in graph.edges():
+                adjacency[int(u), int(w)] = 1
+        except (KeyError, ValueError, IndexError, TypeError) as exc:
+            raise InvalidArchitectureError(
+                f"{self.name}: not a graph view of this space (vertices must be "
+                f"0..{self.max_nodes - 1} with an 'op' in {self.node_types}): {exc}"
+            ) from exc
+        code = self._graph_index.get(adjacency.tobytes() + node_ops.tobytes())
+        if code is None:
+            raise InvalidArchitectureError(
+                f"{self.name}: the graph is not the view of any valid architecture"
+            )
+        return self.from_code(code)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 

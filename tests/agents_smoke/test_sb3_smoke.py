@@ -19,7 +19,7 @@ sb3 = pytest.importorskip("stable_baselines3")
 sb3_contrib = pytest.importorskip("sb3_contrib")
 
 from sb3_contrib import MaskablePPO  # noqa: E402
-from stable_baselines3 import PPO, SAC  # noqa: E402
+from stable_baselines3 import PPO, SAC, TD3  # noqa: E402
 from stable_baselines3.common.callbacks import BaseCallback  # noqa: E402
 
 from nasgym.benchmarks.fake import FakeBenchmark  # noqa: E402
@@ -125,6 +125,32 @@ def _train_sac(env: gym.Env[Any, Any]) -> None:
     _check_run(model, env, callback)
     action, _ = model.predict(env.reset(seed=1)[0], deterministic=True)
     assert env.action_space.contains(action)
+
+
+def _train_td3(env: gym.Env[Any, Any]) -> None:
+    model = TD3(
+        "MlpPolicy",
+        env,
+        learning_starts=50,
+        batch_size=32,
+        buffer_size=1_000,
+        train_freq=2,
+        policy_kwargs={"net_arch": [32, 32]},
+        seed=0,
+        device="cpu",
+    )
+    callback = InfoContract(edit=False)
+    model.learn(total_timesteps=STEPS, callback=callback)
+    _check_run(model, env, callback)
+
+
+def test_td3_on_nbgraph_continuous() -> None:
+    _train_td3(_make("nasgym/NBGraphContinuous-v0"))
+
+
+@pytest.mark.data
+def test_td3_on_nb201_continuous_real(request: pytest.FixtureRequest) -> None:
+    _train_td3(_make("nasgym/NB201Continuous-v0", benchmark=_real_nb201(request)))
 
 
 def test_sac_on_nbgraph_continuous() -> None:

@@ -24,6 +24,7 @@ from nasgym.benchmarks.fake import FakeBenchmark
 from nasgym.envs.core import EditMode, SearchCore
 from nasgym.rewards import RewardShaping
 from nasgym.spaces.base import CategoricalSearchSpace
+from nasgym.error import InvalidArchitectureError
 from nasgym.spaces.nb201 import EDGES, OPS, NB201Arch, NB201Space
 from nasgym.spaces.nbgraph import LINKS, NBGraphSpace
 
@@ -504,3 +505,33 @@ def test_fast_string_table_equals_to_string_on_every_code(space) -> None:
         assert table[code] == space.to_string(space.from_code(code))
     assert all(table[c] is None for c in np.flatnonzero(~space.valid_mask))
     assert table[-1] is None
+
+
+@pytest.mark.parametrize("space", [NB201Space(), NBGraphSpace(), NBGraphSpace(True)])
+def test_networkx_round_trip_on_every_code(space) -> None:
+    for code in space.valid_codes[:: max(1, space.num_valid // 2000)].tolist():
+        arch = space.from_code(code)
+        assert space.from_networkx(space.to_networkx(arch)) == arch
+
+
+def test_from_networkx_rejects_foreign_graphs() -> None:
+    space = NB201Space()
+    graph = space.to_networkx(space.from_code(0))
+    graph.add_edge(0, 9)  # an edge no NB201 view has
+    with pytest.raises(InvalidArchitectureError, match="not the view"):
+        space.from_networkx(graph)
+    bad = nx.DiGraph()
+    bad.add_node(0, op="conv7x7")
+    with pytest.raises(InvalidArchitectureError, match="'op'"):
+        space.from_networkx(bad)
+
+
+@PROPS
+@given(ops=nb201_ops)
+def test_nb201_all_encodings_round_trip(ops: tuple[int, ...]) -> None:
+    arch = NB201Arch(ops)
+    assert NB201Arch.from_str(arch.to_str()) == arch
+    assert NB201Arch.from_naslib(arch.to_naslib()) == arch
+    assert NB201.from_networkx(NB201.to_networkx(arch)) == arch
+    assert NB201.from_code(NB201.code(arch)) == arch
+    assert NB201.decode(NB201.encode(arch)) == arch
