@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from nasgym.benchmarks.fake import FakeBenchmark
 from nasgym.envs.core import EditMode, SearchCore
+from nasgym.error import InvalidArchitectureError
 from nasgym.rewards import RewardShaping
 from nasgym.spaces.base import CategoricalSearchSpace
-from nasgym.error import InvalidArchitectureError
 from nasgym.spaces.nb201 import EDGES, OPS, NB201Arch, NB201Space
 from nasgym.spaces.nbgraph import LINKS, NBGraphSpace
 
