@@ -1,4 +1,4 @@
-"""The ``nasgym`` command line: ``list``, ``data status|import``, ``demo``, ``perf``.
+"""The ``nasgym`` command line: ``list``, ``data``, ``demo``, ``perf``, ``leaderboard``.
 
 Errors in user input (unknown names, missing or corrupt data) print one clear message
 to stderr and exit with status 1; argparse usage errors exit with status 2.
@@ -7,9 +7,11 @@ to stderr and exit with status 1; argparse usage errors exit with status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from nasgym import __version__
 from nasgym.error import Error
@@ -77,6 +79,224 @@ def _cmd_perf(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_leaderboard_run(args: argparse.Namespace) -> int:
+    from nasgym.leaderboard.config import EnvConfig
+    from nasgym.leaderboard.errors import LeaderboardError
+    from nasgym.leaderboard.runner import describe, run_leaderboard
+
+    env_ids: list[str] = args.env
+    shared: dict[str, Any] = {}
+    per_env: list[dict[str, Any]] = [{} for _ in env_ids]
+    for index, pairs in args.env_kwargs:
+        target = shared if index is None else per_env[index]
+        for key, value in pairs:
+            if key in target:
+                where = "" if index is None else f" for --env {env_ids[index]}"
+                raise LeaderboardError(f"--env-kwargs sets {key!r} twice{where}")
+            target[key] = value
+    envs = [
+        EnvConfig(env_id, {**shared, **kwargs})
+        for env_id, kwargs in zip(env_ids, per_env, strict=True)
+    ]
+    report = run_leaderboard(
+        envs=envs,
+        agents=args.agents,
+        seeds=args.seeds,
+        budget=args.budget,
+        out=Path(args.out),
+        checkpoints=args.checkpoints,
+        workers=args.workers or os.cpu_count() or 1,
+        backend=args.backend,
+        ray_address=args.ray_address,
+        argv=args.command_line,
+        progress=not args.no_progress,
+    )
+    print(describe(report))
+    return 0
+
+
+def _cmd_leaderboard_report(args: argparse.Namespace) -> int:
+    from nasgym.leaderboard.report import write_report
+
+    result = write_report(
+        Path(args.dir), Path(args.out) if args.out else None, reps=args.reps
+    )
+    print(result.markdown, end="")
+    print(f"\nwrote {', '.join(str(p) for p in result.files)}", file=sys.stderr)
+    return 0
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer in {low}..{high}, got {text!r}"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer in {low}..{high}, got {value}"
+            )
+        return value
+
+    return parse
+
+
+def _env_kwarg(text: str) -> tuple[str, Any]:
+    from nasgym.leaderboard.config import parse_env_kwarg
+
+    try:
+        return parse_env_kwarg(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _agent_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated agent names, e.g. random,rea; got {text!r}"
+        )
+    return names
+
+
+def _checkpoint_list(text: str) -> list[int]:
+    from nasgym.leaderboard.config import parse_checkpoints
+
+    try:
+        return parse_checkpoints(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class _EnvKwargsAction(argparse.Action):
+    """Attach ``--env-kwargs`` to the ``--env`` before it (all envs if none)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        envs = getattr(namespace, "env", None) or []
+        groups = list(getattr(namespace, self.dest, None) or [])
+        groups.append((len(envs) - 1 if envs else None, list(values)))
+        setattr(namespace, self.dest, groups)
+
+
+def _add_leaderboard(sub: Any) -> None:
+    from nasgym.leaderboard.backends import BACKENDS
+    from nasgym.leaderboard.config import (
+        BUDGET_RANGE,
+        DEFAULT_CHECKPOINTS,
+        SEEDS_RANGE,
+    )
+
+    board = sub.add_parser(
+        "leaderboard",
+        help="run agents x envs x seeds under a query budget; report the results",
+    )
+    board_sub = board.add_subparsers(
+        dest="leaderboard_command", required=True, metavar="ACTION"
+    )
+    p = board_sub.add_parser(
+        "run",
+        help="run every (env, agent, seed) into a results directory (resumable)",
+        description="Run every (env, agent, seed) with a query budget counted by the "
+        "env. Each run is written to its own file when it finishes; running the same "
+        "command again skips finished runs and redoes unfinished ones. Agents come "
+        "from the 'nasgym.agents' entry points (and NASGYM_EXTRA_AGENTS, see "
+        "docs/leaderboard.md).",
+    )
+    p.add_argument(
+        "--env",
+        action="append",
+        required=True,
+        metavar="ID",
+        help="env id, e.g. nasgym/NB201Query-v0 (repeat for several envs)",
+    )
+    p.add_argument(
+        "--env-kwargs",
+        nargs="+",
+        type=_env_kwarg,
+        action=_EnvKwargsAction,
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword arguments of the --env before it (of every env when given "
+        "before any --env); values are Python literals (ints, floats, bools, None) "
+        "or else strings",
+    )
+    p.add_argument(
+        "--agents",
+        type=_agent_list,
+        required=True,
+        help="comma-separated agent names, e.g. random,rea,ls,reinforce",
+    )
+    p.add_argument(
+        "--seeds",
+        type=_int_in(*SEEDS_RANGE),
+        required=True,
+        metavar="N",
+        help="runs per (env, agent), seeds 0..N-1 "
+        f"({SEEDS_RANGE[0]}..{SEEDS_RANGE[1]})",
+    )
+    p.add_argument(
+        "--budget",
+        type=_int_in(*BUDGET_RANGE),
+        required=True,
+        metavar="Q",
+        help=f"queries per run ({BUDGET_RANGE[0]}..{BUDGET_RANGE[1]})",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="results directory")
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=None,
+        metavar="W",
+        help="parallel runs (default: the number of CPUs)",
+    )
+    p.add_argument(
+        "--backend", choices=BACKENDS, default="local", help="local processes or Ray"
+    )
+    p.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="Ray cluster to connect to (default: start a local one)",
+    )
+    p.add_argument(
+        "--checkpoints",
+        type=_checkpoint_list,
+        default=None,
+        metavar="Q1,Q2,...",
+        help="query counts the report tabulates (default "
+        f"{','.join(map(str, DEFAULT_CHECKPOINTS))} up to the budget, plus the budget)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_cmd_leaderboard_run)
+
+    p = board_sub.add_parser(
+        "report",
+        help="tables, CSV and plots of a results directory",
+        description="Summarise a results directory: a Markdown table per env and "
+        "checkpoint (also printed), a CSV of the same numbers, regret-vs-queries "
+        "plots and, for several envs, performance profiles.",
+    )
+    p.add_argument("dir", metavar="DIR", help="results directory of leaderboard run")
+    p.add_argument(
+        "--out", default=None, metavar="REPORTDIR", help="default: DIR/report"
+    )
+    p.add_argument(
+        "--reps",
+        type=_int_in(100, 1_000_000),
+        default=2000,
+        help="bootstrap samples of the confidence intervals (default 2000)",
+    )
+    p.set_defaults(func=_cmd_leaderboard_report)
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -142,6 +362,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--env", action="append", help="only this env id (repeatable)")
     p.add_argument("--json", help="also write the results as JSON to this path")
     p.set_defaults(func=_cmd_perf)
+
+    _add_leaderboard(sub)
     return parser
 
 
@@ -149,6 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nasgym`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = list(sys.argv) if argv is None else ["nasgym", *argv]
     try:
         code: int = args.func(args)
     except Error as exc:

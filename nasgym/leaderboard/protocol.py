@@ -58,6 +58,8 @@ def load_agent(name: str) -> AgentFactory:
     return factory
 
 
-def make_agent(name: str, env: gym.Env[Any, Any], seed: int, **config: Any) -> SearchAgent:
+def make_agent(
+    name: str, env: gym.Env[Any, Any], seed: int, **config: Any
+) -> SearchAgent:
     """Construct the agent ``name`` on ``env``."""
     return load_agent(name)(env, seed=seed, **config)

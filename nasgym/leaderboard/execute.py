@@ -1,0 +1,394 @@
+"""One run: make the env, let the agent spend the budget, return the run file's bytes.
+
+:func:`execute_run` is a pure function of its :class:`RunTask` (the wall-clock fields
+aside): the local process pool and Ray call the same function, so both backends give
+the same per-query records for the same seeds. It never raises; a failure comes back
+as a :class:`RunOutcome` with the error and its traceback.
+
+Rules the harness enforces on an agent (see :class:`HarnessMonitor`):
+
+* The first ``reset`` of a run is made with the run's env seed (whatever seed the
+  agent passes); the action space is seeded with it before the agent is built. A later
+  ``reset(seed=...)`` would restart the search and refund the budget, so it fails the
+  run; ``reset()`` without a seed starts a new episode of the same search.
+* A run fails if the agent takes :data:`MAX_IDLE_STEPS` steps in a row without a new
+  query (e.g. it keeps stepping after the budget is spent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import os
+import platform
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+from nasgym import __version__
+from nasgym.error import Error
+from nasgym.leaderboard.config import EnvConfig, derive_seeds
+from nasgym.leaderboard.errors import LeaderboardError, RunFailedError
+from nasgym.leaderboard.protocol import SearchAgent
+from nasgym.leaderboard.store import encode_run
+from nasgym.wrappers import QueryLog
+
+#: Steps in a row without a new query after which a run fails as stalled.
+MAX_IDLE_STEPS = 1_000_000
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs to perform one run (picklable)."""
+
+    env: EnvConfig
+    agent: str
+    seed: int
+    budget: int
+    argv: tuple[str, ...] = ()
+    backend: str = "local"
+    agent_config: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """``<env key>/<agent>/seed-<n>``: the run's name in messages."""
+        return f"{self.env.key}/{self.agent}/seed-{self.seed}"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a worker sends back: the run file's bytes, or an error."""
+
+    task: RunTask
+    data: bytes | None = None
+    queries: int = 0
+    error: str | None = None
+    traceback: str | None = None
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with milliseconds."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def make_env(env: EnvConfig, budget: int) -> gym.Env[Any, Any]:
+    """``gym.make(env.id, max_queries=budget, **env.kwargs)`` with clear errors.
+
+    Raises:
+        UnknownOptionError: Not a nasgym env id (the message lists them).
+        LeaderboardError: An unknown or ill-typed keyword argument.
+        Error: Any other nasgym error (bad dataset, missing data, ...).
+    """
+    from nasgym.error import unknown_option
+    from nasgym.registration import ENVS
+
+    if env.id not in ENVS:
+        raise unknown_option("env id", env.id, list(ENVS))
+    if "max_queries" in env.kwargs:
+        raise LeaderboardError(
+            "max_queries is set by --budget; remove it from --env-kwargs"
+        )
+    try:
+        kwargs: dict[str, Any] = dict(env.kwargs)
+        return gym.make(env.id, max_queries=budget, **kwargs)
+    except Error:
+        raise
+    except TypeError as exc:
+        if "unexpected keyword argument" in str(exc):
+            valid = sorted(set(env_kwarg_names(env.id)) - {"max_queries"})
+            bad = sorted(set(env.kwargs) - set(valid))
+            raise LeaderboardError(
+                f"unknown keyword argument(s) {', '.join(map(repr, bad))} for "
+                f"{env.id}; valid --env-kwargs: {', '.join(valid)}"
+            ) from None
+        raise LeaderboardError(f"{env.label}: {exc}") from None
+    except (ValueError, gym.error.Error) as exc:
+        raise LeaderboardError(f"{env.label}: {exc}") from None
+
+
+def env_kwarg_names(env_id: str) -> list[str]:
+    """Keyword arguments accepted by the env class registered as ``env_id``."""
+    import importlib
+
+    from nasgym.registration import ENVS
+
+    module, cls = ENVS[env_id]
+    env_class = getattr(importlib.import_module(module), cls)
+    params = inspect.signature(env_class.__init__).parameters
+    return [name for name in params if name != "self" and name != "benchmark"]
+
+
+def spec_json(env: gym.Env[Any, Any]) -> dict[str, Any]:
+    """``env.spec.to_json()`` as a dict; a best-effort dict where that fails.
+
+    Gymnasium refuses specs whose kwargs are not JSON (e.g. a benchmark object); the
+    fallback keeps the fields and writes such values as their ``repr``.
+    """
+    spec = env.spec
+    if spec is None:
+        return {}
+    try:
+        data: dict[str, Any] = json.loads(spec.to_json())
+        return data
+    except (ValueError, TypeError) as exc:
+        return {
+            "id": spec.id,
+            "entry_point": str(spec.entry_point),
+            "kwargs": {k: _jsonable(v) for k, v in spec.kwargs.items()},
+            "max_episode_steps": spec.max_episode_steps,
+            "to_json_error": str(exc),
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return repr(value)
+    return value
+
+
+def host_info() -> dict[str, Any]:
+    """Where a run ran: host name, platform, Python, process id."""
+    return {
+        "hostname": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "pid": os.getpid(),
+    }
+
+
+class HarnessMonitor(gym.Wrapper[Any, Any, Any, Any]):
+    """The env an agent sees: seeds the search, counts queries, detects stalls."""
+
+    def __init__(
+        self,
+        env: gym.Env[Any, Any],
+        env_seed: int,
+        on_query: Callable[[], None] | None = None,
+        max_idle_steps: int = MAX_IDLE_STEPS,
+    ) -> None:
+        super().__init__(env)
+        self._env_seed = env_seed
+        self._on_query = on_query
+        self._max_idle = max_idle_steps
+        self._started = False
+        self.steps = 0
+        self.queries = 0
+        self._idle = 0
+        self._last_info: dict[str, Any] = {}
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """Reset; the first reset of a run uses the run's env seed."""
+        if not self._started:
+            seed = self._env_seed
+            self._started = True
+        elif seed is not None:
+            raise RunFailedError(
+                "the agent called reset(seed=...) a second time: that restarts the "
+                "search and refunds the query budget. Call reset() without a seed to "
+                "start a new episode of the same search (the harness seeds the first "
+                "reset of every run)"
+            )
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._observe(info)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        """Step, counting new queries and steps without one."""
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        self._observe(info)
+        return obs, reward, terminated, truncated, info
+
+    def action_masks(self) -> Any:
+        """The wrapped env's ``action_masks()`` (for agents that call it here)."""
+        return self.env.get_wrapper_attr("action_masks")()
+
+    def _observe(self, info: dict[str, Any]) -> None:
+        self._last_info = info
+        if info.get("new_query"):
+            self.queries += 1
+            self._idle = 0
+            if self._on_query is not None:
+                self._on_query()
+            return
+        self._idle += 1
+        if self._idle >= self._max_idle:
+            spent = bool(info.get("budget_exhausted"))
+            why = (
+                "it kept stepping after the budget was spent (stop when "
+                'info["budget_exhausted"] is true)'
+                if spent
+                else "it is stuck revisiting architectures"
+            )
+            raise RunFailedError(
+                f"the agent took {self._idle} steps without a new query: {why}"
+            )
+
+
+def _limit_threads() -> None:
+    """One run per worker: keep numerical libraries to one thread each."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+def _agent_description(
+    task: RunTask, factory: Callable[..., Any], agent: object, entry_point: str | None
+) -> dict[str, Any]:
+    """Name, entry point and configuration of the agent of a run.
+
+    The configuration is the factory's keyword defaults, updated by the run's
+    ``agent_config`` and by the agent's own ``config`` (a mapping, or a method
+    returning one) when it has one.
+    """
+    config: dict[str, Any] = {}
+    try:
+        params = list(inspect.signature(factory).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    for param in params:
+        if (
+            param.name not in ("self", "env", "seed")
+            and param.default is not param.empty
+        ):
+            config[param.name] = _jsonable(param.default)
+    config.update({k: _jsonable(v) for k, v in task.agent_config.items()})
+    own = getattr(agent, "config", None)
+    if callable(own):
+        own = own()
+    if isinstance(own, Mapping):
+        config.update({str(k): _jsonable(v) for k, v in own.items()})
+    return {"name": task.agent, "entry_point": entry_point, "config": config}
+
+
+def _entry_point(name: str) -> str | None:
+    from nasgym.leaderboard.agents import registered_agents
+
+    return registered_agents().get(name)
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def execute_run(
+    task: RunTask, on_query: Callable[[], None] | None = None
+) -> RunOutcome:
+    """Perform one run and return its encoded run file (never raises).
+
+    Args:
+        task: The run.
+        on_query: Called after every new query (progress reporting).
+
+    Returns:
+        The outcome: ``data`` holds the run file's bytes, or ``error`` and
+        ``traceback`` say why the run failed.
+    """
+    try:
+        return _execute(task, on_query)
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        message = str(exc) if isinstance(exc, Error) else f"{type(exc).__name__}: {exc}"
+        return RunOutcome(task, error=message, traceback=traceback.format_exc())
+
+
+def _execute(task: RunTask, on_query: Callable[[], None] | None) -> RunOutcome:
+    from nasgym.leaderboard.agents import load_agent
+
+    _limit_threads()
+    env_seed, agent_seed = derive_seeds(task.seed)
+    started = now_iso()
+    factory = load_agent(task.agent)
+    base = make_env(task.env, task.budget)
+    try:
+        return _search(task, factory, base, env_seed, agent_seed, started, on_query)
+    finally:
+        base.close()
+
+
+def _search(
+    task: RunTask,
+    factory: Callable[..., Any],
+    base: gym.Env[Any, Any],
+    env_seed: int,
+    agent_seed: int,
+    started: str,
+    on_query: Callable[[], None] | None,
+) -> RunOutcome:
+    log = QueryLog(base)
+    env = HarnessMonitor(log, env_seed, on_query)
+    env.action_space.seed(env_seed)
+    env.observation_space.seed(env_seed)
+    agent = factory(env, seed=agent_seed, **dict(task.agent_config))
+    if not isinstance(agent, SearchAgent):
+        raise RunFailedError(
+            f"agent {task.agent!r} built {type(agent).__name__}, which has no run() "
+            "method (see nasgym.leaderboard.protocol.SearchAgent)"
+        )
+    _limit_threads()  # the agent may have imported torch
+    clock = time.perf_counter()
+    agent.run()
+    wall = time.perf_counter() - clock
+    info = (
+        base.unwrapped.search_info() if hasattr(base.unwrapped, "search_info") else {}
+    )
+    benchmark = getattr(base.unwrapped, "benchmark", None)
+    header = {
+        "nasgym_version": __version__,
+        "env": task.env.to_json(),
+        "env_spec": spec_json(base),
+        "benchmark": {
+            "name": getattr(benchmark, "name", None),
+            "dataset": getattr(benchmark, "dataset", None),
+            "reward_metric": getattr(benchmark, "reward_metric", None),
+            "report_metric": getattr(benchmark, "report_metric", None),
+            "optimum": _float(benchmark.optimum()) if benchmark is not None else None,
+        },
+        "agent": _agent_description(task, factory, agent, _entry_point(task.agent)),
+        "seed": task.seed,
+        "env_seed": env_seed,
+        "agent_seed": agent_seed,
+        "budget": task.budget,
+        "argv": list(task.argv),
+        "backend": task.backend,
+        "started": started,
+        "finished": now_iso(),
+        "host": host_info(),
+    }
+    records = []
+    for record in log.records:
+        row = record.to_dict()
+        for key in ("valid", "test", "best_valid", "best_test", "regret"):
+            row[key] = _float(row[key])
+        row["sim_time_s"] = _float(row["sim_time_s"])
+        records.append(row)
+    summary = {
+        "queries": int(info.get("queries", len(records))),
+        "steps": env.steps,
+        "budget_exhausted": bool(info.get("budget_exhausted", False)),
+        "best_arch": None if info.get("best_arch") is None else str(info["best_arch"]),
+        "best_valid": _float(info.get("best_valid_accuracy")),
+        "best_test": _float(info.get("best_test_accuracy")),
+        "regret": _float(info.get("regret")),
+        "wall_time_s": wall,
+    }
+    return RunOutcome(
+        task, data=encode_run(header, records, summary), queries=len(records)
+    )

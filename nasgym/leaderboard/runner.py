@@ -1,0 +1,344 @@
+"""``nasgym leaderboard run``: validate, plan, resume and execute a leaderboard.
+
+Every (env, agent, seed) run is independent. Runs whose file exists are skipped, so
+re-running a command after an interruption redoes exactly the unfinished runs; see
+:mod:`nasgym.leaderboard.store` for why an interruption never corrupts a result.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nasgym import __version__
+from nasgym.leaderboard.agents import check_agent_names
+from nasgym.leaderboard.backends import BACKENDS, import_ray, run_local, run_ray
+from nasgym.leaderboard.config import (
+    BUDGET_RANGE,
+    SEEDS_RANGE,
+    EnvConfig,
+    LeaderboardConfig,
+    check_checkpoints,
+)
+from nasgym.leaderboard.errors import (
+    ConfigMismatchError,
+    CorruptRunFileError,
+    LeaderboardError,
+    RunFailedError,
+)
+from nasgym.leaderboard.execute import RunOutcome, RunTask, make_env, now_iso
+from nasgym.leaderboard.store import (
+    RUNS_DIR,
+    atomic_write,
+    check_header,
+    clean_temp_files,
+    directory_lock,
+    find_run_files,
+    log_path,
+    manifest_path,
+    read_manifest,
+    read_run,
+    run_path,
+    write_manifest,
+)
+
+Logger = Callable[[str], None]
+
+
+@dataclass
+class RunReport:
+    """What ``leaderboard run`` did."""
+
+    out: Path
+    total: int
+    skipped: int
+    completed: int = 0
+    failed: list[RunOutcome] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def validate_envs(envs: Sequence[EnvConfig], budget: int) -> None:
+    """Make every env once: ids, keyword arguments, data and budget are checked.
+
+    Raises:
+        UnknownOptionError: Unknown env id or dataset.
+        LeaderboardError: Unknown keyword argument; budget above the space's size;
+            the same env given twice.
+        Error: Missing benchmark data (the message says how to import it).
+    """
+    seen: dict[str, EnvConfig] = {}
+    for env in envs:
+        if env.canonical() in seen:
+            raise LeaderboardError(f"{env.label} is given twice in --env")
+        seen[env.canonical()] = env
+        made = make_env(env, budget)
+        try:
+            space = getattr(made.unwrapped, "search_space", None)
+            size = getattr(space, "num_valid", None)
+            if size is not None and budget > int(size):
+                raise LeaderboardError(
+                    f"--budget {budget} exceeds the {int(size)} architectures of "
+                    f"{env.label}: the budget could never be spent"
+                )
+        finally:
+            made.close()
+    keys = [env.key for env in envs]
+    if len(set(keys)) != len(keys):  # pragma: no cover - keys carry a hash if lossy
+        raise LeaderboardError(f"env configurations share a directory name: {keys}")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def check_range(name: str, value: int, bounds: tuple[int, int]) -> None:
+    """Raise a :class:`LeaderboardError` unless ``bounds[0] <= value <= bounds[1]``."""
+    low, high = bounds
+    if not low <= value <= high:
+        raise LeaderboardError(f"{name} must be in {low}..{high}, got {value}")
+
+
+def _check_existing(root: Path, config: LeaderboardConfig, log: Logger) -> bool:
+    """Refuse a directory of another configuration; set damaged run files aside.
+
+    Returns:
+        Whether the stored manifest stays (``False``: none, or it is replaced because
+        no run finished under it).
+    """
+    manifest = read_manifest(root)
+    if manifest is None:
+        if find_run_files(root):
+            raise ConfigMismatchError(
+                f"{root} holds run files but no {manifest_path(root).name}, so its "
+                "configuration is unknown; use a new --out directory"
+            )
+        return False
+    try:
+        stored = LeaderboardConfig.from_json(manifest)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LeaderboardError(
+            f"{manifest_path(root)} is malformed ({exc!r}); use a new --out directory"
+        ) from None
+    diffs = stored.differences(config)
+    if diffs and not find_run_files(root):
+        log(
+            f"nasgym: {root} has no finished runs yet: its settings are replaced "
+            f"({'; '.join(diffs)})"
+        )
+        return False
+    if diffs:
+        raise ConfigMismatchError(
+            f"{root} holds a leaderboard with different settings: "
+            + "; ".join(diffs)
+            + ". Results of different settings must not be mixed: use a new --out "
+            "directory (or repeat the settings stored there to add agents or seeds)"
+        )
+    envs = {env.key: env for env in config.envs}
+    for path in find_run_files(root):
+        try:
+            run = read_run(path)
+        except CorruptRunFileError as exc:
+            aside = path.with_name(path.name + ".corrupt")
+            path.replace(aside)
+            log(f"nasgym: warning: {exc}; moved to {aside.name}, the run is redone")
+            continue
+        check_header(path, run.header, envs, config.budget)
+    return True
+
+
+def _merged_manifest(
+    root: Path,
+    config: LeaderboardConfig,
+    agents: Sequence[str],
+    seeds: int,
+    keep: bool,
+) -> dict[str, Any]:
+    old = (read_manifest(root) or {}) if keep else {}
+    known = [str(a) for a in old.get("agents", [])]
+    merged_agents = known + [a for a in agents if a not in known]
+    requested = {str(k): int(v) for k, v in (old.get("requested") or {}).items()}
+    for agent in agents:
+        requested[agent] = max(requested.get(agent, 0), seeds)
+    return {
+        "nasgym_version": __version__,
+        "created": old.get("created", now_iso()),
+        "updated": now_iso(),
+        **config.to_json(),
+        "agents": merged_agents,
+        "seeds": max(int(old.get("seeds", 0)), seeds),
+        "requested": {agent: requested[agent] for agent in merged_agents},
+    }
+
+
+def plan_tasks(
+    root: Path,
+    config: LeaderboardConfig,
+    agents: Sequence[str],
+    seeds: int,
+    argv: Sequence[str],
+    backend: str,
+) -> tuple[list[RunTask], int]:
+    """Tasks of the runs without a file, seed-major; and the number skipped."""
+    tasks, skipped = [], 0
+    for seed in range(seeds):
+        for env in config.envs:
+            for agent in agents:
+                if run_path(root, env.key, agent, seed).exists():
+                    skipped += 1
+                    continue
+                tasks.append(
+                    RunTask(env, agent, seed, config.budget, tuple(argv), backend)
+                )
+    return tasks, skipped
+
+
+def run_leaderboard(
+    *,
+    envs: Sequence[EnvConfig],
+    agents: Sequence[str],
+    seeds: int,
+    budget: int,
+    out: Path,
+    checkpoints: Sequence[int] | None = None,
+    workers: int = 1,
+    backend: str = "local",
+    ray_address: str | None = None,
+    argv: Sequence[str] = (),
+    progress: bool = True,
+    log: Logger = _stderr,
+) -> RunReport:
+    """Run every missing (env, agent, seed) of a leaderboard into ``out``.
+
+    Raises:
+        LeaderboardError: Bad settings (see the message), a directory of another
+            configuration, or failed runs (after all other runs finished).
+    """
+    check_range("--budget", budget, BUDGET_RANGE)
+    check_range("--seeds", seeds, SEEDS_RANGE)
+    if workers < 1:
+        raise LeaderboardError(f"--workers must be at least 1, got {workers}")
+    if backend not in BACKENDS:
+        raise LeaderboardError(f"unknown backend {backend!r}; choose one of {BACKENDS}")
+    if ray_address and backend != "ray":
+        raise LeaderboardError("--ray-address needs --backend ray")
+    if not envs:
+        raise LeaderboardError("give at least one --env")
+    if not agents:
+        raise LeaderboardError("give at least one agent in --agents")
+    check_agent_names(list(agents))
+    points = check_checkpoints(checkpoints, budget)
+    validate_envs(envs, budget)
+    if backend == "ray":
+        import_ray()
+    config = LeaderboardConfig(tuple(envs), budget, tuple(points))
+    root = out.expanduser().resolve()
+    if root.exists() and not root.is_dir():
+        raise LeaderboardError(f"--out {out} exists and is not a directory")
+    start = time.perf_counter()
+    with directory_lock(root):
+        clean_temp_files(root)
+        keep = _check_existing(root, config, log)
+        write_manifest(root, _merged_manifest(root, config, agents, seeds, keep))
+        tasks, skipped = plan_tasks(root, config, agents, seeds, argv, backend)
+        report = RunReport(root, total=len(tasks) + skipped, skipped=skipped)
+        where = f"Ray cluster {ray_address}" if ray_address else f"{workers} workers"
+        log(
+            f"nasgym leaderboard: {report.total} runs ({_n(len(envs), 'env')} x "
+            f"{_n(len(agents), 'agent')} x {_n(seeds, 'seed')}, {budget} queries "
+            "each): "
+            f"{skipped} already done, {len(tasks)} to run on the {backend} backend "
+            f"({where}) -> {root / RUNS_DIR}"
+        )
+        _execute(tasks, report, workers, backend, ray_address, progress, log)
+    report.wall_s = time.perf_counter() - start
+    if report.failed:
+        first = report.failed[0]
+        raise RunFailedError(
+            f"{len(report.failed)} of {len(tasks)} runs failed (their tracebacks are "
+            f"in {root / 'logs'}); the first: {first.task.name}: {first.error}. "
+            f"{report.completed} runs finished and are saved; fix the cause and run "
+            "the same command again to redo the failed ones"
+        )
+    return report
+
+
+def _execute(
+    tasks: list[RunTask],
+    report: RunReport,
+    workers: int,
+    backend: str,
+    ray_address: str | None,
+    progress: bool,
+    log: Logger,
+) -> None:
+    from tqdm.auto import tqdm
+
+    root = report.out
+    bar = tqdm(
+        total=len(tasks),
+        unit="run",
+        desc="runs",
+        disable=not progress or not tasks,
+        dynamic_ncols=True,
+        smoothing=0.05,
+    )
+
+    def write(message: str) -> None:
+        if bar.disable:
+            log(message)
+        else:
+            bar.write(message, file=sys.stderr)
+
+    def on_outcome(outcome: RunOutcome) -> None:
+        task = outcome.task
+        if outcome.data is not None:
+            atomic_write(
+                run_path(root, task.env.key, task.agent, task.seed), outcome.data
+            )
+            log_path(root, task.env.key, task.agent, task.seed).unlink(missing_ok=True)
+            report.completed += 1
+            if outcome.queries < task.budget:
+                write(
+                    f"nasgym: warning: {task.name} stopped after {outcome.queries} of "
+                    f"{task.budget} queries"
+                )
+        else:
+            report.failed.append(outcome)
+            text = (outcome.traceback or outcome.error or "") + "\n"
+            atomic_write(
+                log_path(root, task.env.key, task.agent, task.seed), text.encode()
+            )
+            write(f"nasgym: run {task.name} failed: {outcome.error}")
+            bar.set_postfix(failed=len(report.failed), refresh=False)
+        bar.update(1)
+
+    def on_queries(count: int) -> None:
+        postfix = {"queries": count}
+        if report.failed:
+            postfix["failed"] = len(report.failed)
+        bar.set_postfix(postfix, refresh=True)
+
+    try:
+        if backend == "ray":
+            run_ray(tasks, workers, ray_address, on_outcome)
+        else:
+            run_local(tasks, workers, on_outcome, on_queries)
+    finally:
+        bar.close()
+
+
+def describe(report: RunReport) -> str:
+    """One line for the end of ``leaderboard run``."""
+    return (
+        f"{report.completed} runs done, {report.skipped} skipped (already done), "
+        f"{len(report.failed)} failed, in {report.wall_s:.1f} s; results in "
+        f"{report.out}. Next: nasgym leaderboard report {report.out}"
+    )

@@ -1,0 +1,347 @@
+"""The on-disk layout of a leaderboard directory, and safe reading and writing.
+
+::
+
+    DIR/leaderboard.json                       manifest: budget, checkpoints, envs
+    DIR/runs/<env key>/<agent>/seed-<n>.jsonl  one finished run each
+    DIR/logs/<env key>/<agent>/seed-<n>.log    traceback of a failed run
+    DIR/.lock                                  held while ``leaderboard run`` writes
+
+A run file is JSON lines: a header object, one object per query, a summary object
+whose ``sha256`` covers every byte before it. Files are written to a temporary name in
+the same directory, flushed to disk and renamed, so a file with a final name is always
+complete; temporary files (``.*.tmp``) are never read and are removed by the next
+``leaderboard run``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nasgym.leaderboard.config import EnvConfig
+from nasgym.leaderboard.errors import (
+    ConfigMismatchError,
+    CorruptRunFileError,
+    LeaderboardError,
+)
+
+#: ``format`` of a run file's header, and of the manifest.
+RUN_FORMAT = "nasgym-leaderboard-run"
+MANIFEST_FORMAT = "nasgym-leaderboard"
+#: Version of both formats.
+FORMAT_VERSION = 1
+MANIFEST_NAME = "leaderboard.json"
+RUNS_DIR = "runs"
+LOGS_DIR = "logs"
+LOCK_NAME = ".lock"
+TMP_SUFFIX = ".tmp"
+
+#: Keys of every query record, in file order.
+RECORD_KEYS = (
+    "query",
+    "arch",
+    "valid",
+    "test",
+    "best_valid",
+    "best_test",
+    "regret",
+    "sim_time_s",
+    "wall_time_s",
+)
+_RUN_NAME = re.compile(r"^seed-(\d+)\.jsonl$")
+
+
+# ------------------------------------------------------------------ atomic writes
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is never seen half-written.
+
+    The bytes go to a temporary file in the same directory (``.NAME.*.tmp``), are
+    flushed and ``fsync``-ed, and the file is renamed over ``path``; the directory is
+    synced too where the platform allows, so the rename survives a power cut.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent
+    )
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp's 0o600 is too private
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. Windows cannot open directories
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse
+        pass
+    finally:
+        os.close(fd)
+
+
+def clean_temp_files(root: Path) -> list[Path]:
+    """Remove the temporary files an interrupted run left under ``root``."""
+    removed = []
+    for directory in (root, root / RUNS_DIR, root / LOGS_DIR):
+        if not directory.is_dir():
+            continue
+        pattern = f"**/.*{TMP_SUFFIX}" if directory != root else f".*{TMP_SUFFIX}"
+        for path in directory.glob(pattern):
+            if path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
+@contextlib.contextmanager
+def directory_lock(root: Path) -> Iterator[None]:
+    """Hold ``root/.lock`` so that two ``leaderboard run`` never write one directory.
+
+    The lock is an advisory ``flock`` (POSIX only; elsewhere nothing is locked). The
+    operating system releases it when the process ends, however it ends.
+
+    Raises:
+        LeaderboardError: Another process holds the lock.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / LOCK_NAME
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise LeaderboardError(
+                f"another 'nasgym leaderboard run' (pid {holder}) is writing to "
+                f"{root}; wait for it to finish, or stop it, then run again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+# ------------------------------------------------------------------ run files
+def run_path(root: Path, env_key: str, agent: str, seed: int) -> Path:
+    """Path of the file of run (env, agent, seed)."""
+    return root / RUNS_DIR / env_key / agent / f"seed-{seed}.jsonl"
+
+
+def log_path(root: Path, env_key: str, agent: str, seed: int) -> Path:
+    """Path of the traceback log of a failed run."""
+    return root / LOGS_DIR / env_key / agent / f"seed-{seed}.log"
+
+
+def find_run_files(root: Path) -> list[Path]:
+    """Every finished run file under ``root`` (temporary files excluded), sorted."""
+    runs = root / RUNS_DIR
+    if not runs.is_dir():
+        return []
+    found = [
+        path
+        for path in runs.glob("*/*/seed-*.jsonl")
+        if _RUN_NAME.match(path.name) and path.is_file()
+    ]
+    return sorted(found, key=lambda p: (p.parent.parent.name, p.parent.name, _seed(p)))
+
+
+def _seed(path: Path) -> int:
+    match = _RUN_NAME.match(path.name)
+    return int(match.group(1)) if match else -1
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+
+
+def encode_run(
+    header: Mapping[str, Any],
+    records: Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+) -> bytes:
+    """Serialise a run: header line, one line per record, checksummed summary line."""
+    head = {"type": "header", "format": RUN_FORMAT, "format_version": FORMAT_VERSION}
+    head.update(header)
+    lines = [_dumps(head)]
+    lines.extend(
+        _dumps({key: record[key] for key in RECORD_KEYS}) for record in records
+    )
+    body = ("\n".join(lines) + "\n").encode()
+    tail = {"type": "summary", **summary, "records": len(records)}
+    tail["sha256"] = hashlib.sha256(body).hexdigest()
+    return body + (_dumps(tail) + "\n").encode()
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """A finished, verified run."""
+
+    path: Path
+    header: dict[str, Any]
+    records: list[dict[str, Any]]
+    summary: dict[str, Any]
+
+
+def read_run(path: Path) -> RunFile:
+    """Read and verify a run file.
+
+    Raises:
+        CorruptRunFileError: Unreadable, truncated, not JSON, wrong format or
+            checksum, or query records out of order.
+    """
+
+    def corrupt(reason: str) -> CorruptRunFileError:
+        return CorruptRunFileError(f"{path}: {reason}")
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise corrupt(f"cannot read ({exc.strerror or exc})") from None
+    if not data.endswith(b"\n"):
+        raise corrupt("truncated (no final newline)")
+    cut = data.rfind(b"\n", 0, len(data) - 1) + 1
+    if cut == 0:
+        raise corrupt("truncated (no header and summary lines)")
+    body, last = data[:cut], data[cut:]
+    try:
+        summary = json.loads(last)
+        lines = [json.loads(line) for line in body.decode().splitlines()]
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise corrupt(f"not valid JSON lines ({exc})") from None
+    if not isinstance(summary, dict) or summary.get("type") != "summary":
+        raise corrupt("truncated (the last line is not the summary)")
+    if summary.get("sha256") != hashlib.sha256(body).hexdigest():
+        raise corrupt("checksum mismatch (the file was modified or damaged)")
+    header = lines[0] if lines else None
+    if not isinstance(header, dict) or header.get("type") != "header":
+        raise corrupt("the first line is not a run header")
+    if header.get("format") != RUN_FORMAT:
+        raise corrupt(f"not a nasgym leaderboard run (format {header.get('format')!r})")
+    if header.get("format_version") != FORMAT_VERSION:
+        raise corrupt(
+            f"format version {header.get('format_version')!r}; this nasgym reads "
+            f"version {FORMAT_VERSION}"
+        )
+    records = lines[1:]
+    if summary.get("records") != len(records):
+        raise corrupt(
+            f"{len(records)} records but the summary says {summary.get('records')}"
+        )
+    for i, record in enumerate(records, start=1):
+        if not isinstance(record, dict) or any(k not in record for k in RECORD_KEYS):
+            raise corrupt(f"record {i} lacks some of {', '.join(RECORD_KEYS)}")
+        if record["query"] != i:
+            raise corrupt(f"record {i} has query index {record['query']!r}")
+    return RunFile(path, header, records, summary)
+
+
+def check_header(
+    path: Path, header: dict[str, Any], envs: dict[str, EnvConfig], budget: int
+) -> None:
+    """Check a run file's header against its place and the leaderboard's settings.
+
+    Raises:
+        ConfigMismatchError: The header records another env, budget, agent or seed.
+    """
+    env_key, agent = path.parent.parent.name, path.parent.name
+    seed = int(path.stem.split("-", 1)[1])
+    problems = []
+    env = envs.get(env_key)
+    try:
+        written = EnvConfig.from_json(header["env"])
+    except (KeyError, TypeError):
+        written = None
+    if env is None:
+        problems.append(f"its env directory {env_key!r} is not one of this leaderboard")
+    elif written is None or written.canonical() != env.canonical():
+        label = written.label if written is not None else "unknown"
+        problems.append(f"env {label} (the manifest says {env.label})")
+    if header.get("budget") != budget:
+        problems.append(f"budget {header.get('budget')} (the manifest says {budget})")
+    if (header.get("agent") or {}).get("name") != agent:
+        problems.append(f"agent {(header.get('agent') or {}).get('name')!r}")
+    if header.get("seed") != seed:
+        problems.append(f"seed {header.get('seed')!r} (its name says {seed})")
+    if problems:
+        raise ConfigMismatchError(
+            f"run file {path} disagrees with this leaderboard: it records "
+            + "; ".join(problems)
+            + ". Its results cannot be mixed with these: use a new --out directory "
+            "(or move the file away)"
+        )
+
+
+# ------------------------------------------------------------------ manifest
+def manifest_path(root: Path) -> Path:
+    """Path of the manifest of leaderboard directory ``root``."""
+    return root / MANIFEST_NAME
+
+
+def read_manifest(root: Path) -> dict[str, Any] | None:
+    """The manifest of ``root``, or ``None`` when there is none.
+
+    Raises:
+        LeaderboardError: The manifest exists but is unreadable or malformed.
+    """
+    path = manifest_path(root)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise LeaderboardError(
+            f"{path} is unreadable or not JSON ({exc}); it describes the results in "
+            f"{root}: restore it, or use a new --out directory"
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+        raise LeaderboardError(
+            f"{path} is not a nasgym leaderboard manifest; use a new --out directory"
+        )
+    if data.get("format_version") != FORMAT_VERSION:
+        raise LeaderboardError(
+            f"{path} has format version {data.get('format_version')!r}; this nasgym "
+            f"reads version {FORMAT_VERSION}: use a new --out directory"
+        )
+    return data
+
+
+def write_manifest(root: Path, manifest: Mapping[str, Any]) -> None:
+    """Write the manifest atomically."""
+    data = {"format": MANIFEST_FORMAT, "format_version": FORMAT_VERSION}
+    data.update(manifest)
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    atomic_write(manifest_path(root), text.encode())

@@ -1,0 +1,86 @@
+"""Tiny agents for the leaderboard tests (registered through NASGYM_EXTRA_AGENTS).
+
+They act on Query envs (``MultiDiscrete`` actions) through the public API only.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+
+class RandomQueries:
+    """Uniform random architectures until the budget is spent."""
+
+    sleep_s = 0.0
+
+    def __init__(self, env: gym.Env[Any, Any], seed: int) -> None:
+        self.env = env
+        self.rng = np.random.default_rng(seed)
+        self.config = {"sleep_s": self.sleep_s}
+
+    def propose(self, best: np.ndarray | None) -> np.ndarray:
+        return self.rng.integers(self.env.action_space.nvec)
+
+    def run(self) -> None:
+        self.env.reset()
+        best: np.ndarray | None = None
+        best_valid = -np.inf
+        while True:
+            action = self.propose(best)
+            _, _, terminated, truncated, info = self.env.step(action)
+            if self.sleep_s:
+                time.sleep(self.sleep_s)
+            if info["valid_accuracy"] > best_valid:
+                best, best_valid = action, info["valid_accuracy"]
+            if info["budget_exhausted"]:
+                return
+            if terminated or truncated:
+                self.env.reset()
+
+
+class Mutation(RandomQueries):
+    """Mutate one slot of the best architecture so far (random until one exists)."""
+
+    def propose(self, best: np.ndarray | None) -> np.ndarray:
+        if best is None:
+            return super().propose(best)
+        child = np.array(best, copy=True)
+        slot = self.rng.integers(len(child))
+        child[slot] = self.rng.integers(self.env.action_space.nvec[slot])
+        return child
+
+
+class SlowRandom(RandomQueries):
+    """Random search that sleeps after every step (for interruption tests)."""
+
+    sleep_s = 0.02
+
+
+class Crashing(RandomQueries):
+    """Raises after a few steps."""
+
+    def run(self) -> None:
+        self.env.reset()
+        for _ in range(3):
+            self.env.step(self.env.action_space.sample())
+        raise RuntimeError("boom: this agent always fails")
+
+
+class Reseeding(RandomQueries):
+    """Breaks the rules: restarts the search with a seeded reset."""
+
+    def run(self) -> None:
+        self.env.reset(seed=1)
+        self.env.step(self.env.action_space.sample())
+        self.env.reset(seed=2)
+
+
+class NotAnAgent:
+    """A factory whose product has no run() method."""
+
+    def __init__(self, env: gym.Env[Any, Any], seed: int) -> None:
+        self.env = env
