@@ -53,6 +53,13 @@ def _cmd_data_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_verify(args: argparse.Namespace) -> int:
+    from nasgym.datastore import verify_data
+
+    print(verify_data(args.benchmark))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from nasgym.demo import format_demo, run_demo
 
@@ -332,11 +339,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Import benchmark files into nasgym's compact table in "
         "NASGYM_CACHE_DIR. nb201 accepts a NATS-Bench topology archive directory "
         "(NATS-tss-v1_0-3ffb9-simple), the directory of the derived CSV tables "
-        "(nats_bench.csv.xz, mini-bench-arch-cell-accs.csv.xz), or a parent of both.",
+        "(nats_bench.csv.xz, mini-bench-arch-cell-accs.csv.xz), or a parent of both. "
+        "nb101 accepts nasbench_full.tfrecord or nasbench_only108.tfrecord (or their "
+        "directory). ecnas accepts EC-NAS-Bench's results archive "
+        "(ec_nasbench_energy_results_and_graphs.tar.xz), its extracted tree, or a "
+        "parent directory holding ec-nas-bench/.",
     )
-    p.add_argument("benchmark", help="benchmark name, e.g. nb201")
+    p.add_argument("benchmark", help="benchmark name: nb201, nb101 or ecnas")
     p.add_argument("path", help="file or directory to import")
     p.set_defaults(func=_cmd_data_import)
+    p = data_sub.add_parser(
+        "verify",
+        help="check an imported table against independent reference values",
+        description="nb101: compare the imported table with the 500 real 108-epoch "
+        "validation accuracies in $NASGYM_DATA_DIR/naslib-zc/zc_nasbench101.json.xz.",
+    )
+    p.add_argument("benchmark", help="benchmark name: nb101")
+    p.set_defaults(func=_cmd_data_verify)
 
     p = sub.add_parser(
         "demo",

@@ -25,7 +25,7 @@ from nasgym.error import (
 )
 
 #: Benchmarks listed by :func:`status`.
-BENCHMARKS: tuple[str, ...] = ("nb201", "nbgraph")
+BENCHMARKS: tuple[str, ...] = ("nb201", "nbgraph", "nb101", "ecnas", "nb301")
 
 _NBGRAPH_PACKAGE = "nas_bench_graph"
 
@@ -36,8 +36,24 @@ def _import_nb201(path: Path) -> list[Path]:
     return [import_nb201(path)]
 
 
+def _import_nb101(path: Path) -> list[Path]:
+    from nasgym.benchmarks.nb101 import import_nb101_tfrecord
+
+    return [import_nb101_tfrecord(path)]
+
+
+def _import_ecnas(path: Path) -> list[Path]:
+    from nasgym.benchmarks.nb101 import import_ecnas
+
+    return [import_ecnas(path)]
+
+
 #: Benchmark name -> importer (a directory or file -> tables written).
-IMPORTERS: dict[str, Callable[[Path], list[Path]]] = {"nb201": _import_nb201}
+IMPORTERS: dict[str, Callable[[Path], list[Path]]] = {
+    "nb201": _import_nb201,
+    "nb101": _import_nb101,
+    "ecnas": _import_ecnas,
+}
 
 
 def _nb201_status() -> dict[str, Any]:
@@ -111,6 +127,61 @@ def _nbgraph_status() -> dict[str, Any]:
     return row
 
 
+def _nb101_status(kind: str) -> dict[str, Any]:
+    from nasgym.benchmarks.nb101 import TABLE_FILES, load_table, missing_table_message
+    from nasgym.data import find_table
+
+    row: dict[str, Any] = {
+        "name": "nb101" if kind == "full" else "ecnas",
+        "present": False,
+        "path": None,
+        "checksum": None,
+        "datasets": ["cifar10"],
+        "sources": [],
+        "error": None,
+    }
+    found = find_table(TABLE_FILES[kind])
+    if found is None:
+        row["error"] = missing_table_message(kind)
+        return row
+    row["path"] = str(found)
+    try:
+        table = load_table(kind, found)
+        row["checksum"] = sha256_file(found)
+        row["sources"] = [dict(source) for source in table.sources]
+        row["coverage"] = {"cifar10": {f"cells ({kind})": len(table)}}
+        row["present"] = True
+    except Error as exc:
+        row["error"] = str(exc)
+    return row
+
+
+def _nb301_status() -> dict[str, Any]:
+    from nasgym.benchmarks.nb301 import REQUIRED_FILES, surrogate_dir
+
+    row: dict[str, Any] = {
+        "name": "nb301",
+        "present": False,
+        "path": None,
+        "checksum": None,
+        "datasets": ["cifar10"],
+        "files": [],
+        "error": None,
+    }
+    try:
+        directory = surrogate_dir()
+    except Error as exc:
+        row["error"] = str(exc)
+        return row
+    row["path"] = str(directory)
+    row["files"] = [
+        {"path": str(directory / name), "sha256": sha256_file(directory / name)}
+        for name in REQUIRED_FILES
+    ]
+    row["present"] = True
+    return row
+
+
 def status() -> list[dict[str, Any]]:
     """Describe every benchmark nasgym knows and whether its data is available.
 
@@ -121,7 +192,13 @@ def status() -> list[dict[str, Any]]:
         architectures with a value) and ``sources``; ``nbgraph`` adds ``files``
         (``path`` and ``sha256`` of each ``.bench`` file).
     """
-    return [_nb201_status(), _nbgraph_status()]
+    return [
+        _nb201_status(),
+        _nbgraph_status(),
+        _nb101_status("full"),
+        _nb101_status("ecnas"),
+        _nb301_status(),
+    ]
 
 
 def _fmt_coverage(coverage: dict[str, int]) -> str:
@@ -182,7 +259,8 @@ def import_data(name: str, path: str | os.PathLike[str]) -> list[Path]:
     """Import a benchmark's source files into nasgym's table cache.
 
     Args:
-        name: Benchmark name, one of :data:`IMPORTERS` (``"nb201"``).
+        name: Benchmark name, one of :data:`IMPORTERS` (``"nb201"``, ``"nb101"``,
+            ``"ecnas"``).
         path: The source directory (see the benchmark's importer).
 
     Returns:
@@ -194,6 +272,13 @@ def import_data(name: str, path: str | os.PathLike[str]) -> list[Path]:
         CorruptDataError: The source files are damaged or inconsistent.
     """
     if name not in IMPORTERS:
+        if name == "nb301":
+            raise UnknownOptionError(
+                "'nb301' needs no import: nasgym runs the surrogate files in place; "
+                "put new_model.onnx, encoding.json and config_space.json under "
+                "$NASGYM_DATA_DIR/nas-bench-301-yahpo/v1_iaml_ex/ (see `nasgym data "
+                "status`)"
+            )
         if name in BENCHMARKS:
             raise UnknownOptionError(
                 f"{name!r} needs no import: its data ships with its package (see "
@@ -207,3 +292,30 @@ def import_data(name: str, path: str | os.PathLike[str]) -> list[Path]:
             f"cannot import {name}: {source} does not exist"
         )
     return IMPORTERS[name](source)
+
+
+def verify_data(name: str) -> str:
+    """Check an imported table against independent reference values.
+
+    ``nb101``: the 500 real 108-epoch validation accuracies of NAS-Bench-Suite-Zero
+    (``$NASGYM_DATA_DIR/naslib-zc/zc_nasbench101.json.xz``) must match the imported
+    table (each reference is one training run, so it must equal one of the cell's
+    repeats to 1e-3).
+
+    Returns:
+        The verification report as text.
+
+    Raises:
+        UnknownOptionError: No verifier for ``name``.
+        CorruptDataError: The table disagrees with the references.
+        BenchmarkDataMissingError: The table or the reference file is missing.
+    """
+    if name != "nb101":
+        raise unknown_option("benchmark to verify", name, ("nb101",))
+    from nasgym.benchmarks.nb101 import verify_nb101
+    from nasgym.error import CorruptDataError
+
+    report = verify_nb101()
+    if not report.ok:
+        raise CorruptDataError(report.message)
+    return report.message

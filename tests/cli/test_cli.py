@@ -118,3 +118,37 @@ def test_generated_env_docs_are_current():
         assert page.read_text() == text, (
             f"{page} is stale: run python docs/gen_env_docs.py"
         )
+
+
+def test_data_status_lists_every_benchmark(capsys):
+    assert main(["data", "status"]) == 0
+    out = capsys.readouterr().out
+    for name in ("nb201", "nbgraph", "nb101", "ecnas", "nb301"):
+        assert f"\n{name} " in f"\n{out}"
+
+
+def test_nb301_needs_no_import(tmp_path, capsys):
+    assert main(["data", "import", "nb301", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "needs no import" in err and "new_model.onnx" in err
+
+
+def test_verify_unknown_benchmark(capsys):
+    assert main(["data", "verify", "nb999"]) == 1
+    assert "nb101" in capsys.readouterr().err
+
+
+@pytest.mark.data
+def test_import_ecnas_then_verify_says_not_covered(
+    data_root, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("NASGYM_CACHE_DIR", str(tmp_path))
+    assert main(["data", "import", "ecnas", str(data_root / "ec-nas-bench")]) == 0
+    assert (tmp_path / "ecnas.npz").is_file()
+    capsys.readouterr()
+    assert main(["data", "status"]) == 0
+    assert "cells (ecnas) 2,532" in capsys.readouterr().out
+    # EC-NAS holds 4-epoch results only: the 108-epoch references cannot be checked.
+    assert main(["data", "verify", "nb101"]) == 1
+    err = capsys.readouterr().err
+    assert "NOT COVERED" in err and "nasgym data import nb101" in err
