@@ -405,9 +405,14 @@ def test_datastore_status_and_import(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("NASGYM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("NASGYM_DATA_DIR", raising=False)
     rows = {row["name"]: row for row in datastore.status()}
-    assert set(rows) == {"nb201", "nbgraph"}
+    assert set(rows) == {"nb201", "nbgraph", "nb101", "ecnas", "nb301"}
     assert rows["nb201"]["present"] is False
     assert "nasgym data import nb201" in rows["nb201"]["error"]
+    # Every benchmark that needs files says how to get them when they are absent.
+    assert "nasgym data import nb101" in rows["nb101"]["error"]
+    assert "nasgym data import ecnas" in rows["ecnas"]["error"]
+    assert rows["nb301"]["present"] is False
+    assert "new_model.onnx" in rows["nb301"]["error"]
     source = write_synthetic_csvs(tmp_path / "src", synthetic_values())
     written = datastore.import_data("nb201", str(source))
     assert written == [tmp_path / "cache" / TABLE_FILE]
