@@ -97,6 +97,36 @@ slot one-hot encodings of the top-`top_k` architectures by validation accuracy, 
 }
 
 
+EPISODE_END = (
+    "Episodes never terminate. They are truncated after `horizon` steps (default "
+    "100) or on the step that spends the query budget `max_queries` (if set). "
+    "`reset(seed=...)` starts a fresh search (cache, budget and incumbent cleared); "
+    "`reset()` without a seed continues the same search in a new episode."
+)
+
+COMMON_ARGS = """\
+| `reward` | str | see Rewards | `'valid'`, `'power'`, `'exp'` or `'improvement'` |
+| `alpha` | float | see Rewards | exponent of `'power'` and `'exp'` |
+| `horizon` | int | 100 | steps per episode |
+| `max_queries` | int or None | None | query budget; the episode is truncated when it is spent |
+| `top_k` | int | 10 | history size behind the Continuous observation |
+| `invalid_action` | str | `"penalize"` | `"penalize"` or `"raise"` for masked edits / invalid proposals |
+| `invalid_reward` | float | 0.0 | reward of a rejected action |
+| `render_mode` | str or None | None | `'ansi'` returns a text summary |
+"""
+
+
+def rewards_text(reward_default: str, alpha_default: float) -> str:
+    """The Rewards section: shaping options and the defaults of one env."""
+    return (
+        f"The reward is a shaping of the new architecture's *validation* accuracy "
+        f"`acc` (a fraction), selected by `reward` (default `{reward_default!r}`, "
+        f"`alpha={alpha_default:g}`): `'valid'` gives `acc`, `'power'` `acc ** alpha` "
+        f"(Cassimon et al.), `'exp'` `exp(alpha * (acc - 1))`, `'improvement'` "
+        f"`max(0, acc - best_before)`. Test accuracy never enters the reward."
+    )
+
+
 @dataclass(frozen=True)
 class EnvDoc:
     """Space- and benchmark-specific text for an env docstring."""
@@ -185,11 +215,7 @@ def build_docstring(
         "",
         "## Rewards",
         "",
-        f"The reward is a shaping of the new architecture's *validation* accuracy "
-        f"`acc` (a fraction), selected by `reward` (default `{reward_default!r}`, "
-        f"`alpha={alpha_default:g}`): `'valid'` gives `acc`, `'power'` `acc ** alpha` "
-        f"(Cassimon et al.), `'exp'` `exp(alpha * (acc - 1))`, `'improvement'` "
-        f"`max(0, acc - best_before)`. Test accuracy never enters the reward.",
+        rewards_text(reward_default, alpha_default),
         "",
         "## Starting State",
         "",
@@ -197,10 +223,7 @@ def build_docstring(
         "",
         "## Episode End",
         "",
-        "Episodes never terminate. They are truncated after `horizon` steps (default "
-        "100) or on the step that spends the query budget `max_queries` (if set). "
-        "`reset(seed=...)` starts a fresh search (cache, budget and incumbent cleared); "
-        "`reset()` without a seed continues the same search in a new episode.",
+        EPISODE_END,
         "",
         "## Information",
         "",
@@ -216,15 +239,8 @@ def build_docstring(
         doc.arguments
         + """
 | `benchmark` | TabularBenchmark | `None` | a backend instance to use instead of `dataset` (e.g. a fake table in tests) |
-| `reward` | str | see Rewards | `'valid'`, `'power'`, `'exp'` or `'improvement'` |
-| `alpha` | float | see Rewards | exponent of `'power'` and `'exp'` |
-| `horizon` | int | 100 | steps per episode |
-| `max_queries` | int or None | None | query budget; the episode is truncated when it is spent |
-| `top_k` | int | 10 | history size behind the Continuous observation |
-| `invalid_action` | str | `"penalize"` | `"penalize"` or `"raise"` for masked edits / invalid proposals |
-| `invalid_reward` | float | 0.0 | reward of a rejected action |
-| `render_mode` | str or None | None | `'ansi'` returns a text summary |
 """
+        + COMMON_ARGS
         + (
             f"""
 ```python
@@ -255,6 +271,112 @@ True
         "",
         f'* `{doc.env_id}`; `gym.make_vec("{doc.env_id}", num_envs=N)` gives the batched '
         "NumPy vector env.",
+        "",
+        "## Version History",
+        "",
+        "* v0: initial release",
+        "",
+        "## References",
+        "",
+        doc.references,
+    ]
+    return "\n".join(sections)
+
+
+@dataclass(frozen=True)
+class GraphEnvDoc:
+    """The sections of a non-enumerated (NB101, NB301) env's docstring."""
+
+    title: str
+    description: str
+    search_space: str
+    action_space: str
+    #: May hold ``{stats}``, replaced by the stats description.
+    observation_space: str
+    starting_state: str
+    #: Markdown table rows (no header) of env-specific ``info`` details.
+    information: str
+    arguments: str
+    benchmark_data: str
+    references: str
+    env_id: str
+    #: How to get the data the ``gym.make`` example needs.
+    data_hint: str
+
+
+def build_graph_docstring(
+    doc: GraphEnvDoc, mode: str, *, reward_default: str, alpha_default: float
+) -> str:
+    """Assemble a :class:`GraphEnvDoc` into the standard docstring sections."""
+    common = "\n".join(
+        line
+        for line in COMMON_ARGS.splitlines()
+        if mode == "continuous" or "`top_k`" not in line
+    )
+    sections = [
+        doc.title,
+        "",
+        "## Description",
+        "",
+        doc.description,
+        "",
+        "## Search Space",
+        "",
+        doc.search_space,
+        "",
+        "## Action Space",
+        "",
+        doc.action_space,
+        "",
+        "## Observation Space",
+        "",
+        doc.observation_space.replace("{stats}", STATS_DOC),
+        "",
+        "## Rewards",
+        "",
+        rewards_text(reward_default, alpha_default),
+        "",
+        "## Starting State",
+        "",
+        doc.starting_state,
+        "",
+        "## Episode End",
+        "",
+        EPISODE_END,
+        "",
+        "## Information",
+        "",
+        INFO_DOC
+        + (
+            "| `action_mask` | legal edits now (bool array) |\n"
+            if mode == "edit"
+            else ""
+        )
+        + "| `invalid_action` | why the last action was rejected, else `None` |\n",
+        "In this env:",
+        "",
+        "| key | value |",
+        "|---|---|",
+        doc.information,
+        "",
+        "## Arguments",
+        "",
+        doc.arguments + "\n" + common,
+        "",
+        "```python",
+        ">>> import gymnasium as gym",
+        ">>> import nasgym",
+        f'>>> env = gym.make("{doc.env_id}")  # doctest: +SKIP',
+        "```",
+        f"({doc.data_hint})",
+        "",
+        "## Benchmark Data",
+        "",
+        doc.benchmark_data,
+        "",
+        "## Registered Configurations",
+        "",
+        f"* `{doc.env_id}` (single env; no batched vector env yet).",
         "",
         "## Version History",
         "",

@@ -1,0 +1,466 @@
+"""Search state and env template for spaces too large to enumerate (NB101, NB301).
+
+The tabular envs (:mod:`nasgym.envs.core`) number every architecture of their space
+with an integer code. NAS-Bench-101 (423,624 cells, or a table's subset) and the
+DARTS space of NAS-Bench-301 (about 10^18 genotypes) cannot be enumerated, so their
+envs keep one search in Python scalars keyed by the architecture's *canonical key*
+(the official NB101 hash, :meth:`nasgym.spaces.darts.DartsGenotype.key`):
+
+* :class:`KeyedSearch` holds the query cache (a set of keys: revisits are free), the
+  incumbent, the budget, the step counter and the shaped rewards, and builds the
+  ``info`` dict of the tabular envs' contract;
+* :class:`KeyedNASEnv` is the Gymnasium template: it owns ``reset``, ``step``,
+  seeding, option checks and rendering, and concrete envs implement the hooks
+  :meth:`~KeyedNASEnv._start`, :meth:`~KeyedNASEnv._act` and
+  :meth:`~KeyedNASEnv._observe`;
+* :class:`TopK` keeps the best architectures' feature vectors for the continuous
+  envs' history observation (METHODS.md 2.2).
+
+The semantics are the tabular envs': a fixed horizon with truncation only, an
+optional ``max_queries`` budget counting distinct architectures, rejected actions that
+cost no query, and the same ``info`` keys.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from numpy.typing import NDArray
+
+from nasgym.envs.core import INVALID_ACTION_MODES, NUM_STATS, _positive_int
+from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
+from nasgym.rewards import RewardShaping
+
+Float32Array = NDArray[np.float32]
+
+#: Default episode length (METHODS.md 1.5: fixed horizon, truncation only).
+DEFAULT_HORIZON = 100
+
+
+def shaped(shaping: RewardShaping, acc: float, best_before: float) -> float:
+    """Scalar form of ``shaping(acc, best_before)`` (fractions in, reward out).
+
+    The same formulas as :mod:`nasgym.rewards` on Python floats (a NumPy call per
+    step would cost more than the rest of a table lookup).
+    """
+    name, alpha = shaping.name, float(shaping.alpha)
+    if name == "power":
+        return float(acc**alpha)
+    if name == "exp":
+        return math.exp(alpha * (acc - 1.0))
+    if name == "improvement":
+        return max(acc - (best_before if math.isfinite(best_before) else 0.0), 0.0)
+    return acc
+
+
+class KeyedSearch:
+    """One search over a non-enumerated space, in Python scalars.
+
+    Architectures are identified by a hashable canonical key; ``code`` is an
+    optional integer (a table row) reported as ``info["arch_code"]``, ``-1`` where
+    the space has none.
+
+    Args:
+        shaping: Reward shaping of validation accuracy.
+        horizon: Steps per episode.
+        max_queries: Query budget (distinct architectures) or ``None``.
+        optimum: The benchmark's optimum of the reported test metric (percent);
+            ``nan`` where unknown, which makes ``regret`` NaN.
+        has_cost: Whether the backend reports simulated training time.
+
+    Raises:
+        UnknownOptionError: ``horizon`` or ``max_queries`` is not a positive integer.
+    """
+
+    def __init__(
+        self,
+        shaping: RewardShaping,
+        *,
+        horizon: int,
+        max_queries: int | None,
+        optimum: float,
+        has_cost: bool,
+    ) -> None:
+        if not _positive_int(horizon):
+            raise UnknownOptionError(
+                f"horizon must be a positive integer, got {horizon!r}"
+            )
+        if max_queries is not None and not _positive_int(max_queries):
+            raise UnknownOptionError(
+                f"max_queries must be a positive integer or None, got {max_queries!r}"
+            )
+        self.shaping = shaping
+        self.horizon = int(horizon)
+        self.max_queries = None if max_queries is None else int(max_queries)
+        self.optimum = float(optimum)
+        self.has_cost = has_cost
+        self.restart()
+        self.begin_episode()
+
+    # ------------------------------------------------------------- lifecycle
+    def restart(self) -> None:
+        """Forget the search: cache, budget and incumbent (a seeded reset)."""
+        self.visited: set[Hashable] = set()
+        self.queries = 0
+        self.best_valid = -math.inf
+        self.best_test = math.nan
+        self.best_key: Hashable | None = None
+        self.best_arch: str | None = None
+        self.best_code = -1
+        self.sim_time = 0.0
+
+    def begin_episode(self) -> None:
+        """Start an episode; the search history and budget carry over."""
+        self.t = 0
+        self.key: Hashable | None = None
+        self.arch: str | None = None
+        self.code = -1
+        self.cur_reward = 0.0
+        self.ep_best_reward = 0.0
+        self.last_valid = math.nan
+        self.last_test = math.nan
+        self.last_new = False
+        self.last_invalid: str | None = None
+
+    # --------------------------------------------------------------- queries
+    def is_new(self, key: Hashable) -> bool:
+        """Whether ``key`` has not been evaluated in this search."""
+        return key not in self.visited
+
+    @property
+    def spent(self) -> bool:
+        """Whether the query budget is used up."""
+        return self.max_queries is not None and self.queries >= self.max_queries
+
+    def over_budget(self, key: Hashable) -> bool:
+        """Whether evaluating ``key`` would be a query beyond the budget."""
+        return self.spent and key not in self.visited
+
+    def budget_reason(self) -> str:
+        """Why an over-budget action is rejected."""
+        return (
+            f"the query budget (max_queries={self.max_queries}) is spent: only "
+            f"architectures already evaluated can be revisited; reset(seed=...) starts "
+            f"a new search"
+        )
+
+    def evaluate(
+        self,
+        key: Hashable,
+        arch: str,
+        code: int,
+        valid: float,
+        test: float,
+        cost: float,
+    ) -> float:
+        """Move to an architecture with the given values; return the shaped reward.
+
+        Args:
+            key: Canonical key (the query cache is a set of these).
+            arch: Its canonical string (``info["arch"]``).
+            code: Its integer code, or ``-1``.
+            valid: Validation accuracy (percent): the reward's input.
+            test: Reported test accuracy (percent); never rewarded.
+            cost: Simulated training seconds (ignored without ``has_cost``).
+        """
+        new = key not in self.visited
+        if new:
+            self.visited.add(key)
+            self.queries += 1
+            self.sim_time += cost
+        best_before = self.best_valid
+        reward = shaped(self.shaping, valid / 100.0, best_before / 100.0)
+        if valid > best_before:
+            self.best_valid = valid
+            self.best_test = test
+            self.best_key = key
+            self.best_arch = arch
+            self.best_code = code
+        self.key, self.arch, self.code = key, arch, code
+        self.cur_reward = reward
+        if reward > self.ep_best_reward or math.isnan(reward):
+            self.ep_best_reward = reward
+        self.last_valid = valid
+        self.last_test = test
+        self.last_new = new
+        self.last_invalid = None
+        return reward
+
+    def reject(self, reason: str) -> None:
+        """Record a rejected action: no move, no query."""
+        self.last_invalid = reason
+        self.last_new = False
+
+    def truncated(self) -> bool:
+        """Whether the episode ends now (horizon reached or budget spent)."""
+        return self.t >= self.horizon or self.spent
+
+    # ------------------------------------------------------------- outputs
+    def stats(self) -> Float32Array:
+        """``[current shaped reward, best shaped this episode, t / H, budget used]``."""
+        used = (
+            min(self.queries / self.max_queries, 1.0)
+            if self.max_queries is not None
+            else 0.0
+        )
+        return np.array(
+            [
+                min(max(self.cur_reward, 0.0), 1.0),
+                min(max(self.ep_best_reward, 0.0), 1.0),
+                min(self.t / self.horizon, 1.0),
+                used,
+            ],
+            dtype=np.float32,
+        )
+
+    def info(self) -> dict[str, Any]:
+        """The ``info`` dict (the tabular envs' contract, without mode extras)."""
+        found = self.best_key is not None
+        return {
+            "arch": self.arch,
+            "arch_code": self.code,
+            "arch_class": self.code,
+            "valid_accuracy": self.last_valid,
+            "test_accuracy": self.last_test,
+            "new_query": self.last_new,
+            "queries": self.queries,
+            "best_arch": self.best_arch,
+            "best_valid_accuracy": self.best_valid if found else math.nan,
+            "best_test_accuracy": self.best_test,
+            "regret": self.optimum - self.best_test,
+            "sim_time_s": self.sim_time if self.has_cost else None,
+            "budget_exhausted": self.spent,
+        }
+
+
+class TopK:
+    """The ``k`` best architectures of a search by validation accuracy (features).
+
+    Ties keep the earlier architecture first, as the tabular continuous mode does.
+    """
+
+    def __init__(self, k: int, width: int) -> None:
+        if not _positive_int(k):
+            raise UnknownOptionError(f"top_k must be a positive integer, got {k!r}")
+        self.k = int(k)
+        self.width = width
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget the history."""
+        self.values: list[float] = []
+        self.features: list[NDArray[np.float64]] = []
+
+    def push(self, value: float, features: NDArray[np.float64]) -> None:
+        """Insert a newly queried architecture."""
+        pos = sum(1 for v in self.values if v >= value)
+        if pos >= self.k:
+            return
+        self.values.insert(pos, value)
+        self.features.insert(pos, features)
+        del self.values[self.k :], self.features[self.k :]
+
+    def summary(self) -> NDArray[np.float64]:
+        """Element-wise mean then standard deviation of the kept features."""
+        if not self.features:
+            return np.zeros(2 * self.width)
+        stack = np.stack(self.features)
+        mean = stack.mean(axis=0)
+        std = np.sqrt(np.maximum((stack**2).mean(axis=0) - mean**2, 0.0))
+        return np.concatenate([mean, std])
+
+
+class KeyedNASEnv(gym.Env[Any, Any]):
+    """Template of the NB101 and NB301 environments (see the concrete classes).
+
+    Subclasses call :meth:`_setup` from their constructor and implement
+    :meth:`_start` (begin an episode), :meth:`_act` (apply one action, return its
+    reward) and :meth:`_observe`; edit envs also implement :meth:`_mask`.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
+    #: ``"edit"``, ``"query"`` or ``"continuous"``.
+    mode: ClassVar[str] = "edit"
+    #: Default reward shaping (METHODS.md 1.5: power with the paper's alpha).
+    default_reward: ClassVar[str] = "power"
+    default_alpha: ClassVar[float] = 6.0
+
+    def _setup(
+        self,
+        *,
+        reward: str | None,
+        alpha: float | None,
+        horizon: int,
+        max_queries: int | None,
+        invalid_action: str,
+        invalid_reward: float,
+        render_mode: str | None,
+        optimum: float,
+        has_cost: bool,
+    ) -> None:
+        """Check the common options and create the search state."""
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise unknown_option(
+                "render_mode", render_mode, self.metadata["render_modes"]
+            )
+        if invalid_action not in INVALID_ACTION_MODES:
+            raise unknown_option("invalid_action", invalid_action, INVALID_ACTION_MODES)
+        if (
+            not isinstance(invalid_reward, (int, float, np.integer, np.floating))
+            or isinstance(invalid_reward, bool)
+            or not np.isfinite(invalid_reward)
+        ):
+            raise UnknownOptionError(
+                f"invalid_reward must be a finite number, got {invalid_reward!r}"
+            )
+        self.render_mode = render_mode
+        self.invalid_action = invalid_action
+        self.invalid_reward = float(invalid_reward)
+        shaping = RewardShaping(
+            reward or self.default_reward,
+            self.default_alpha if alpha is None else alpha,
+        )
+        self._search = KeyedSearch(
+            shaping,
+            horizon=horizon,
+            max_queries=max_queries,
+            optimum=optimum,
+            has_cost=has_cost,
+        )
+        self._needs_reset = True
+
+    # ------------------------------------------------------------------ hooks
+    def _start(self, rng: np.random.Generator) -> None:
+        """Begin an episode (the search's episode state is already cleared)."""
+
+    def _act(self, action: Any) -> float:
+        """Apply one action and return its reward."""
+        raise NotImplementedError  # pragma: no cover - every concrete env overrides
+
+    def _observe(self) -> Any:
+        """The observation of the current state."""
+        raise NotImplementedError  # pragma: no cover - every concrete env overrides
+
+    def _mask(self) -> NDArray[np.bool_] | None:
+        """Legal actions now (edit envs), else ``None``."""
+        return None
+
+    def _restart(self) -> None:
+        """Extra state to forget on a seeded reset (e.g. a top-K history)."""
+
+    # --------------------------------------------------------------- helpers
+    def _reject(self, reason: str) -> float:
+        """Reject an in-range action (raise, or no-op with ``invalid_reward``)."""
+        if self.invalid_action == "raise":
+            raise InvalidActionError(reason)
+        self._search.reject(reason)
+        self._search.t += 1
+        return self.invalid_reward
+
+    def _budget_blocks(self, key: Hashable, what: str) -> str | None:
+        """The rejection reason when moving to ``key`` would exceed the budget."""
+        if self._search.over_budget(key):
+            return f"{what} would query a new architecture but " + (
+                self._search.budget_reason()
+            )
+        return None
+
+    # --------------------------------------------------------------- Gym API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """Start an episode.
+
+        A reset with an explicit ``seed`` starts a fresh search: the query cache,
+        the budget and the incumbent are cleared. A reset without a seed starts a new
+        episode of the same search (history and budget carry over).
+        """
+        super().reset(seed=seed)
+        if seed is not None:
+            self._search.restart()
+            self._restart()
+        self._search.begin_episode()
+        self._needs_reset = False
+        self._start(self.np_random)
+        return self._observe(), self._info()
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Apply one action; see the class docstring for its semantics."""
+        if self._needs_reset:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        reward = self._act(action)
+        return self._observe(), reward, False, self._search.truncated(), self._info()
+
+    def action_masks(self) -> NDArray[np.bool_]:
+        """Legal actions now (sb3-contrib's MaskablePPO convention).
+
+        Edit envs mask the edits that would not reach a different architecture the
+        benchmark can evaluate; ``MultiDiscrete`` envs allow every choice.
+        """
+        mask = self._mask()
+        if mask is not None:
+            fresh: NDArray[np.bool_] = mask.copy()
+            return fresh
+        space = self.action_space
+        if isinstance(space, gym.spaces.MultiDiscrete):
+            return np.ones(int(space.nvec.sum()), dtype=bool)
+        raise AttributeError(
+            f"{type(self).__name__} has continuous actions: no action masks"
+        )
+
+    def _info(self) -> dict[str, Any]:
+        info = self._search.info()
+        mask = self._mask()
+        if mask is not None:
+            info["action_mask"] = mask.copy()
+        info["invalid_action"] = self._search.last_invalid
+        return info
+
+    def search_info(self) -> dict[str, Any]:
+        """The current ``info`` dict of the search (e.g. after training stopped)."""
+        return self._info()
+
+    def render(self) -> str | None:
+        """Return a one-line text summary of the search (``render_mode="ansi"``)."""
+        if self.render_mode != "ansi":
+            return None
+        info = self._info()
+
+        def fmt(value: float) -> str:
+            return "-" if math.isnan(value) else f"{value:.2f}"
+
+        return (
+            f"t={self.step_count} queries={info['queries']} arch={info['arch']} "
+            f"valid={fmt(info['valid_accuracy'])} "
+            f"best_valid={fmt(info['best_valid_accuracy'])} "
+            f"best_test={fmt(info['best_test_accuracy'])} regret={fmt(info['regret'])}"
+        )
+
+    @property
+    def horizon(self) -> int:
+        """Steps per episode."""
+        return self._search.horizon
+
+    @property
+    def max_queries(self) -> int | None:
+        """The query budget of the search (``None``: unlimited)."""
+        return self._search.max_queries
+
+    @property
+    def step_count(self) -> int:
+        """Steps taken in the current episode."""
+        return self._search.t
+
+
+__all__ = [
+    "DEFAULT_HORIZON",
+    "NUM_STATS",
+    "KeyedNASEnv",
+    "KeyedSearch",
+    "TopK",
+    "shaped",
+]
