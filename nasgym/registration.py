@@ -14,6 +14,20 @@ ENVS: dict[str, tuple[str, str]] = {
     for mode in ("Edit", "Query", "Continuous")
 }
 
+#: ``id -> (module, class)`` of the graph envs over spaces too large to enumerate
+#: (NB101, NB301). Kept apart from :data:`ENVS`: they have no integer codes and no
+#: batched vector env.
+GRAPH_ENVS: dict[str, tuple[str, str]] = {
+    **{
+        f"nasgym/NB101{mode}-v0": ("nasgym.envs.nb101", f"NB101{mode}Env")
+        for mode in ("Edit", "Query")
+    },
+    **{
+        f"nasgym/NB301{mode}-v0": ("nasgym.envs.nb301", f"NB301{mode}Env")
+        for mode in ("Edit", "Continuous", "Query")
+    },
+}
+
 
 def register_nasgym_envs() -> None:
     """Register every nasgym environment with Gymnasium (safe to call repeatedly)."""
@@ -26,3 +40,8 @@ def register_nasgym_envs() -> None:
             vector_entry_point=f"{module}:{cls[: -len('Env')]}VectorEnv",
             disable_env_checker=False,
         )
+    for env_id, (module, cls) in GRAPH_ENVS.items():
+        if env_id not in gym.registry:
+            gym.register(
+                id=env_id, entry_point=f"{module}:{cls}", disable_env_checker=False
+            )

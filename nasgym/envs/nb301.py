@@ -1,0 +1,599 @@
+"""NAS-Bench-301 environments (edits, L2NAS scores, whole genotypes) on the surrogate.
+
+The DARTS space is far too large to enumerate, so the envs keep the current genotype
+as a ``(2, 8, 2)`` array of ``(op, input)`` and key caches on
+:meth:`nasgym.spaces.darts.DartsGenotype.key`. Surrogate predictions are cached per
+env by that key (the YAHPO surrogate is deterministic), so a revisit never runs the
+model; every query runs it once on a batch.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from nasgym.benchmarks.nb301 import DEFAULT_EPOCH, NB301Surrogate
+from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
+from nasgym.envs.keyed import DEFAULT_HORIZON, NUM_STATS, KeyedNASEnv, TopK
+from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
+from nasgym.spaces.darts import (
+    CELL_FLAG,
+    CELL_VERTICES,
+    EDIT_TABLE,
+    L2NAS_OPS,
+    LABEL_NAMES,
+    LABEL_OP0,
+    LABEL_PAD,
+    MAX_SOURCE,
+    NUM_CANDIDATE_EDGES,
+    NUM_CELLS,
+    NUM_EDITS,
+    NUM_OPS,
+    NUM_PAIRS,
+    NUM_VERTICES,
+    OP_VERTEX,
+    REWIRE,
+    SOURCE_VERTEX,
+    DartsGenotype,
+    array_keys,
+    decode_scores_array,
+    describe_edit,
+    edit_masks,
+    encode_scores,
+    from_array,
+    node_graphs,
+    sample_bananas_array,
+)
+
+Int8Array = NDArray[np.int8]
+BoolArray = NDArray[np.bool_]
+Float32Array = NDArray[np.float32]
+
+#: The dataset the NB301 surrogate predicts for.
+DATASETS: tuple[str, ...] = ("cifar10",)
+#: Initial-state samplers of the edit env (METHODS.md 1.6).
+SAMPLERS: tuple[str, ...] = ("bananas",)
+#: Width of the continuous action: 2 cells x 14 candidate edges x 8 ops (with none).
+SCORE_WIDTH = NUM_CELLS * NUM_CANDIDATE_EDGES * len(L2NAS_OPS)
+#: Most surrogate predictions an env caches before starting over.
+MAX_CACHED = 1 << 20
+
+_SURROGATES: dict[tuple[str, int], NB301Surrogate] = {}
+
+
+def shared_surrogate(path: str | os.PathLike[str] | None = None) -> NB301Surrogate:
+    """One :class:`NB301Surrogate` per surrogate directory and process.
+
+    Raises:
+        BenchmarkDataMissingError: A surrogate file is missing.
+        CorruptDataError: A file is not the NB301 surrogate.
+    """
+    from nasgym.benchmarks.nb301 import surrogate_dir
+
+    key = (str(surrogate_dir(path).resolve()), os.getpid())
+    surrogate = _SURROGATES.get(key)
+    if surrogate is None:
+        surrogate = _SURROGATES[key] = NB301Surrogate(key[0])
+    return surrogate
+
+
+def _graph_templates() -> tuple[Float32Array, Float32Array, NDArray[np.intp]]:
+    """The fixed part of every node graph, and where each pair's op vertex lies."""
+    base = np.zeros((1, NUM_CELLS, NUM_PAIRS, 2), dtype=np.int8)
+    base[..., 1] = [0, 1] * 4  # any valid wiring; its source edges are removed below
+    adj, labels, _ = node_graphs(base)
+    adjacency = adj[0].astype(np.float32)
+    ops = np.eye(len(LABEL_NAMES), dtype=np.float32)[labels[0]]
+    op_vertex = np.asarray(
+        [c * CELL_VERTICES + OP_VERTEX[j] for c in range(NUM_CELLS) for j in range(8)],
+        dtype=np.intp,
+    )
+    adjacency[:, op_vertex] = 0.0  # the source -> op edges depend on the genotype
+    ops[op_vertex] = 0.0
+    return adjacency, ops, op_vertex
+
+
+_ADJ, _OPS, _OP_VERTEX = _graph_templates()
+_CELL_BASE = np.repeat(np.arange(NUM_CELLS) * CELL_VERTICES, NUM_PAIRS).astype(np.intp)
+_SOURCE_VERTEX = np.asarray(SOURCE_VERTEX, dtype=np.intp)
+_EMPTY_OPS = np.zeros((NUM_VERTICES, len(LABEL_NAMES)), dtype=np.float32)
+_EMPTY_OPS[:, LABEL_PAD] = 1.0
+_CELL = CELL_FLAG.astype(np.float32)
+#: ``EDIT_TABLE`` as plain lists: ``(cell, pair, field, value)`` of each action.
+_EDITS: list[tuple[int, int, int, int]] = [
+    (e.cell, e.pair, 1 if e.kind == REWIRE else 0, e.value) for e in EDIT_TABLE
+]
+
+
+def graph_observation(arr: Int8Array | None) -> dict[str, Float32Array]:
+    """The padded node-graph arrays of a ``(2, 8, 2)`` genotype (``None``: empty).
+
+    Same graph as :func:`nasgym.spaces.darts.to_node_graph`, as float32 one-hots.
+    """
+    if arr is None:
+        return {
+            "adjacency": np.zeros((NUM_VERTICES, NUM_VERTICES), dtype=np.float32),
+            "ops": _EMPTY_OPS.copy(),
+            "node_mask": np.zeros(NUM_VERTICES, dtype=np.float32),
+            "cell": _CELL.copy(),
+        }
+    flat = arr.reshape(-1, 2).astype(np.intp)
+    adjacency = _ADJ.copy()
+    adjacency[_CELL_BASE + _SOURCE_VERTEX[flat[:, 1]], _OP_VERTEX] = 1.0
+    ops = _OPS.copy()
+    ops[_OP_VERTEX, LABEL_OP0 + flat[:, 0]] = 1.0
+    return {
+        "adjacency": adjacency,
+        "ops": ops,
+        "node_mask": np.ones(NUM_VERTICES, dtype=np.float32),
+        "cell": _CELL.copy(),
+    }
+
+
+class _NB301Env(KeyedNASEnv):
+    default_alpha: ClassVar[float] = 32.0
+
+    def __init__(
+        self,
+        *,
+        surrogate: NB301Surrogate | None = None,
+        path: str | os.PathLike[str] | None = None,
+        epoch: int = DEFAULT_EPOCH,
+        reward: str | None = None,
+        alpha: float | None = None,
+        horizon: int = DEFAULT_HORIZON,
+        max_queries: int | None = None,
+        invalid_action: str = "penalize",
+        invalid_reward: float = 0.0,
+        render_mode: str | None = None,
+    ) -> None:
+        if surrogate is None:
+            surrogate = shared_surrogate(path)
+        elif not isinstance(surrogate, NB301Surrogate):
+            raise UnknownOptionError(
+                f"surrogate must be an NB301Surrogate instance, got {surrogate!r}"
+            )
+        if (
+            isinstance(epoch, bool)
+            or not isinstance(epoch, (int, np.integer))
+            or not 1 <= epoch <= DEFAULT_EPOCH
+        ):
+            raise UnknownOptionError(
+                f"epoch must be an integer in 1..{DEFAULT_EPOCH}, got {epoch!r}"
+            )
+        self.surrogate = surrogate
+        self.epoch = int(epoch)
+        self._setup(
+            reward=reward,
+            alpha=alpha,
+            horizon=horizon,
+            max_queries=max_queries,
+            invalid_action=invalid_action,
+            invalid_reward=invalid_reward,
+            render_mode=render_mode,
+            optimum=100.0,
+            has_cost=True,
+        )
+        self.observation_space = spaces.Dict(
+            {
+                "adjacency": spaces.Box(
+                    0.0, 1.0, (NUM_VERTICES, NUM_VERTICES), np.float32
+                ),
+                "ops": spaces.Box(
+                    0.0, 1.0, (NUM_VERTICES, len(LABEL_NAMES)), np.float32
+                ),
+                "node_mask": spaces.Box(0.0, 1.0, (NUM_VERTICES,), np.float32),
+                "cell": spaces.Box(0.0, 1.0, (NUM_VERTICES,), np.float32),
+                "stats": spaces.Box(0.0, 1.0, (NUM_STATS,), np.float32),
+            }
+        )
+        self._values: dict[str, tuple[float, float]] = {}
+        self._arr: Int8Array | None = None
+
+    def predict(self, arr: Int8Array, keys: list[str]) -> list[tuple[float, float]]:
+        """``(valid %, runtime s)`` of valid genotypes, one surrogate batch for misses.
+
+        Args:
+            arr: ``(N, 2, 8, 2)`` genotypes.
+            keys: Their canonical keys.
+        """
+        missing = [i for i, k in enumerate(keys) if k not in self._values]
+        if missing:
+            if len(self._values) + len(missing) > MAX_CACHED:
+                self._values.clear()
+            acc, runtime = self.surrogate.predict(arr[missing], self.epoch)
+            for i, a, r in zip(missing, acc.tolist(), runtime.tolist(), strict=True):
+                self._values[keys[i]] = (a, r)
+        return [self._values[k] for k in keys]
+
+    def _move(self, arr: Int8Array, key: str) -> float:
+        """Move to a valid genotype and query it (the surrogate has no test value)."""
+        ((valid, runtime),) = self.predict(arr[None], [key])
+        self._arr = arr
+        self._moved(arr, key, valid)
+        return self._search.evaluate(key, key, -1, valid, valid, runtime)
+
+    def _moved(self, arr: Int8Array, key: str, valid: float) -> None:
+        """Hook: the state just became ``arr`` (before the search records it)."""
+
+    def _graph(self) -> dict[str, Float32Array]:
+        obs = graph_observation(self._arr)
+        obs["stats"] = self._search.stats()
+        return obs
+
+    @property
+    def genotype(self) -> DartsGenotype | None:
+        """The current genotype, ``None`` before the first query."""
+        return None if self._arr is None else from_array(self._arr)
+
+
+class NB301EditEnv(_NB301Env):
+    """NB301 graph-edit env (full docstring assigned below)."""
+
+    mode: ClassVar[str] = "edit"
+
+    def __init__(self, *, sampler: str = "bananas", **kwargs: Any) -> None:
+        if sampler not in SAMPLERS:
+            raise unknown_option("NB301 sampler", sampler, SAMPLERS)
+        super().__init__(**kwargs)
+        self.sampler = sampler
+        self.action_space = spaces.Discrete(NUM_EDITS)
+        self._masks = np.zeros(NUM_EDITS, dtype=bool)
+        self._masks.setflags(write=False)
+        self._best_arr: Int8Array | None = None
+
+    def _restart(self) -> None:
+        self._best_arr = None
+
+    def _moved(self, arr: Int8Array, key: str, valid: float) -> None:
+        masks = edit_masks(arr[None])[0]
+        masks.setflags(write=False)
+        self._masks = masks
+        if valid > self._search.best_valid:
+            self._best_arr = arr
+
+    def _start(self, rng: np.random.Generator) -> None:
+        if self._search.spent and self._best_arr is not None:
+            arr = self._best_arr
+        else:
+            arr = sample_bananas_array(1, rng)[0]
+        self._move(arr, array_keys(arr[None])[0])
+
+    def _act(self, action: Any) -> float:
+        if type(action) is not int:
+            array = np.asarray(action)
+            if array.shape != () or array.dtype.kind not in "iu":
+                raise InvalidActionError(
+                    f"edit actions must be single integers, got {action!r}"
+                )
+            action = int(array)
+        if not 0 <= action < NUM_EDITS:
+            raise InvalidActionError(
+                f"edit action {action} is out of range 0..{NUM_EDITS - 1}"
+            )
+        assert self._arr is not None
+        if not self._masks[action]:
+            return self._reject(self._why(self._arr, action))
+        cell, pair, field, value = _EDITS[action]
+        arr = self._arr.copy()
+        arr[cell, pair, field] = value
+        key = array_keys(arr[None])[0]
+        blocked = self._budget_blocks(key, f"edit action {action}")
+        if blocked is not None:
+            return self._reject(blocked)
+        self._search.t += 1
+        return self._move(arr, key)
+
+    def _observe(self) -> dict[str, Float32Array]:
+        return self._graph()
+
+    def _mask(self) -> BoolArray:
+        return self._masks
+
+    @staticmethod
+    def _why(arr: Int8Array, action: int) -> str:
+        cell, pair, field, value = _EDITS[action]
+        genotype = from_array(arr)
+        if field == 0:
+            why = "the pair already has that op"
+        elif value > MAX_SOURCE[pair]:
+            why = (
+                f"pair {pair} feeds node {pair // 2}, whose inputs must be <= "
+                f"{MAX_SOURCE[pair]}"
+            )
+        elif value == arr[cell, pair, 1]:
+            why = f"the pair already reads input {value}"
+        else:
+            why = (
+                f"its sibling pair {pair ^ 1} already reads input {value}; a node "
+                f"needs two distinct inputs"
+            )
+        return (
+            f"edit action {action} ({describe_edit(action, genotype)}) is masked in "
+            f"the current state: {why}; use env.action_masks() to choose legal "
+            f"actions"
+        )
+
+
+class NB301QueryEnv(_NB301Env):
+    """NB301 black-box query env (full docstring assigned below)."""
+
+    mode: ClassVar[str] = "query"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # The first pair of node m reads one of its m + 2 inputs; the second reads
+        # one of the m + 1 others (skipping the first's), so every vector is valid.
+        self._nvec = [
+            n
+            for _ in range(NUM_CELLS)
+            for j in range(NUM_PAIRS)
+            for n in (MAX_SOURCE[j] + 1 - j % 2, NUM_OPS)
+        ]
+        self.action_space = spaces.MultiDiscrete(self._nvec)
+
+    def _start(self, rng: np.random.Generator) -> None:
+        self._arr = None
+
+    def _act(self, action: Any) -> float:
+        vector = np.asarray(action)
+        size = len(self._nvec)
+        if vector.shape != (size,) or vector.dtype.kind not in "iu":
+            raise InvalidActionError(
+                f"query actions must be integer arrays of shape ({size},); got "
+                f"{action!r}"
+            )
+        bad = (vector < 0) | (vector >= self._nvec)
+        if bad.any():
+            s = int(np.flatnonzero(bad)[0])
+            c, rest = divmod(s, 2 * NUM_PAIRS)
+            what = ("input", "op")[rest % 2]
+            raise InvalidActionError(
+                f"query action {vector.tolist()}: entry {s} ({what} of pair "
+                f"{rest // 2} of the {('normal', 'reduce')[c]} cell) is "
+                f"{int(vector[s])}, valid range 0..{self._nvec[s] - 1}"
+            )
+        arr = vector.reshape(NUM_CELLS, NUM_PAIRS, 2)[..., ::-1].astype(np.int8)
+        first = arr[:, 0::2, 1]
+        arr[:, 1::2, 1] += arr[:, 1::2, 1] >= first
+        key = array_keys(arr[None])[0]
+        blocked = self._budget_blocks(key, "this query")
+        if blocked is not None:
+            return self._reject(blocked)
+        self._search.t += 1
+        return self._move(arr, key)
+
+    def _observe(self) -> dict[str, Float32Array]:
+        return self._graph()
+
+
+class NB301ContinuousEnv(_NB301Env):
+    """NB301 continuous env (full docstring assigned below)."""
+
+    mode: ClassVar[str] = "continuous"
+
+    def __init__(self, *, top_k: int = 10, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._topk = TopK(top_k, SCORE_WIDTH)
+        self.top_k = self._topk.k
+        self.action_space = spaces.Box(-1.0, 1.0, (SCORE_WIDTH,), np.float32)
+        self.observation_space = spaces.Box(
+            0.0, 1.0, (2 * SCORE_WIDTH + NUM_STATS,), np.float32
+        )
+
+    def _restart(self) -> None:
+        self._topk.clear()
+
+    def _start(self, rng: np.random.Generator) -> None:
+        self._arr = None
+
+    def _moved(self, arr: Int8Array, key: str, valid: float) -> None:
+        if self._search.is_new(key):
+            features = encode_scores(from_array(arr, validate=False))
+            self._topk.push(valid, features.astype(np.float64).ravel())
+
+    def _act(self, action: Any) -> float:
+        scores = np.asarray(action, dtype=np.float64)
+        if scores.shape != (SCORE_WIDTH,) or not np.isfinite(scores).all():
+            raise InvalidActionError(
+                f"continuous actions must be finite arrays of shape ({SCORE_WIDTH},); "
+                f"got shape {scores.shape}"
+            )
+        grid = np.clip(scores, -1.0, 1.0).reshape(
+            1, NUM_CELLS, NUM_CANDIDATE_EDGES, len(L2NAS_OPS)
+        )
+        arr = decode_scores_array(grid)[0]
+        key = array_keys(arr[None])[0]
+        blocked = self._budget_blocks(key, "the action decodes to a genotype that")
+        if blocked is not None:
+            return self._reject(blocked)
+        self._search.t += 1
+        return self._move(arr, key)
+
+    def _observe(self) -> Float32Array:
+        return np.concatenate(
+            [self._topk.summary(), self._search.stats().astype(np.float64)]
+        ).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Docstrings
+# ---------------------------------------------------------------------------
+_SPACE = """\
+The DARTS cell space of NAS-Bench-301 (Siems et al.): a normal and a reduction cell,
+each of 8 `(op, input)` pairs; pair `j` feeds intermediate node `j // 2` and reads
+input `0` (c_{k-2}), `1` (c_{k-1}) or `2..5` (intermediate nodes 0..3), at most
+`j // 2 + 1`; the two pairs of a node read distinct inputs. Ops: max_pool_3x3,
+avg_pool_3x3, skip_connect, sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5.
+About 10^18 networks (`nasgym.spaces.darts`); swapping a node's two pairs gives the
+same network, so caches use `DartsGenotype.key()`. The graph view puts ops on
+vertices (METHODS.md 1.2): per cell IN0, IN1, one vertex per pair, one SUM per node
+and OUT, 15 vertices, 30 for the genotype."""
+
+_DATA = """\
+The YAHPO Gym NB301 surrogate (`new_model.onnx`, `encoding.json`, `config_space.json`
+of `slds-lmu/yahpo_data`, branch `iaml_ex`; Apache-2.0), run with onnxruntime, found
+in `$NASGYM_DATA_DIR/nas-bench-301-yahpo/v1_iaml_ex/` or at `path`. It predicts the
+CIFAR-10 validation accuracy (%) and training runtime (s) after `epoch` epochs
+(default 98) and is deterministic (no noise), so repeated queries agree; predictions
+are cached per env by canonical key. Without the files, construction raises
+`BenchmarkDataMissingError` naming them and the expected directory."""
+
+_ARGS = """\
+| param | type | default | description |
+|---|---|---|---|
+| `path` | path or None | None | directory of the surrogate files (default under `NASGYM_DATA_DIR`) |
+| `surrogate` | NB301Surrogate | None | a loaded surrogate to use instead of `path` |
+| `epoch` | int | 98 | training epochs the surrogate predicts for (1..98) |"""
+
+_REFS = """\
+* Siems et al., "NAS-Bench-301 and the Case for Surrogate Benchmarks for Neural
+  Architecture Search", arXiv 2008.09777.
+* Pfisterer et al., "YAHPO Gym - An Efficient Multi-Objective Multi-Fidelity
+  Benchmark for Hyperparameter Optimization", AutoML-Conf 2022.
+* Cassimon, Mercelis, Mets, "Scalable reinforcement learning-based neural
+  architecture search", arXiv 2410.01431.
+* Mills et al., "L2NAS: Learning to Optimize Neural Architectures via
+  Continuous-Action Reinforcement Learning", CIKM 2021."""
+
+_GRAPH_OBS = f"""\
+`Dict` of fixed-shape `Box`es (usable by SB3's `MultiInputPolicy`), one token per
+node-graph vertex (METHODS.md 1.7; vertex order `nasgym.spaces.darts.VERTEX_NAMES`,
+normal cell first), all padding before the first query:
+
+| key | shape | dtype | range | meaning |
+|---|---|---|---|---|
+| `adjacency` | (30, 30) | float32 | {{0, 1}} | adjacency, row = source |
+| `ops` | (30, 12) | float32 | {{0, 1}} | one-hot vertex label: {", ".join(LABEL_NAMES)} |
+| `node_mask` | (30,) | float32 | {{0, 1}} | 1 for real vertices |
+| `cell` | (30,) | float32 | {{0, 1}} | cell flag: 0 normal, 1 reduce |
+| `stats` | (4,) | float32 | [0, 1] | {{stats}} |"""
+
+_CONT_OBS = f"""\
+`Box(0, 1, ({2 * SCORE_WIDTH + NUM_STATS},), float32)`, built from the search history
+(METHODS.md 2.2): the element-wise mean ({SCORE_WIDTH} values) and standard deviation
+({SCORE_WIDTH} values) of the one-hot score encodings
+(`nasgym.spaces.darts.encode_scores`, 1 on each used edge's op, 1 on `none` for unused
+edges) of the top-`top_k` genotypes by validation accuracy, then `stats` (4 values):
+{{stats}}."""
+
+_INFO = """\
+| `arch`, `best_arch` | canonical key of the genotype (`DartsGenotype.from_key(info["arch"])` rebuilds it) |
+| `arch_code`, `arch_class` | always `-1`: the space has no integer codes |
+| `valid_accuracy` | the surrogate's predicted validation accuracy (%) |
+| `test_accuracy`, `best_test_accuracy` | the surrogate has no test value: these repeat the predicted validation accuracy (METHODS.md 1.10; naszilla likewise uses validation in place of test on NB301) |
+| `regret` | `100 - best_test_accuracy`: the surrogate's optimum over the space is not known, so regret is measured against a perfect 100 % (an upper bound of the true regret, NaN before the first query) |
+| `sim_time_s` | summed predicted training runtime of distinct queries |"""
+
+_EDIT_ACTION = """\
+`Discrete(208)`: the fixed edit table of METHODS.md 1.4 (`nasgym.spaces.darts.
+EDIT_TABLE`): `OP_CHANGE(cell, pair, op)` = `cell * 56 + pair * 7 + op` (0-111) sets
+a pair's op; `REWIRE(cell, pair, src)` = `112 + cell * 48 + pair * 6 + src`
+(112-207) sets its input. `env.action_masks()` (sb3-contrib's MaskablePPO convention)
+and `info["action_mask"]` hold the edits that give a valid, different network (96 op
+changes and 24 rewires from any valid genotype). An out-of-range action raises
+`nasgym.error.InvalidActionError`. A masked action follows `invalid_action`:
+`"penalize"` (default) leaves the state unchanged, costs no query, gives
+`invalid_reward` and says why in `info["invalid_action"]`; `"raise"` raises
+`InvalidActionError`."""
+
+_QUERY_ACTION = """\
+`MultiDiscrete` of 32 entries, a whole genotype per step: for the normal then the
+reduce cell, for pair `j = 0..7`, entry `(cell * 8 + j) * 2` is the pair's input and
+the next entry its op (0..6 in the order above). The first pair of node `m` (even
+`j`) reads input `0..m + 1` directly; the second pair (odd `j`) chooses among the
+`m + 1` *other* inputs: value `v` means input `v + (v >= first)`, where `first` is
+the sibling's input. So `nvec` is `[2, 7, 1, 7, 3, 7, 2, 7, 4, 7, 3, 7, 5, 7, 4, 7]`
+per cell, and every in-range vector is a valid genotype (with absolute inputs 96 %
+of uniformly drawn vectors would read one input twice), each ordered genotype
+exactly once. An out-of-range or wrongly shaped vector raises
+`nasgym.error.InvalidActionError`. A new genotype once `max_queries` is spent follows
+`invalid_action`: `"penalize"` (default) costs no query, leaves the state unchanged,
+gives `invalid_reward` and says why in `info["invalid_action"]`; `"raise"` raises
+`InvalidActionError`."""
+
+_CONT_ACTION = f"""\
+`Box(-1, 1, ({SCORE_WIDTH},), float32)`: L2NAS architecture scores (METHODS.md 2.1),
+`a[(cell * 14 + edge) * 8 + k]` scoring op `k` of (none, max_pool_3x3, ...,
+dil_conv_5x5) on candidate edge `edge` (`nasgym.spaces.darts.CANDIDATE_EDGES`: node
+`m` owns one edge per source `0..m + 1`). Decoding (`decode_scores`): per node, keep
+the two incoming edges with the largest maximum non-none score, each with its argmax
+non-none op; the result is always valid. Actions are clipped to [-1, 1]; non-finite
+or wrongly shaped actions raise `nasgym.error.InvalidActionError`."""
+
+
+def _doc(
+    mode: str, env_id: str, title: str, description: str, action: str, obs: str
+) -> str:
+    return build_graph_docstring(
+        GraphEnvDoc(
+            title=title,
+            description=description,
+            search_space=_SPACE,
+            action_space=action,
+            observation_space=obs,
+            starting_state=(
+                "A genotype drawn by `sampler` (`'bananas'`, the only one: two "
+                "distinct inputs and two uniform ops per node, METHODS.md 1.6); "
+                "evaluating it is the episode's first query. Once `max_queries` is "
+                "spent, episodes start from the incumbent instead (a free revisit)."
+                if mode == "edit"
+                else "No architecture: nothing is queried at reset"
+                + (
+                    "; the top-K history carries over between episodes of one search."
+                    if mode == "continuous"
+                    else "."
+                )
+            ),
+            information=_INFO,
+            arguments=_ARGS
+            + (
+                '\n| `sampler` | str | `"bananas"` | starting-state sampler |'
+                if mode == "edit"
+                else ""
+            ),
+            benchmark_data=_DATA,
+            references=_REFS,
+            env_id=env_id,
+            data_hint="needs the YAHPO NB301 surrogate files under "
+            "`$NASGYM_DATA_DIR/nas-bench-301-yahpo/v1_iaml_ex/`",
+        ),
+        mode,
+        reward_default="power",
+        alpha_default=32.0,
+    )
+
+
+NB301EditEnv.__doc__ = _doc(
+    "edit",
+    "nasgym/NB301Edit-v0",
+    "Graph-edit search over NAS-Bench-301 DARTS genotypes (Cassimon et al.'s MDP).",
+    "The agent holds one genotype and changes one pair's op or input per step, "
+    "walking the neighbourhood graph of the DARTS space; each new genotype reached "
+    "is a surrogate query. The reward defaults to `acc ** 32` (METHODS.md 1.5).",
+    _EDIT_ACTION,
+    _GRAPH_OBS,
+)
+NB301QueryEnv.__doc__ = _doc(
+    "query",
+    "nasgym/NB301Query-v0",
+    "Black-box search over NAS-Bench-301: each step proposes a whole genotype.",
+    "One step is one surrogate query of a complete genotype, the interface of random "
+    "search, regularized evolution and REINFORCE controllers.",
+    _QUERY_ACTION,
+    _GRAPH_OBS,
+)
+NB301ContinuousEnv.__doc__ = _doc(
+    "continuous",
+    "nasgym/NB301Continuous-v0",
+    "Continuous architecture-score search over NAS-Bench-301 (for SAC/TD3, L2NAS).",
+    "The action holds one score per cell, candidate edge and op (none included), "
+    "decoded DARTS-style (METHODS.md 2.1); the state summarises the top-K genotypes "
+    "found so far.",
+    _CONT_ACTION,
+    _CONT_OBS,
+)
