@@ -22,10 +22,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     import gymnasium as gym
 
-    from nasgym.registration import ENVS
+    from nasgym.registration import ENVS, GRAPH_ENVS
 
     rows = []
-    for env_id, (module, cls) in ENVS.items():
+    for env_id, (module, cls) in {**ENVS, **GRAPH_ENVS}.items():
         gym.spec(env_id)  # fails loudly if registration went wrong
         mod = importlib.import_module(module)
         datasets = getattr(mod, "DATASETS", ())
@@ -34,7 +34,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     print(f"{'id':<{width}}  {'mode':<10}  datasets")
     for env_id, mode, datasets in rows:
         print(f"{env_id:<{width}}  {mode:<10}  {datasets}")
-    print("\nmake one with gym.make(ID, dataset=...); `nasgym data status` shows data.")
+    print(
+        "\nmake one with gym.make(ID, dataset=...); NB101 ids take table='full' or "
+        "'ecnas' instead, NB301 ids read the YAHPO surrogate; `nasgym data status` "
+        "shows data."
+    )
     return 0
 
 
