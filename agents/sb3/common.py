@@ -1,0 +1,109 @@
+"""What the stable-baselines3 leaderboard agents share: env checks, the budget stop.
+
+A training run *is* the search: the model learns on the env from its seeded first
+reset until the env reports its query budget spent (``info["budget_exhausted"]``),
+which :class:`StopOnBudget` turns into the end of ``learn``. Nothing here knows about
+a particular search space; the agents use only ``gym.make`` envs, their spaces,
+``action_masks()`` and ``info``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from stable_baselines3.common.callbacks import BaseCallback
+
+#: The env kind each action space belongs to, for error messages.
+ENV_KINDS = {
+    gym.spaces.Box: "a nasgym ...Continuous-v0 env (Box actions)",
+    gym.spaces.MultiDiscrete: "a nasgym ...Query-v0 env (MultiDiscrete actions)",
+    gym.spaces.Discrete: "a nasgym ...Edit-v0 env (Discrete actions with "
+    "action_masks())",
+}
+
+
+def require_action_space(
+    env: gym.Env[Any, Any], kind: type[gym.spaces.Space[Any]], agent: str
+) -> None:
+    """Check that ``env`` is the env kind ``agent`` needs.
+
+    Args:
+        env: The (possibly wrapped) environment.
+        kind: The action-space class the agent needs: ``Box`` (Continuous envs),
+            ``MultiDiscrete`` (Query envs) or ``Discrete`` (Edit envs).
+        agent: The agent's name, for the message.
+
+    Raises:
+        ValueError: The action space is of another class (the message names the env
+            kind required), or a ``Discrete`` env has no ``action_masks()``.
+    """
+    space = env.action_space
+    wanted = ENV_KINDS[kind]
+    if not isinstance(space, kind):
+        raise ValueError(f"{agent} needs {wanted}; got action space {space!r}")
+    if kind is gym.spaces.Discrete:
+        try:
+            env.get_wrapper_attr("action_masks")
+        except AttributeError:
+            raise ValueError(
+                f"{agent} needs {wanted}; {env!r} has no action_masks()"
+            ) from None
+
+
+def policy_name(env: gym.Env[Any, Any]) -> str:
+    """``"MultiInputPolicy"`` for ``Dict`` observations, else ``"MlpPolicy"``."""
+    if isinstance(env.observation_space, gym.spaces.Dict):
+        return "MultiInputPolicy"
+    return "MlpPolicy"
+
+
+class StopOnBudget(BaseCallback):
+    """Ends ``learn`` on the step whose ``info`` reports the query budget spent.
+
+    Attributes:
+        exhausted: Whether the budget was spent.
+        steps: Env steps taken in this ``learn`` call.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exhausted = False
+        self.steps = 0
+
+    def _on_step(self) -> bool:
+        self.steps += 1
+        infos: list[dict[str, Any]] = self.locals.get("infos", [])
+        if any(info.get("budget_exhausted") for info in infos):
+            self.exhausted = True
+            return False
+        return True
+
+
+@contextmanager
+def isolated_rngs(num_threads: int | None) -> Iterator[None]:
+    """Run a block with the global RNGs and torch's thread count restored after it.
+
+    stable-baselines3 seeds Python's, NumPy's and torch's global generators
+    (``set_random_seed``) and samples its replay buffer from NumPy's; this keeps a
+    training run from leaking that state into the caller. ``num_threads`` (if not
+    ``None``) is torch's intra-op thread count inside the block: 1 makes CPU training
+    bit-for-bit reproducible and is fastest for these small networks.
+    """
+    py_state = random.getstate()
+    np_state = np.random.get_state()
+    threads = torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]):
+        if num_threads is not None:
+            torch.set_num_threads(num_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
+            random.setstate(py_state)
+            np.random.set_state(np_state)
