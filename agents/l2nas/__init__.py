@@ -1,0 +1,11 @@
+"""L2NAS (Mills et al., CIKM 2021) in plain PyTorch, as a leaderboard agent.
+
+A quantile-critic actor-critic over continuous architecture hyperparameters
+(METHODS.md section 2) for nasgym's ``...Continuous-v0`` envs, registered as the
+``nasgym.agents`` entry point ``l2nas``. See ``docs/agents.md``.
+"""
+
+from agents.l2nas.agent import L2NAS, L2NASConfig
+from agents.l2nas.networks import SlotLayout, infer_layout, pinball_loss
+
+__all__ = ["L2NAS", "L2NASConfig", "SlotLayout", "infer_layout", "pinball_loss"]
