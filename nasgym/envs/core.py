@@ -291,6 +291,39 @@ class SearchCore:
         )
 
 
+def check_invalid_options(invalid_action: str, invalid_reward: object) -> float:
+    """Check ``invalid_action`` and ``invalid_reward``; return the reward as a float.
+
+    Raises:
+        UnknownOptionError: Unknown mode, or a reward that is not a finite number.
+    """
+    if invalid_action not in INVALID_ACTION_MODES:
+        raise unknown_option("invalid_action", invalid_action, INVALID_ACTION_MODES)
+    if (
+        not isinstance(invalid_reward, (int, float, np.integer, np.floating))
+        or isinstance(invalid_reward, bool)
+        or not np.isfinite(invalid_reward)
+    ):
+        raise UnknownOptionError(
+            f"invalid_reward must be a finite number, got {invalid_reward!r}"
+        )
+    return float(invalid_reward)
+
+
+def render_summary(step_count: int, info: dict[str, Any]) -> str:
+    """The one-line ``render_mode="ansi"`` text of a search's ``info``."""
+
+    def fmt(value: float) -> str:
+        return "-" if np.isnan(value) else f"{value:.2f}"
+
+    return (
+        f"t={step_count} queries={info['queries']} arch={info['arch']} "
+        f"valid={fmt(info['valid_accuracy'])} "
+        f"best_valid={fmt(info['best_valid_accuracy'])} "
+        f"best_test={fmt(info['best_test_accuracy'])} regret={fmt(info['regret'])}"
+    )
+
+
 def _positive_int(value: object) -> bool:
     """Whether ``value`` is an integer >= 1 (``bool`` is not an integer here)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
@@ -310,20 +343,10 @@ class Mode(ABC):
         invalid_action: str = "penalize",
         invalid_reward: float = 0.0,
     ) -> None:
-        if invalid_action not in INVALID_ACTION_MODES:
-            raise unknown_option("invalid_action", invalid_action, INVALID_ACTION_MODES)
-        if (
-            not isinstance(invalid_reward, (int, float, np.integer, np.floating))
-            or isinstance(invalid_reward, bool)
-            or not np.isfinite(invalid_reward)
-        ):
-            raise UnknownOptionError(
-                f"invalid_reward must be a finite number, got {invalid_reward!r}"
-            )
         self.core = core
         self.space = core.space
         self.invalid_action = invalid_action
-        self.invalid_reward = float(invalid_reward)
+        self.invalid_reward = check_invalid_options(invalid_action, invalid_reward)
         self.last_invalid: NDArray[np.object_] = np.full(core.num_envs, None)
 
     def _reject(self, idx: IntArray, ok: BoolArray, reasons: dict[int, str]) -> None:

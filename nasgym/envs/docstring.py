@@ -127,6 +127,35 @@ def rewards_text(reward_default: str, alpha_default: float) -> str:
     )
 
 
+def _shared_sections(
+    mode: str, start: str, reward_default: str, alpha_default: float
+) -> list[str]:
+    """Rewards, Starting State, Episode End and the common Information table."""
+    return [
+        "## Rewards",
+        "",
+        rewards_text(reward_default, alpha_default),
+        "",
+        "## Starting State",
+        "",
+        start,
+        "",
+        "## Episode End",
+        "",
+        EPISODE_END,
+        "",
+        "## Information",
+        "",
+        INFO_DOC
+        + (
+            "| `action_mask` | legal edits now (bool array) |\n"
+            if mode == "edit"
+            else ""
+        )
+        + "| `invalid_action` | why the last action was rejected, else `None` |\n",
+    ]
+
+
 @dataclass(frozen=True)
 class EnvDoc:
     """Space- and benchmark-specific text for an env docstring."""
@@ -213,27 +242,7 @@ def build_docstring(
         "",
         text["obs"].format(**fmt),
         "",
-        "## Rewards",
-        "",
-        rewards_text(reward_default, alpha_default),
-        "",
-        "## Starting State",
-        "",
-        text["start"],
-        "",
-        "## Episode End",
-        "",
-        EPISODE_END,
-        "",
-        "## Information",
-        "",
-        INFO_DOC
-        + (
-            "| `action_mask` | legal edits now (bool array) |\n"
-            if mode == "edit"
-            else ""
-        )
-        + "| `invalid_action` | why the last action was rejected, else `None` |\n",
+        *_shared_sections(mode, text["start"], reward_default, alpha_default),
         "## Arguments",
         "",
         doc.arguments
@@ -332,27 +341,7 @@ def build_graph_docstring(
         "",
         doc.observation_space.replace("{stats}", STATS_DOC),
         "",
-        "## Rewards",
-        "",
-        rewards_text(reward_default, alpha_default),
-        "",
-        "## Starting State",
-        "",
-        doc.starting_state,
-        "",
-        "## Episode End",
-        "",
-        EPISODE_END,
-        "",
-        "## Information",
-        "",
-        INFO_DOC
-        + (
-            "| `action_mask` | legal edits now (bool array) |\n"
-            if mode == "edit"
-            else ""
-        )
-        + "| `invalid_action` | why the last action was rejected, else `None` |\n",
+        *_shared_sections(mode, doc.starting_state, reward_default, alpha_default),
         "In this env:",
         "",
         "| key | value |",

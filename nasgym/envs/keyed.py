@@ -31,7 +31,12 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
-from nasgym.envs.core import INVALID_ACTION_MODES, NUM_STATS, _positive_int
+from nasgym.envs.core import (
+    NUM_STATS,
+    _positive_int,
+    check_invalid_options,
+    render_summary,
+)
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.rewards import RewardShaping
 
@@ -55,6 +60,51 @@ def shaped(shaping: RewardShaping, acc: float, best_before: float) -> float:
     if name == "improvement":
         return max(acc - (best_before if math.isfinite(best_before) else 0.0), 0.0)
     return acc
+
+
+def edit_index(action: Any, n: int) -> int:
+    """An edit action as an ``int`` in ``0..n-1``.
+
+    Raises:
+        InvalidActionError: Not a single integer, or out of range.
+    """
+    if type(action) is not int:
+        array = np.asarray(action)
+        if array.shape != () or array.dtype.kind not in "iu":
+            raise InvalidActionError(
+                f"edit actions must be single integers, got {action!r}"
+            )
+        action = int(array)
+    if not 0 <= action < n:
+        raise InvalidActionError(f"edit action {action} is out of range 0..{n - 1}")
+    return int(action)
+
+
+def int_vector(action: Any, nvec: list[int], describe: Any) -> list[int]:
+    """A ``MultiDiscrete`` action as a list of ints within ``nvec``.
+
+    Args:
+        action: The action.
+        nvec: Choices per entry.
+        describe: ``describe(entry) -> str`` names an entry in error messages.
+
+    Raises:
+        InvalidActionError: Wrong shape or dtype, or an entry out of range.
+    """
+    vector = np.asarray(action)
+    if vector.shape != (len(nvec),) or vector.dtype.kind not in "iu":
+        raise InvalidActionError(
+            f"query actions must be integer arrays of shape ({len(nvec)},); got "
+            f"{action!r}"
+        )
+    values: list[int] = vector.tolist()
+    for s, value in enumerate(values):
+        if not 0 <= value < nvec[s]:
+            raise InvalidActionError(
+                f"query action {values}: entry {s} ({describe(s)}) is {value}, valid "
+                f"range 0..{nvec[s] - 1}"
+            )
+    return values
 
 
 class KeyedSearch:
@@ -307,19 +357,9 @@ class KeyedNASEnv(gym.Env[Any, Any]):
             raise unknown_option(
                 "render_mode", render_mode, self.metadata["render_modes"]
             )
-        if invalid_action not in INVALID_ACTION_MODES:
-            raise unknown_option("invalid_action", invalid_action, INVALID_ACTION_MODES)
-        if (
-            not isinstance(invalid_reward, (int, float, np.integer, np.floating))
-            or isinstance(invalid_reward, bool)
-            or not np.isfinite(invalid_reward)
-        ):
-            raise UnknownOptionError(
-                f"invalid_reward must be a finite number, got {invalid_reward!r}"
-            )
+        self.invalid_reward = check_invalid_options(invalid_action, invalid_reward)
         self.render_mode = render_mode
         self.invalid_action = invalid_action
-        self.invalid_reward = float(invalid_reward)
         shaping = RewardShaping(
             reward or self.default_reward,
             self.default_alpha if alpha is None else alpha,
@@ -428,17 +468,7 @@ class KeyedNASEnv(gym.Env[Any, Any]):
         """Return a one-line text summary of the search (``render_mode="ansi"``)."""
         if self.render_mode != "ansi":
             return None
-        info = self._info()
-
-        def fmt(value: float) -> str:
-            return "-" if math.isnan(value) else f"{value:.2f}"
-
-        return (
-            f"t={self.step_count} queries={info['queries']} arch={info['arch']} "
-            f"valid={fmt(info['valid_accuracy'])} "
-            f"best_valid={fmt(info['best_valid_accuracy'])} "
-            f"best_test={fmt(info['best_test_accuracy'])} regret={fmt(info['regret'])}"
-        )
+        return render_summary(self.step_count, self._info())
 
     @property
     def horizon(self) -> int:
@@ -462,5 +492,7 @@ __all__ = [
     "KeyedNASEnv",
     "KeyedSearch",
     "TopK",
+    "edit_index",
+    "int_vector",
     "shaped",
 ]

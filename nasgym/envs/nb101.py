@@ -25,8 +25,14 @@ from numpy.typing import NDArray
 
 from nasgym.benchmarks.nb101 import NB101Benchmark, NB101Table
 from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
-from nasgym.envs.keyed import DEFAULT_HORIZON, NUM_STATS, KeyedNASEnv
-from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
+from nasgym.envs.keyed import (
+    DEFAULT_HORIZON,
+    NUM_STATS,
+    KeyedNASEnv,
+    edit_index,
+    int_vector,
+)
+from nasgym.error import UnknownOptionError, unknown_option
 from nasgym.spaces.nb101 import (
     EDGE_TOGGLE,
     EDIT_ACTIONS,
@@ -363,17 +369,7 @@ class NB101EditEnv(_NB101Env):
         self._move(local)
 
     def _act(self, action: Any) -> float:
-        if type(action) is not int:
-            array = np.asarray(action)
-            if array.shape != () or array.dtype.kind not in "iu":
-                raise InvalidActionError(
-                    f"edit actions must be single integers, got {action!r}"
-                )
-            action = int(array)
-        if not 0 <= action < NUM_EDIT_ACTIONS:
-            raise InvalidActionError(
-                f"edit action {action} is out of range 0..{NUM_EDIT_ACTIONS - 1}"
-            )
+        action = edit_index(action, NUM_EDIT_ACTIONS)
         target = int(self._neighbours.item(self._cur, action))
         if target < 0:
             return self._reject(self._why(self._cur, action))
@@ -430,6 +426,12 @@ def _inapplicable(cell: NB101Cell, action: int) -> str:
     )
 
 
+def _describe_entry(s: int) -> str:
+    if s < len(PAIRS):
+        return f"edge bit {PAIRS[s]}"
+    return f"op of vertex {s - len(PAIRS) + 1}"
+
+
 class NB101QueryEnv(_NB101Env):
     """NB101 black-box query env (full docstring assigned below)."""
 
@@ -470,25 +472,7 @@ class NB101QueryEnv(_NB101Env):
         return result
 
     def _act(self, action: Any) -> float:
-        vector = np.asarray(action)
-        size = len(self._nvec)
-        if vector.shape != (size,) or vector.dtype.kind not in "iu":
-            raise InvalidActionError(
-                f"query actions must be integer arrays of shape ({size},); got "
-                f"{action!r}"
-            )
-        values = vector.tolist()
-        for s, value in enumerate(values):
-            if not 0 <= value < self._nvec[s]:
-                what = (
-                    f"edge bit {PAIRS[s]}"
-                    if s < len(PAIRS)
-                    else f"op of vertex {s - len(PAIRS) + 1}"
-                )
-                raise InvalidActionError(
-                    f"query action {values}: entry {s} ({what}) is {value}, valid "
-                    f"range 0..{self._nvec[s] - 1}"
-                )
+        values = int_vector(action, self._nvec, _describe_entry)
         result = self._decode(values)
         if isinstance(result, str):
             return self._reject(result)

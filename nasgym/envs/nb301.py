@@ -18,11 +18,19 @@ from numpy.typing import NDArray
 
 from nasgym.benchmarks.nb301 import DEFAULT_EPOCH, NB301Surrogate
 from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
-from nasgym.envs.keyed import DEFAULT_HORIZON, NUM_STATS, KeyedNASEnv, TopK
+from nasgym.envs.keyed import (
+    DEFAULT_HORIZON,
+    NUM_STATS,
+    KeyedNASEnv,
+    TopK,
+    edit_index,
+    int_vector,
+)
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.spaces.darts import (
     CELL_FLAG,
     CELL_VERTICES,
+    CELLS,
     EDIT_TABLE,
     L2NAS_OPS,
     LABEL_NAMES,
@@ -220,6 +228,15 @@ class _NB301Env(KeyedNASEnv):
     def _moved(self, arr: Int8Array, key: str, valid: float) -> None:
         """Hook: the state just became ``arr`` (before the search records it)."""
 
+    def _query(self, arr: Int8Array, what: str) -> float:
+        """Step to a valid genotype unless that exceeds the budget (``what`` did it)."""
+        key = array_keys(arr[None])[0]
+        blocked = self._budget_blocks(key, what)
+        if blocked is not None:
+            return self._reject(blocked)
+        self._search.t += 1
+        return self._move(arr, key)
+
     def _graph(self) -> dict[str, Float32Array]:
         obs = graph_observation(self._arr)
         obs["stats"] = self._search.stats()
@@ -264,29 +281,14 @@ class NB301EditEnv(_NB301Env):
         self._move(arr, array_keys(arr[None])[0])
 
     def _act(self, action: Any) -> float:
-        if type(action) is not int:
-            array = np.asarray(action)
-            if array.shape != () or array.dtype.kind not in "iu":
-                raise InvalidActionError(
-                    f"edit actions must be single integers, got {action!r}"
-                )
-            action = int(array)
-        if not 0 <= action < NUM_EDITS:
-            raise InvalidActionError(
-                f"edit action {action} is out of range 0..{NUM_EDITS - 1}"
-            )
+        action = edit_index(action, NUM_EDITS)
         assert self._arr is not None
         if not self._masks[action]:
             return self._reject(self._why(self._arr, action))
         cell, pair, field, value = _EDITS[action]
         arr = self._arr.copy()
         arr[cell, pair, field] = value
-        key = array_keys(arr[None])[0]
-        blocked = self._budget_blocks(key, f"edit action {action}")
-        if blocked is not None:
-            return self._reject(blocked)
-        self._search.t += 1
-        return self._move(arr, key)
+        return self._query(arr, f"edit action {action}")
 
     def _observe(self) -> dict[str, Float32Array]:
         return self._graph()
@@ -319,6 +321,11 @@ class NB301EditEnv(_NB301Env):
         )
 
 
+def _describe_entry(s: int) -> str:
+    c, rest = divmod(s, 2 * NUM_PAIRS)
+    return f"{('input', 'op')[rest % 2]} of pair {rest // 2} of the {CELLS[c]} cell"
+
+
 class NB301QueryEnv(_NB301Env):
     """NB301 black-box query env (full docstring assigned below)."""
 
@@ -340,32 +347,12 @@ class NB301QueryEnv(_NB301Env):
         self._arr = None
 
     def _act(self, action: Any) -> float:
-        vector = np.asarray(action)
-        size = len(self._nvec)
-        if vector.shape != (size,) or vector.dtype.kind not in "iu":
-            raise InvalidActionError(
-                f"query actions must be integer arrays of shape ({size},); got "
-                f"{action!r}"
-            )
-        bad = (vector < 0) | (vector >= self._nvec)
-        if bad.any():
-            s = int(np.flatnonzero(bad)[0])
-            c, rest = divmod(s, 2 * NUM_PAIRS)
-            what = ("input", "op")[rest % 2]
-            raise InvalidActionError(
-                f"query action {vector.tolist()}: entry {s} ({what} of pair "
-                f"{rest // 2} of the {('normal', 'reduce')[c]} cell) is "
-                f"{int(vector[s])}, valid range 0..{self._nvec[s] - 1}"
-            )
+        values = int_vector(action, self._nvec, _describe_entry)
+        vector = np.asarray(values, dtype=np.int8)
         arr = vector.reshape(NUM_CELLS, NUM_PAIRS, 2)[..., ::-1].astype(np.int8)
         first = arr[:, 0::2, 1]
         arr[:, 1::2, 1] += arr[:, 1::2, 1] >= first
-        key = array_keys(arr[None])[0]
-        blocked = self._budget_blocks(key, "this query")
-        if blocked is not None:
-            return self._reject(blocked)
-        self._search.t += 1
-        return self._move(arr, key)
+        return self._query(arr, "this query")
 
     def _observe(self) -> dict[str, Float32Array]:
         return self._graph()
@@ -407,12 +394,7 @@ class NB301ContinuousEnv(_NB301Env):
             1, NUM_CELLS, NUM_CANDIDATE_EDGES, len(L2NAS_OPS)
         )
         arr = decode_scores_array(grid)[0]
-        key = array_keys(arr[None])[0]
-        blocked = self._budget_blocks(key, "the action decodes to a genotype that")
-        if blocked is not None:
-            return self._reject(blocked)
-        self._search.t += 1
-        return self._move(arr, key)
+        return self._query(arr, "the action decodes to a genotype that")
 
     def _observe(self) -> Float32Array:
         return np.concatenate(

@@ -25,6 +25,7 @@ from nasgym.envs.core import (
     Mode,
     QueryMode,
     SearchCore,
+    render_summary,
 )
 from nasgym.envs.scalar import ScalarSearch
 from nasgym.envs.tables import arch_names
@@ -224,17 +225,7 @@ class TabularNASEnv(gym.Env[Any, Any]):
         """Return a one-line text summary of the search (``render_mode="ansi"``)."""
         if self.render_mode != "ansi":
             return None
-        info = self._info()
-
-        def fmt(value: float) -> str:
-            return "-" if np.isnan(value) else f"{value:.2f}"
-
-        return (
-            f"t={self.step_count} queries={info['queries']} arch={info['arch']} "
-            f"valid={fmt(info['valid_accuracy'])} "
-            f"best_valid={fmt(info['best_valid_accuracy'])} "
-            f"best_test={fmt(info['best_test_accuracy'])} regret={fmt(info['regret'])}"
-        )
+        return render_summary(self.step_count, self._info())
 
     # --------------------------------------------------------------- helpers
     def _observation(self) -> Any:
