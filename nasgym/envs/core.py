@@ -58,14 +58,7 @@ class SearchCore:
         max_queries: int | None,
         top_k: int = 10,
     ) -> None:
-        if not _positive_int(horizon):
-            raise UnknownOptionError(
-                f"horizon must be a positive integer, got {horizon!r}"
-            )
-        if max_queries is not None and not _positive_int(max_queries):
-            raise UnknownOptionError(
-                f"max_queries must be a positive integer or None, got {max_queries!r}"
-            )
+        check_budget_options(horizon, max_queries)
         if not _positive_int(top_k):
             raise UnknownOptionError(f"top_k must be a positive integer, got {top_k!r}")
         if metric_kind(benchmark.reward_metric) != "valid":
@@ -288,6 +281,20 @@ class SearchCore:
             f"the query budget (max_queries={self.max_queries}) is spent: only "
             f"architectures already evaluated can be revisited; reset(seed=...) starts "
             f"a new search"
+        )
+
+
+def check_budget_options(horizon: object, max_queries: object) -> None:
+    """Check ``horizon`` (a positive int) and ``max_queries`` (one, or ``None``).
+
+    Raises:
+        UnknownOptionError: Naming the bad option.
+    """
+    if not _positive_int(horizon):
+        raise UnknownOptionError(f"horizon must be a positive integer, got {horizon!r}")
+    if max_queries is not None and not _positive_int(max_queries):
+        raise UnknownOptionError(
+            f"max_queries must be a positive integer or None, got {max_queries!r}"
         )
 
 

@@ -127,6 +127,24 @@ def rewards_text(reward_default: str, alpha_default: float) -> str:
     )
 
 
+def _head_sections(title: str, description: str, search_space: str) -> list[str]:
+    """Title, Description, Search Space and the Action Space heading."""
+    return [
+        title,
+        "",
+        "## Description",
+        "",
+        description,
+        "",
+        "## Search Space",
+        "",
+        search_space,
+        "",
+        "## Action Space",
+        "",
+    ]
+
+
 def _shared_sections(
     mode: str, start: str, reward_default: str, alpha_default: float
 ) -> list[str]:
@@ -224,18 +242,7 @@ def build_docstring(
         "obs": 2 * width + 4,
     }
     sections = [
-        doc.title,
-        "",
-        "## Description",
-        "",
-        doc.description,
-        "",
-        "## Search Space",
-        "",
-        doc.search_space,
-        "",
-        "## Action Space",
-        "",
+        *_head_sections(doc.title, doc.description, doc.search_space),
         text["action"].format(**fmt),
         "",
         "## Observation Space",
@@ -323,18 +330,7 @@ def build_graph_docstring(
         if mode == "continuous" or "`top_k`" not in line
     )
     sections = [
-        doc.title,
-        "",
-        "## Description",
-        "",
-        doc.description,
-        "",
-        "## Search Space",
-        "",
-        doc.search_space,
-        "",
-        "## Action Space",
-        "",
+        *_head_sections(doc.title, doc.description, doc.search_space),
         doc.action_space,
         "",
         "## Observation Space",

@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 from nasgym.envs.core import (
     NUM_STATS,
     _positive_int,
+    check_budget_options,
     check_invalid_options,
     render_summary,
 )
@@ -135,14 +136,7 @@ class KeyedSearch:
         optimum: float,
         has_cost: bool,
     ) -> None:
-        if not _positive_int(horizon):
-            raise UnknownOptionError(
-                f"horizon must be a positive integer, got {horizon!r}"
-            )
-        if max_queries is not None and not _positive_int(max_queries):
-            raise UnknownOptionError(
-                f"max_queries must be a positive integer or None, got {max_queries!r}"
-            )
+        check_budget_options(horizon, max_queries)
         self.shaping = shaping
         self.horizon = int(horizon)
         self.max_queries = None if max_queries is None else int(max_queries)
@@ -489,6 +483,7 @@ class KeyedNASEnv(gym.Env[Any, Any]):
 __all__ = [
     "DEFAULT_HORIZON",
     "NUM_STATS",
+    "Float32Array",
     "KeyedNASEnv",
     "KeyedSearch",
     "TopK",

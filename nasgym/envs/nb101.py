@@ -28,11 +28,13 @@ from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
 from nasgym.envs.keyed import (
     DEFAULT_HORIZON,
     NUM_STATS,
+    Float32Array,
     KeyedNASEnv,
     edit_index,
     int_vector,
 )
 from nasgym.error import UnknownOptionError, unknown_option
+from nasgym.spaces.base import BoolArray, IntArray
 from nasgym.spaces.nb101 import (
     EDGE_TOGGLE,
     EDIT_ACTIONS,
@@ -52,10 +54,6 @@ from nasgym.spaces.nb101 import (
     sample_bananas,
     sample_nb101_dist,
 )
-
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
-Float32Array = NDArray[np.float32]
 
 #: The dataset of every NB101 table (CIFAR-10); ``table=`` picks the data source.
 DATASETS: tuple[str, ...] = ("cifar10",)

@@ -46,7 +46,10 @@ from nasgym.spaces.darts import (
     OP_VERTEX,
     REWIRE,
     SOURCE_VERTEX,
+    BoolArray,
     DartsGenotype,
+    Float32Array,
+    Int8Array,
     array_keys,
     decode_scores_array,
     describe_edit,
@@ -56,10 +59,6 @@ from nasgym.spaces.darts import (
     node_graphs,
     sample_bananas_array,
 )
-
-Int8Array = NDArray[np.int8]
-BoolArray = NDArray[np.bool_]
-Float32Array = NDArray[np.float32]
 
 #: The dataset the NB301 surrogate predicts for.
 DATASETS: tuple[str, ...] = ("cifar10",)
