@@ -361,7 +361,8 @@ def build_graph_docstring(
         "",
         "## Registered Configurations",
         "",
-        f"* `{doc.env_id}` (single env; no batched vector env yet).",
+        f'* `{doc.env_id}`; `gym.make_vec("{doc.env_id}", num_envs=N)` gives '
+        "Gymnasium's `SyncVectorEnv` (there is no batched NumPy vector env yet).",
         "",
         "## Version History",
         "",

@@ -265,3 +265,20 @@ def test_continuous_decodes_per_methods_2_1(nb301_surrogate: NB301Surrogate) -> 
     env.reset(seed=0)  # a seeded reset forgets the history
     obs = env.step(np.zeros(SCORE_WIDTH, np.float32))[0]
     assert not obs[SCORE_WIDTH : 2 * SCORE_WIDTH].any()
+
+
+def test_invalid_genotype_vectors_raise(nb301_surrogate: NB301Surrogate) -> None:
+    """Reading an input twice or a later node cannot be expressed: such entries are
+    out of range and raise, naming the pair; nothing is queried."""
+    env = make("Query", nb301_surrogate)
+    env.reset(seed=0)
+    g = from_array(sample_bananas_array(1, 4)[0])
+    vector = query_vector(g)
+    vector[2] = 1  # normal pair 1 (node 0) has only one *other* input to choose
+    with pytest.raises(InvalidActionError, match="input of pair 1 of the normal cell"):
+        env.step(vector)
+    vector = query_vector(g)
+    vector[16] = 2  # reduce pair 0 (node 0) reads input 2, a later node
+    with pytest.raises(InvalidActionError, match="input of pair 0 of the reduce cell"):
+        env.step(vector)
+    assert env.search_info()["queries"] == 0
