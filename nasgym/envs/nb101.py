@@ -5,9 +5,10 @@ pruned cell stored in the row of its official hash), so an edit's result depends
 the architecture only, never on how it was reached. Per table, nasgym builds once a
 *neighbour table* ``row x 104 -> row`` (``-1`` where the edit gives no valid,
 different cell that the table holds): masks, moves and lookups are then array reads.
-It is built lazily (about 3 ms per cell: seconds for EC-NAS-Bench, about 20 minutes
-for the full 423,624-cell table), kept in memory for the process and saved next to
-the table (``<table>-neighbours-<digest>.npy``) when that directory is writable.
+It is built lazily (about 3-4 ms per cell: seconds for EC-NAS-Bench; for the full
+423,624-cell table about 30 CPU-minutes, spread over a process pool of all CPUs),
+kept in memory for the process and saved next to the table
+(``<table>-neighbours-<digest>.npy``) when that directory is writable.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-from nasgym.benchmarks.nb101 import NB101Benchmark, NB101Table
+from nasgym.benchmarks.nb101 import NB101Benchmark, NB101Table, load_table
 from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
 from nasgym.envs.keyed import (
     DEFAULT_HORIZON,
@@ -197,12 +198,7 @@ class NB101Tables:
                 return cached
         except (OSError, ValueError):
             pass
-        out = np.full(shape, -1, dtype=np.int64)
-        for i in range(len(self)):
-            found = neighbours(self.cell(i))
-            if found:
-                actions = [a for a, _ in found]
-                out[i, actions] = self.data.lookup([nb101_hash(c) for _, c in found])
+        out = self.compute_neighbour_rows()
         try:
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as handle:
@@ -211,6 +207,58 @@ class NB101Tables:
         except OSError:
             pass  # read-only table directory: keep the table in memory only
         return out
+
+    def compute_neighbour_rows(self, workers: int | None = None) -> NDArray[np.int64]:
+        """Compute the table row reached by each edit of each local cell.
+
+        Args:
+            workers: Processes to use; default all CPUs for tables of at least
+                :data:`PARALLEL_MIN_CELLS` cells, else 1 (this process).
+        """
+        rows = self.rows.tolist()
+        if workers is None:
+            workers = (os.cpu_count() or 1) if len(rows) >= PARALLEL_MIN_CELLS else 1
+        return neighbour_rows(self.data.kind, str(self.data.path), rows, workers)
+
+
+#: Tables with at least this many cells build their neighbour table in a process
+#: pool (about 4 ms per 7-vertex cell: 30 minutes for the full table on one core).
+PARALLEL_MIN_CELLS = 20_000
+
+
+def neighbour_rows(
+    kind: str, path: str, rows: Sequence[int], workers: int = 1
+) -> NDArray[np.int64]:
+    """``(len(rows), 104)`` table row reached by each edit of each row's cell.
+
+    ``-1`` where :func:`nasgym.spaces.nb101.edit_mask` masks the edit (no valid,
+    different cell) or the table does not hold the result.
+
+    Args:
+        kind: The table kind (``"full"`` or ``"ecnas"``).
+        path: The table file.
+        rows: Table rows.
+        workers: Processes: above 1, chunks of rows run in a spawned process pool.
+    """
+    if workers > 1 and len(rows) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        step = max(1, -(-len(rows) // (8 * workers)))
+        chunks = [list(rows[i : i + step]) for i in range(0, len(rows), step)]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            n = len(chunks)
+            parts = list(pool.map(neighbour_rows, [kind] * n, [path] * n, chunks))
+        return np.concatenate(parts)
+    data = load_table(kind, path)
+    out = np.full((len(rows), NUM_EDIT_ACTIONS), -1, dtype=np.int64)
+    for k, row in enumerate(rows):
+        found = neighbours(data.cell(row))
+        if found:
+            actions = [a for a, _ in found]
+            out[k, actions] = data.lookup([nb101_hash(c) for _, c in found])
+    return out
 
 
 _TABLES: dict[tuple[str, str, str | None, int | None], NB101Tables] = {}
@@ -503,8 +551,9 @@ mean validation accuracy over the repeats at `epochs` (default: the table's larg
 budget, 108 for NB101, 4 for EC-NAS; naszilla's deterministic query), `info` reports
 the mean test accuracy, `sim_time_s` sums the mean training time of distinct
 queries. Values are means, so queries are deterministic. The first env over a table
-builds its neighbour table (row x 104 edits -> row; seconds for EC-NAS, about 20
-minutes for the full table) and saves it next to the table file. Without the table,
+builds its neighbour table (row x 104 edits -> row; seconds for EC-NAS, about 30
+CPU-minutes for the full table, run on all CPUs) and saves it next to the table
+file. Without the table,
 construction raises `BenchmarkDataMissingError` naming the file and the import
 command."""
 

@@ -18,7 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nasgym.benchmarks.nb101 import NB101Benchmark
-from nasgym.envs.nb101 import PAIRS, NB101EditEnv, NB101QueryEnv, nb101_tables
+from nasgym.envs.nb101 import (
+    PAIRS,
+    NB101EditEnv,
+    NB101QueryEnv,
+    nb101_tables,
+    neighbour_rows,
+)
 from nasgym.error import (
     BenchmarkDataMissingError,
     InvalidActionError,
@@ -174,6 +180,15 @@ def test_neighbour_table_is_cached_next_to_the_table(
     path = tables._cache_path()
     assert path.parent == Path(ecnas_bench.data.path).parent and path.is_file()
     assert np.array_equal(tables._neighbour_rows(), np.load(path))
+
+
+def test_parallel_neighbour_build_equals_serial(ecnas_bench: NB101Benchmark) -> None:
+    tables = nb101_tables(ecnas_bench)
+    serial = tables._neighbour_rows()
+    kind, path = ecnas_bench.data.kind, str(ecnas_bench.data.path)
+    head = tables.rows[:150].tolist()
+    assert np.array_equal(neighbour_rows(kind, path, head), serial[:150])
+    assert np.array_equal(neighbour_rows(kind, path, head, workers=2), serial[:150])
 
 
 # --------------------------------------------------------------- samplers
