@@ -125,6 +125,18 @@ class KeyedSearch:
 
     Raises:
         UnknownOptionError: ``horizon`` or ``max_queries`` is not a positive integer.
+
+    Example:
+        >>> search = KeyedSearch(
+        ...     RewardShaping("valid"), horizon=10, max_queries=2, optimum=95.0,
+        ...     has_cost=False,
+        ... )
+        >>> search.evaluate("a", "a", -1, 90.0, 89.0, 0.0)
+        0.9
+        >>> search.evaluate("a", "a", -1, 90.0, 89.0, 0.0), search.queries  # free
+        (0.9, 1)
+        >>> search.info()["regret"], search.over_budget("b")
+        (6.0, False)
     """
 
     def __init__(
@@ -285,6 +297,13 @@ class TopK:
     """The ``k`` best architectures of a search by validation accuracy (features).
 
     Ties keep the earlier architecture first, as the tabular continuous mode does.
+
+    Example:
+        >>> top = TopK(2, width=1)
+        >>> for value in (1.0, 3.0, 2.0):
+        ...     top.push(value, np.array([value]))
+        >>> top.values, top.summary().tolist()  # mean, then std, of the best two
+        ([3.0, 2.0], [2.5, 0.5])
     """
 
     def __init__(self, k: int, width: int) -> None:

@@ -88,6 +88,11 @@ class NB101Tables:
         hashes: Official hash of every local index.
         valid, test, cost: Mean validation / test accuracy (%) and training seconds.
         adjacency, ops, node_mask: Observation arrays, ``N + 1`` rows.
+
+    Example:
+        >>> tables = nb101_tables(NB101Benchmark("ecnas"))  # doctest: +SKIP
+        >>> len(tables), tables.neighbours.shape  # doctest: +SKIP
+        (2532, (2533, 104))
     """
 
     def __init__(self, bench: NB101Benchmark, epochs: int | None) -> None:
