@@ -145,6 +145,23 @@ def _head_sections(title: str, description: str, search_space: str) -> list[str]
     ]
 
 
+def _tail_sections(registered: str, references: str) -> list[str]:
+    """Registered Configurations, Version History and References."""
+    return [
+        "## Registered Configurations",
+        "",
+        registered,
+        "",
+        "## Version History",
+        "",
+        "* v0: initial release",
+        "",
+        "## References",
+        "",
+        references,
+    ]
+
+
 def _shared_sections(
     mode: str, start: str, reward_default: str, alpha_default: float
 ) -> list[str]:
@@ -283,18 +300,11 @@ True
         "",
         doc.benchmark_data,
         "",
-        "## Registered Configurations",
-        "",
-        f'* `{doc.env_id}`; `gym.make_vec("{doc.env_id}", num_envs=N)` gives the batched '
-        "NumPy vector env.",
-        "",
-        "## Version History",
-        "",
-        "* v0: initial release",
-        "",
-        "## References",
-        "",
-        doc.references,
+        *_tail_sections(
+            f'* `{doc.env_id}`; `gym.make_vec("{doc.env_id}", num_envs=N)` gives the '
+            "batched NumPy vector env.",
+            doc.references,
+        ),
     ]
     return "\n".join(sections)
 
@@ -359,17 +369,10 @@ def build_graph_docstring(
         "",
         doc.benchmark_data,
         "",
-        "## Registered Configurations",
-        "",
-        f'* `{doc.env_id}`; `gym.make_vec("{doc.env_id}", num_envs=N)` gives '
-        "Gymnasium's `SyncVectorEnv` (there is no batched NumPy vector env yet).",
-        "",
-        "## Version History",
-        "",
-        "* v0: initial release",
-        "",
-        "## References",
-        "",
-        doc.references,
+        *_tail_sections(
+            f'* `{doc.env_id}`; `gym.make_vec("{doc.env_id}", num_envs=N)` gives '
+            "Gymnasium's `SyncVectorEnv` (there is no batched NumPy vector env yet).",
+            doc.references,
+        ),
     ]
     return "\n".join(sections)

@@ -558,9 +558,8 @@ the mean test accuracy, `sim_time_s` sums the mean training time of distinct
 queries. Values are means, so queries are deterministic. The first env over a table
 builds its neighbour table (row x 104 edits -> row; seconds for EC-NAS, about 30
 CPU-minutes for the full table, run on all CPUs) and saves it next to the table
-file. Without the table,
-construction raises `BenchmarkDataMissingError` naming the file and the import
-command."""
+file. Without the table, construction raises `BenchmarkDataMissingError` naming
+the file and the import command."""
 
 _ARGS = """\
 | param | type | default | description |
