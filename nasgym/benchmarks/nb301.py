@@ -423,17 +423,21 @@ class NB301Surrogate:
     def __repr__(self) -> str:
         return f"NB301Surrogate(path={str(self.path)!r})"
 
-    def encode(self, genotypes: Genotypes) -> Int32Array:
+    def encode(self, genotypes: Genotypes, *, validate: bool = True) -> Int32Array:
         """The ``x_cat`` rows of genotypes: ``(N, 34)`` int32 (see the module doc).
 
         Args:
             genotypes: A :class:`~nasgym.spaces.darts.DartsGenotype`, a sequence of
                 them, or an ``(N, 2, 8, 2)`` / ``(2, 8, 2)`` array of ``(op, input)``.
+            validate: Check the wiring rules. Only for callers whose genotypes are
+                valid by construction: an invalid one gets a meaningless encoding.
+                Shapes and value ranges are always checked.
 
         Raises:
-            InvalidArchitectureError: A genotype is malformed or invalid.
+            InvalidArchitectureError: A genotype is malformed or (``validate``)
+                invalid.
         """
-        arr = as_array(genotypes)
+        arr = as_array(genotypes, validate=validate)
         n = arr.shape[0]
         ops = arr[..., 0].astype(np.intp)
         src = arr[..., 1].astype(np.intp)
@@ -450,13 +454,18 @@ class NB301Surrogate:
         return x
 
     def predict(
-        self, genotypes: Genotypes, epoch: float | ArrayLike = DEFAULT_EPOCH
+        self,
+        genotypes: Genotypes,
+        epoch: float | ArrayLike = DEFAULT_EPOCH,
+        *,
+        validate: bool = True,
     ) -> tuple[FloatArray, FloatArray]:
         """Predict validation accuracy (percent) and runtime (seconds).
 
         Args:
             genotypes: A genotype, a sequence of them, or an ``(N, 2, 8, 2)`` array.
             epoch: Training epochs, 1..98: a scalar or one value per genotype.
+            validate: Check the wiring rules (see :meth:`encode`).
 
         Returns:
             ``(val_accuracy, runtime)``, float64 arrays of shape ``(N,)``.
@@ -465,8 +474,18 @@ class NB301Surrogate:
             InvalidArchitectureError: A genotype is malformed or invalid.
             UnknownOptionError: ``epoch`` is outside 1..98 or of the wrong shape.
         """
-        x_cat = self.encode(genotypes)
+        x_cat = self.encode(genotypes, validate=validate)
         n = x_cat.shape[0]
+        if isinstance(epoch, (int, float)) and n <= self.batch_size:
+            # The common single-batch call, with fewer NumPy round trips.
+            if not MIN_EPOCH <= epoch <= MAX_EPOCH:
+                raise UnknownOptionError(
+                    f"epoch must lie in {MIN_EPOCH}..{MAX_EPOCH}, got {epoch!r}"
+                )
+            if self.batched or n == 1:
+                cont = np.full((n, 1), epoch, dtype=np.float32)
+                out = self._run(x_cat, cont).astype(np.float64)
+                return out[:, 0], out[:, 1]
         epochs = np.asarray(epoch, dtype=np.float64)
         if epochs.ndim > 1 or (epochs.ndim == 1 and epochs.shape[0] != n):
             raise UnknownOptionError(
