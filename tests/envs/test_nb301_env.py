@@ -19,7 +19,9 @@ from nasgym.envs.nb301 import (
     NB301ContinuousEnv,
     NB301EditEnv,
     NB301QueryEnv,
+    genotype_key,
     graph_observation,
+    legal_edits,
 )
 from nasgym.error import BenchmarkDataMissingError, InvalidActionError
 from nasgym.error import UnknownOptionError as OptionError
@@ -28,7 +30,9 @@ from nasgym.spaces.darts import (
     OPS,
     DartsGenotype,
     apply_edit,
+    array_keys,
     decode_scores,
+    edit_masks,
     encode_scores,
     from_array,
     sample_bananas_array,
@@ -282,3 +286,10 @@ def test_invalid_genotype_vectors_raise(nb301_surrogate: NB301Surrogate) -> None
     with pytest.raises(InvalidActionError, match="input of pair 0 of the reduce cell"):
         env.step(vector)
     assert env.search_info()["queries"] == 0
+
+
+def test_fast_paths_equal_the_space_functions() -> None:
+    arr = sample_bananas_array(3000, 11)
+    arr[::2, :, :, 0] = arr[::2, :, ::-1, 0]  # vary ops between siblings
+    assert np.array_equal(np.stack([legal_edits(a) for a in arr]), edit_masks(arr))
+    assert [genotype_key(a) for a in arr] == array_keys(arr)
