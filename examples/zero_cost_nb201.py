@@ -35,6 +35,7 @@ from nasgym.datasets import load_images
 from nasgym.spaces.nb201 import NB201Arch
 from nasgym.zero_cost import (
     PROXIES,
+    FreeNASResult,
     freeflow_arch_scores,
     freenas_search,
     score_many,
@@ -71,14 +72,30 @@ def fmt(value: float) -> str:
     return "n/a" if np.isnan(value) else f"{value:+.3f}"
 
 
-def run_dataset(args: argparse.Namespace, dataset: str, refs: dict) -> None:
+def freenas_line(bench: NB201Benchmark, search: FreeNASResult, label: str) -> None:
+    picked = search.arch
+    picked_test = bench.query(picked, "test@200")
+    better = float(np.mean(bench.table("test@200") > picked_test)) * 100
+    print(f"\nFreeNAS, {label} ({search.seconds:.2f} s): {picked.to_str()}")
+    print(
+        f"  valid@12 {bench.query(picked, 'valid@12'):.2f}, test@200 "
+        f"{picked_test:.2f} (optimum {bench.optimum('test@200'):.2f}; "
+        f"{better:.1f}% of the 15,625 cells are better)"
+    )
+
+
+def proxy_tables(
+    args: argparse.Namespace,
+    dataset: str,
+    refs: dict,
+    bench: NB201Benchmark,
+    batch: tuple[np.ndarray, np.ndarray],
+    search: FreeNASResult,
+) -> None:
     keys = list(refs)[: args.archs]
     archs = [NB201Arch.from_naslib(ast.literal_eval(k)) for k in keys]
-    bench = NB201Benchmark(dataset)
     valid12 = np.array([bench.query(a, "valid@12") for a in archs])
     test200 = np.array([bench.query(a, "test@200") for a in archs])
-    split = load_images(args.images, size=IMAGE_SIZE[dataset], seed=args.seed)
-    batch = split.batch(args.batch, seed=args.seed)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     scores = score_many(
@@ -94,22 +111,10 @@ def run_dataset(args: argparse.Namespace, dataset: str, refs: dict) -> None:
         progress=lambda done: report(done, len(archs), start),
     )
     total = time.perf_counter() - start
-    search = freenas_search(
-        input_shape=batch[0].shape[1:],
-        num_classes=NUM_CLASSES[dataset],
-        device=args.device,
-        seed=args.seed,
-        C=args.C,
-        N=args.N,
-    )
     scores["freeflow"] = freeflow_arch_scores(archs, search.scores)
     timings["freeflow (supernet, once)"] = search.seconds
 
-    print(
-        f"\n### {dataset}: {len(archs)} architectures, batch {args.batch} "
-        f"{args.images} images at {IMAGE_SIZE[dataset]}x{IMAGE_SIZE[dataset]}, "
-        f"C={args.C} N={args.N}, seed {args.seed}\n"
-    )
+    print(f"\n{len(archs)} architectures (the first of the reference file)\n")
     print(
         "| proxy | valid@12 | test@200 | NASLib reference score | "
         "reference score vs test@200 |"
@@ -134,16 +139,31 @@ def run_dataset(args: argparse.Namespace, dataset: str, refs: dict) -> None:
     for key, seconds in timings.items():
         per = seconds if key.startswith("freeflow") else seconds / len(archs)
         print(f"| {key} | {seconds:.2f} | {per:.3f} |")
-    picked = search.arch
-    all_test = bench.table("test@200")
-    picked_test = bench.query(picked, "test@200")
-    better = float(np.mean(all_test > picked_test)) * 100
-    print(f"\nFreeNAS ({search.seconds:.2f} s, one supernet pass): {picked.to_str()}")
+
+
+def run_dataset(args: argparse.Namespace, dataset: str, refs: dict) -> None:
+    bench = NB201Benchmark(dataset)
+    split = load_images(args.images, size=IMAGE_SIZE[dataset], seed=args.seed)
+    batch = split.batch(args.batch, seed=args.seed)
     print(
-        f"  valid@12 {bench.query(picked, 'valid@12'):.2f}, test@200 "
-        f"{picked_test:.2f} (optimum {bench.optimum('test@200'):.2f}; "
-        f"{better:.1f}% of the 15,625 cells are better)"
+        f"\n### {dataset}: batch {args.batch} {args.images} images at "
+        f"{IMAGE_SIZE[dataset]}x{IMAGE_SIZE[dataset]}, C={args.C} N={args.N}, "
+        f"seed {args.seed}"
     )
+    kwargs = {
+        "input_shape": batch[0].shape[1:],
+        "num_classes": NUM_CLASSES[dataset],
+        "device": args.device,
+        "seed": args.seed,
+        "C": args.C,
+        "N": args.N,
+    }
+    search = freenas_search(**kwargs)
+    if args.archs > 0:
+        proxy_tables(args, dataset, refs, bench, batch, search)
+    freenas_line(bench, search, "one supernet pass")
+    pruned = freenas_search(iterative=True, **kwargs)
+    freenas_line(bench, pruned, f"iterative pruning, {pruned.passes} passes")
 
 
 def main() -> None:
@@ -155,7 +175,7 @@ def main() -> None:
         "--archs",
         type=int,
         default=491,
-        help="first N reference architectures per dataset",
+        help="first N reference architectures per dataset (0: FreeNAS only)",
     )
     parser.add_argument("--proxies", nargs="+", default=list(PROXIES), choices=PROXIES)
     parser.add_argument("--images", default="mnist5k", choices=("mnist5k", "digits"))

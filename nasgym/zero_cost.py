@@ -587,6 +587,7 @@ def freeflow_scores(
     seed: int = 0,
     C: int = 16,
     N: int = 5,
+    alive: NDArray[np.bool_] | None = None,
 ) -> FloatArray:
     """FreeFlow score ``alpha[e, o] * dR/dalpha[e, o]`` of every op on every edge.
 
@@ -597,10 +598,24 @@ def freeflow_scores(
         seed: Seeds the supernet's initialisation.
         C: Channels of the first stage.
         N: Cells per stage.
+        alive: Optional ``(6, 5)`` boolean mask of the ops still in the supernet;
+            pruned ops get ``alpha = 0`` (and so score 0). Default: all ops.
 
     Returns:
         Array of shape ``(6, 5)``: edge slot x op (:data:`nasgym.spaces.nb201.OPS`).
     """
+    net, ones = _freeflow_supernet(input_shape, num_classes, device, seed, C, N)
+    return _freeflow_pass(net, ones, alive)
+
+
+def _freeflow_supernet(
+    input_shape: Sequence[int],
+    num_classes: int,
+    device: str | torch.device,
+    seed: int,
+    C: int,
+    N: int,
+) -> tuple[NB201Network, Tensor]:
     dev = resolve_device(device)
     shape = tuple(int(s) for s in input_shape)
     if len(shape) != 3 or min(shape) < 1:
@@ -612,10 +627,23 @@ def freeflow_scores(
     with torch.no_grad():
         for p in net.weight_parameters():
             p.abs_()
+    return net, torch.ones((1, *shape), dtype=torch.float64, device=dev)
+
+
+def _freeflow_pass(
+    net: NB201Network, ones: Tensor, alive: NDArray[np.bool_] | None
+) -> FloatArray:
     alphas = net.alphas
     assert alphas is not None
+    mask = np.ones(alphas.shape, dtype=bool) if alive is None else np.asarray(alive)
+    if mask.shape != tuple(alphas.shape) or mask.dtype != np.bool_:
+        raise ValueError(
+            f"alive must be a boolean array of shape (6, 5), got {alive!r}"
+        )
+    with torch.no_grad():
+        alphas.copy_(torch.as_tensor(mask, dtype=alphas.dtype))
     net.zero_grad()
-    net(torch.ones((1, *shape), dtype=torch.float64, device=dev)).sum().backward()
+    net(ones).sum().backward()
     assert alphas.grad is not None
     scores: FloatArray = (alphas * alphas.grad).detach().cpu().numpy()
     return scores
@@ -626,14 +654,16 @@ class FreeNASResult:
     """The cell FreeNAS picks, the FreeFlow scores behind it and the search time.
 
     Attributes:
-        arch: Argmax op of every edge.
-        scores: FreeFlow scores, shape ``(6, 5)``.
-        seconds: Wall-clock seconds of the search (one supernet pass).
+        arch: Argmax op of every edge (of the last round when iterative).
+        scores: FreeFlow scores, shape ``(6, 5)`` (of the last supernet pass).
+        seconds: Wall-clock seconds of the whole search.
+        passes: Supernet passes run (1, or 4 when iterative).
     """
 
     arch: NB201Arch
     scores: FloatArray
     seconds: float
+    passes: int = 1
 
 
 def freenas_search(
@@ -644,8 +674,14 @@ def freenas_search(
     seed: int = 0,
     C: int = 16,
     N: int = 5,
+    iterative: bool = False,
 ) -> FreeNASResult:
     """FreeNAS on NB201: score every candidate op once, take the argmax per edge.
+
+    With ``iterative=True`` (the pruning option of METHODS.md section 4) the search
+    instead runs rounds: score the remaining supernet, drop the lowest-scoring op of
+    every edge that still has more than one, and repeat until one op per edge is
+    left (4 rounds for 5 ops; the last round's argmax is the cell).
 
     Args:
         input_shape: ``(channels, height, width)`` of the all-ones input.
@@ -654,21 +690,24 @@ def freenas_search(
         seed: Seeds the supernet's initialisation.
         C: Channels of the first stage.
         N: Cells per stage.
+        iterative: Prune one op per edge per round instead of a single pass.
 
     Returns:
         The picked cell, its scores and the wall-clock.
     """
     start = time.perf_counter()
-    scores = freeflow_scores(
-        input_shape=input_shape,
-        num_classes=num_classes,
-        device=device,
-        seed=seed,
-        C=C,
-        N=N,
-    )
-    arch = NB201Arch(tuple(int(i) for i in scores.argmax(axis=1)))
-    return FreeNASResult(arch, scores, time.perf_counter() - start)
+    net, ones = _freeflow_supernet(input_shape, num_classes, device, seed, C, N)
+    alive = np.ones((6, 5), dtype=bool)
+    scores = _freeflow_pass(net, ones, alive)
+    passes = 1
+    while iterative and alive.sum(axis=1).max() > 2:
+        masked = np.where(alive, scores, np.inf)
+        alive[np.arange(6), masked.argmin(axis=1)] = False
+        scores = _freeflow_pass(net, ones, alive)
+        passes += 1
+    picked = np.where(alive, scores, -np.inf).argmax(axis=1)
+    arch = NB201Arch(tuple(int(i) for i in picked))
+    return FreeNASResult(arch, scores, time.perf_counter() - start, passes)
 
 
 def freeflow_arch_scores(

@@ -240,7 +240,7 @@ def test_bad_batch() -> None:
 # --------------------------------------------------------------------- FreeNAS
 def test_freenas_picks_the_argmax_per_edge() -> None:
     result = zc.freenas_search(input_shape=(3, 8, 8), **TINY)
-    assert result.scores.shape == (6, 5) and result.seconds > 0
+    assert result.scores.shape == (6, 5) and result.seconds > 0 and result.passes == 1
     assert np.all(result.scores[:, OPS.index("none")] == 0)
     assert np.all(np.delete(result.scores, OPS.index("none"), axis=1) > 0)
     assert result.arch.ops == tuple(int(i) for i in result.scores.argmax(axis=1))
@@ -251,6 +251,28 @@ def test_freenas_picks_the_argmax_per_edge() -> None:
     assert sums[1] == pytest.approx(result.scores.max(axis=1).sum())
     with pytest.raises(ValueError, match="shape"):
         zc.freeflow_arch_scores([ARCH], result.scores[:3])
+
+
+def test_freeflow_mask_and_iterative_pruning() -> None:
+    shape = (3, 8, 8)
+    alive = np.ones((6, 5), dtype=bool)
+    alive[:, OPS.index("nor_conv_3x3")] = False
+    masked = zc.freeflow_scores(input_shape=shape, alive=alive, **TINY)
+    assert np.all(masked[~alive] == 0) and np.all(masked[:, 1:][alive[:, 1:]] > 0)
+    full = zc.freeflow_scores(input_shape=shape, **TINY)
+    assert not np.allclose(masked[alive], full[alive])  # pruning changes the flow
+    result = zc.freenas_search(input_shape=shape, iterative=True, **TINY)
+    assert result.passes == 4
+    # The last round scores exactly two ops per edge (`none`, which scores 0, goes
+    # first); the cell takes the larger.
+    assert np.all(np.count_nonzero(result.scores, axis=1) == 2)
+    assert np.all(result.scores[:, OPS.index("none")] == 0)
+    picked = result.scores[np.arange(6), list(result.arch.ops)]
+    assert np.all(picked == result.scores.max(axis=1))
+    again = zc.freenas_search(input_shape=shape, iterative=True, **TINY)
+    assert again.arch == result.arch
+    with pytest.raises(ValueError, match="alive"):
+        zc.freeflow_scores(input_shape=shape, alive=np.ones((6, 4), bool), **TINY)
 
 
 # -------------------------------------------------------------------- datasets
