@@ -14,6 +14,7 @@ import random
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -97,3 +98,30 @@ def nb201_table(data_root: Path) -> Path:
     if not source.is_dir():
         missing_data(f"{source} is not a directory")
     return import_csv_tables(source)
+
+
+ECNAS_ARCHIVE = Path("ec-nas-bench") / "ec_nasbench_energy_results_and_graphs.tar.xz"
+NB301_DIR = Path("nas-bench-301-yahpo") / "v1_iaml_ex"
+
+
+@pytest.fixture(scope="session")
+def ecnas_bench(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """EC-NAS-Bench imported once per session into a temporary directory."""
+    from nasgym.benchmarks.nb101 import NB101Benchmark, import_ecnas
+
+    archive = data_root / ECNAS_ARCHIVE
+    if not archive.is_file():
+        missing_data(f"{archive} is not a file")
+    path = import_ecnas(archive, dest=tmp_path_factory.mktemp("ecnas") / "ecnas.npz")
+    return NB101Benchmark("ecnas", path=path)
+
+
+@pytest.fixture(scope="session")
+def nb301_surrogate(data_root: Path) -> Any:
+    """The real YAHPO NB301 surrogate."""
+    from nasgym.benchmarks.nb301 import NB301Surrogate
+
+    directory = data_root / NB301_DIR
+    if not directory.is_dir():
+        missing_data(f"{directory} is not a directory")
+    return NB301Surrogate(directory)

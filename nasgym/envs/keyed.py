@@ -489,6 +489,11 @@ class KeyedNASEnv(gym.Env[Any, Any]):
         return self._search.horizon
 
     @property
+    def optimum(self) -> float:
+        """The optimum of the reported metric that ``regret`` is measured against."""
+        return self._search.optimum
+
+    @property
     def max_queries(self) -> int | None:
         """The query budget of the search (``None``: unlimited)."""
         return self._search.max_queries

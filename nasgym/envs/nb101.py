@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
@@ -436,6 +437,24 @@ class NB101EditEnv(_NB101Env):
     def _mask(self) -> BoolArray:
         mask: BoolArray = self._masks[self._cur]
         return mask
+
+    def edit_targets(self) -> list[str | None]:
+        """Where each edit action leads from the current cell (no query).
+
+        Entry ``a`` is the official hash (the ``info["arch"]`` form) of the table
+        cell that action ``a`` reaches, ``None`` where :meth:`action_masks` forbids
+        it; read from the neighbour table, nothing is evaluated.
+
+        Raises:
+            gymnasium.error.ResetNeeded: Before the first ``reset``.
+        """
+        if self._needs_reset:
+            raise gym.error.ResetNeeded("call reset() before edit_targets()")
+        hashes = self._tables.hashes
+        return [
+            None if target < 0 else hashes[target]
+            for target in self._neighbours[self._cur].tolist()
+        ]
 
     def _why(self, local: int, action: int) -> str:
         t = self._tables

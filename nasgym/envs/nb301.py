@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, ClassVar
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
@@ -354,6 +355,29 @@ class NB301EditEnv(_NB301Env):
 
     def _mask(self) -> BoolArray:
         return self._masks
+
+    def edit_targets(self) -> list[str | None]:
+        """Where each edit action leads from the current genotype (no query).
+
+        Entry ``a`` is the canonical key (the ``info["arch"]`` form) of the genotype
+        that action ``a`` reaches, ``None`` where :meth:`action_masks` forbids it;
+        nothing is evaluated.
+
+        Raises:
+            gymnasium.error.ResetNeeded: Before the first ``reset``.
+        """
+        if self._needs_reset or self._arr is None:
+            raise gym.error.ResetNeeded("call reset() before edit_targets()")
+        targets: list[str | None] = []
+        for action, legal in enumerate(self._masks.tolist()):
+            if not legal:
+                targets.append(None)
+                continue
+            cell, pair, field, value = _EDITS[action]
+            arr = self._arr.copy()
+            arr[cell, pair, field] = value
+            targets.append(genotype_key(arr))
+        return targets
 
     @staticmethod
     def _why(arr: Int8Array, action: int) -> str:

@@ -28,7 +28,7 @@ from nasgym.envs.core import (
     render_summary,
 )
 from nasgym.envs.scalar import ScalarSearch
-from nasgym.envs.tables import arch_names
+from nasgym.envs.tables import arch_names, arch_string_table
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.rewards import RewardShaping
 from nasgym.spaces.base import BoolArray, CategoricalSearchSpace
@@ -221,6 +221,32 @@ class TabularNASEnv(gym.Env[Any, Any]):
             f"{type(self).__name__} has continuous actions: no action masks"
         )
 
+    def edit_targets(self) -> list[str | None]:
+        """Where each edit action leads from the current architecture (no query).
+
+        Edit envs only. Entry ``a`` is the ``info["arch"]`` string that action ``a``
+        would reach, ``None`` where :meth:`action_masks` forbids it. Nothing is
+        evaluated and no counter moves: this is the space's edit rule applied to the
+        current architecture, so search agents can plan moves (e.g. edit back after
+        a probe) through the public API.
+
+        Raises:
+            AttributeError: Not an edit env.
+            gymnasium.error.ResetNeeded: Before the first ``reset``.
+        """
+        if not isinstance(self._mode, EditMode):
+            raise AttributeError(f"{type(self).__name__} is not an edit env")
+        if self._needs_reset:
+            raise gym.error.ResetNeeded("call reset() before edit_targets()")
+        code = int(self._info()["arch_code"])
+        n = self.search_space.num_edits
+        codes = self.search_space.apply_edits(
+            np.full(n, code, dtype=np.int64), np.arange(n, dtype=np.int64)
+        )
+        names = arch_string_table(self.search_space)[codes]
+        mask = self.action_masks()
+        return [str(name) if ok else None for name, ok in zip(names, mask, strict=True)]
+
     def render(self) -> str | None:
         """Return a one-line text summary of the search (``render_mode="ansi"``)."""
         if self.render_mode != "ansi":
@@ -261,6 +287,11 @@ class TabularNASEnv(gym.Env[Any, Any]):
     def top_k(self) -> int:
         """History size behind the Continuous observation."""
         return self._core.top_k
+
+    @property
+    def optimum(self) -> float:
+        """The benchmark's optimum of the reported metric (``regret`` is against it)."""
+        return float(self._core.optimum)
 
     @property
     def step_count(self) -> int:
