@@ -60,6 +60,16 @@ class LocalSearch:
     reset), that architecture becomes the anchor. Results of edits are computed with
     the space's public ``env.unwrapped.search_space.apply_edits``.
 
+    **Edit envs over graph spaces without a slot structure** (NB101, NB301: no
+    ``search_space.apply_edits``): neighbours and the way back come from the env's
+    public ``env.unwrapped.edit_targets()`` (where each legal edit leads, without a
+    query). After a probe that does not improve, the walker takes the edit that leads
+    straight back to the anchor (a free revisit). An edit env cannot jump to an
+    arbitrary architecture, so each restart climbs from one random start
+    (``env.reset()``) instead of the best of ``num_init``; and when no single edit
+    leads back (an NB101 edit that pruned a vertex away) or a truncation reset moved
+    the walker, the climb restarts from where the walker stands.
+
     Args:
         env: A nasgym ``...Query-v0`` or ``...Edit-v0`` env (possibly wrapped) made
             with ``max_queries``.
@@ -81,7 +91,11 @@ class LocalSearch:
         self._search = BudgetedSearch(env, name)
         self._walker: _Walker
         if isinstance(env.action_space, gym.spaces.Discrete):
-            self._walker = _EditWalker(self._search, name)
+            space = getattr(env.unwrapped, "search_space", None)
+            if getattr(space, "apply_edits", None) is not None:
+                self._walker = _EditWalker(self._search, name)
+            else:
+                self._walker = _PeekWalker(self._search, name)
         else:
             self._walker = _QueryWalker(self._search, multidiscrete_nvec(env, name))
 
@@ -90,9 +104,10 @@ class LocalSearch:
         rng = np.random.default_rng(self.seed)
         search, walker = self._search, self._walker
         walker.start(self.seed)
+        starts = self.num_init if walker.reaches_any_anchor else 1
         while not search.exhausted:
             best: Point | None = None
-            for _ in range(self.num_init):
+            for _ in range(starts):
                 point = walker.sample(rng)
                 if point is not None and (
                     best is None or point.accuracy > best.accuracy
@@ -111,6 +126,10 @@ class LocalSearch:
 
 class _Walker(ABC):
     """How local search evaluates architectures in one kind of env."""
+
+    #: Whether :meth:`settle` can reach any architecture evaluated before (so a
+    #: restart can climb from the best of ``num_init`` random ones).
+    reaches_any_anchor = True
 
     def __init__(self, search: BudgetedSearch) -> None:
         self.search = search
@@ -302,4 +321,105 @@ class _EditWalker(_Walker):
             here = self._here()
             if here.accuracy > anchor.accuracy:  # a truncation reset landed better
                 return here
+        return None
+
+
+class _PeekWalker(_Walker):
+    """Edit envs whose ``edit_targets()`` names where each legal edit leads."""
+
+    reaches_any_anchor = False
+
+    def __init__(self, search: BudgetedSearch, agent: str) -> None:
+        super().__init__(search)
+        targets = getattr(search.env.unwrapped, "edit_targets", None)
+        if targets is None:
+            raise ValueError(
+                f"{agent} on a Discrete action space needs a nasgym edit env "
+                f"(...Edit-v0, with env.unwrapped.search_space.apply_edits or "
+                f"env.unwrapped.edit_targets()); got {search.env!r}"
+            )
+        self.targets: Callable[[], list[str | None]] = targets
+        #: Dense ids of the architecture strings seen (``Point.key``).
+        self.ids: dict[str, int] = {}
+        self.current = -1
+        self.fresh = False  # whether the current arch is an unused random start
+
+    def _id(self, arch: str) -> int:
+        return self.ids.setdefault(arch, len(self.ids))
+
+    def _observe(self, info: dict[str, Any]) -> None:
+        accuracy = valid_accuracy(info)
+        if accuracy is None:  # a rejected edit changes nothing
+            return
+        self.current = self._id(str(info["arch"]))
+        self.known[self.current] = accuracy
+
+    def _here(self) -> Point:
+        accuracy = self.known[self.current]
+        assert accuracy is not None
+        return Point(self.current, accuracy)
+
+    def _edit(self, action: int) -> None:
+        """Apply one edit; a truncation reset leaves the walker at a random start."""
+        search = self.search
+        self._observe(search.step(action))
+        if search.reset_info is not None:
+            self._observe(search.reset_info)
+            self.fresh = True
+
+    def start(self, seed: int) -> None:
+        """Start a fresh search; its random start is the first random sample."""
+        self.known, self.ids = {}, {}
+        self._observe(self.search.start(seed))
+        self.fresh = True
+
+    def sample(self, rng: np.random.Generator) -> Point | None:
+        """The current random start, else a new one from ``env.reset()``."""
+        if not self.fresh:
+            self._observe(self.search.new_episode())
+        self.fresh = False
+        return self._here()
+
+    def settle(self, anchor: Point, rng: np.random.Generator) -> Point:
+        """The walker stands on the anchor already (scan moves onto improvements)."""
+        return self._here() if self.current != anchor.key else anchor
+
+    def _back_to(self, key: int) -> bool:
+        """Take an edit that leads straight to ``key``; whether the walker is there."""
+        if self.current == key:
+            return True
+        options = [
+            a
+            for a, target in enumerate(self.targets())
+            if target is not None and self.ids.get(target) == key
+        ]
+        if options:
+            self._edit(options[0])
+        return self.current == key
+
+    def scan(self, anchor: Point, rng: np.random.Generator) -> Point | None:
+        """Probe legal edits of the anchor, editing back after each that fails."""
+        if self.current != anchor.key:
+            return None
+        targets = self.targets()
+        legal = [a for a, target in enumerate(targets) if target is not None]
+        for action in rng.permutation(legal).tolist():
+            target = targets[action]
+            assert target is not None
+            known = self.known.get(self.ids.get(target, -1), None)
+            if target in self.ids and known is None:
+                continue  # evaluated before and rejected: nothing to learn
+            if known is not None and known <= anchor.accuracy:
+                continue
+            if known is None and self.search.exhausted:
+                return None
+            self._edit(action)  # a free revisit when known, else a query
+            here = self._here()
+            if here.accuracy > anchor.accuracy:
+                return here
+            if self.fresh or self.search.exhausted:
+                return None
+            if not self._back_to(anchor.key):
+                self.fresh = True  # the anchor is out of reach: restart from here
+                return None
         return None
