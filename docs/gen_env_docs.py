@@ -15,11 +15,11 @@ HERE = Path(__file__).parent
 
 def render_pages() -> dict[str, str]:
     """Return ``{filename: markdown}`` for every registered env."""
-    from nasgym.registration import ENVS, GRAPH_ENVS
+    from nasgym.registration import ALL_ENVS
 
     pages: dict[str, str] = {}
     index = ["# Environments", "", "| id | mode | summary |", "|---|---|---|"]
-    for env_id, (module, cls) in {**ENVS, **GRAPH_ENVS}.items():
+    for env_id, (module, cls) in ALL_ENVS.items():
         env_cls = getattr(importlib.import_module(module), cls)
         doc = (env_cls.__doc__ or "").strip()
         title, _, body = doc.partition("\n")

@@ -14,9 +14,9 @@ Example:
 
 from __future__ import annotations
 
-from nasgym.registration import ENVS, register_nasgym_envs
+from nasgym.registration import ALL_ENVS, ENVS, register_nasgym_envs
 
 __version__ = "0.1.0"
-__all__ = ["ENVS", "__version__", "register_nasgym_envs"]
+__all__ = ["ALL_ENVS", "ENVS", "__version__", "register_nasgym_envs"]
 
 register_nasgym_envs()

@@ -22,10 +22,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     import gymnasium as gym
 
-    from nasgym.registration import ENVS, GRAPH_ENVS
+    from nasgym.registration import ALL_ENVS
 
     rows = []
-    for env_id, (module, cls) in {**ENVS, **GRAPH_ENVS}.items():
+    for env_id, (module, cls) in ALL_ENVS.items():
         gym.spec(env_id)  # fails loudly if registration went wrong
         mod = importlib.import_module(module)
         datasets = getattr(mod, "DATASETS", ())

@@ -28,6 +28,9 @@ GRAPH_ENVS: dict[str, tuple[str, str]] = {
     },
 }
 
+#: Every registered id: :data:`ENVS` then :data:`GRAPH_ENVS`.
+ALL_ENVS: dict[str, tuple[str, str]] = {**ENVS, **GRAPH_ENVS}
+
 
 def register_nasgym_envs() -> None:
     """Register every nasgym environment with Gymnasium (safe to call repeatedly)."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import json
+import math
 import os
 import platform
 import socket
@@ -87,10 +88,10 @@ def make_env(env: EnvConfig, budget: int) -> gym.Env[Any, Any]:
         Error: Any other nasgym error (bad dataset, missing data, ...).
     """
     from nasgym.error import unknown_option
-    from nasgym.registration import ENVS
+    from nasgym.registration import ALL_ENVS
 
-    if env.id not in ENVS:
-        raise unknown_option("env id", env.id, list(ENVS))
+    if env.id not in ALL_ENVS:
+        raise unknown_option("env id", env.id, list(ALL_ENVS))
     if "max_queries" in env.kwargs:
         raise LeaderboardError(
             "max_queries is set by --budget; remove it from --env-kwargs"
@@ -117,9 +118,9 @@ def env_kwarg_names(env_id: str) -> list[str]:
     """Keyword arguments accepted by the env class registered as ``env_id``."""
     import importlib
 
-    from nasgym.registration import ENVS
+    from nasgym.registration import ALL_ENVS
 
-    module, cls = ENVS[env_id]
+    module, cls = ALL_ENVS[env_id]
     env_class = getattr(importlib.import_module(module), cls)
     params = inspect.signature(env_class.__init__).parameters
     return [name for name in params if name != "self" and name != "benchmark"]
@@ -359,7 +360,7 @@ def _search(
             "dataset": getattr(benchmark, "dataset", None),
             "reward_metric": getattr(benchmark, "reward_metric", None),
             "report_metric": getattr(benchmark, "report_metric", None),
-            "optimum": _float(benchmark.optimum()) if benchmark is not None else None,
+            "optimum": _float(getattr(base.unwrapped, "optimum", math.nan)),
         },
         "agent": _agent_description(task, factory, agent, _entry_point(task.agent)),
         "seed": task.seed,
