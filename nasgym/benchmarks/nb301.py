@@ -33,7 +33,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -291,6 +291,34 @@ def _batched_model_bytes(raw: bytes, path: Path) -> bytes | None:
     del model.graph.value_info[:]
     data: bytes = model.SerializeToString()
     return data
+
+
+@runtime_checkable
+class SurrogateModel(Protocol):
+    """What the NB301 envs need from a surrogate: one batched ``predict``.
+
+    :class:`NB301Surrogate` implements it; so can an adapter around another model
+    (e.g. the official ``nasbench301`` XGB/GIN ensembles, see ``docs/data.md``),
+    passed to the envs as ``surrogate=``.
+    """
+
+    def predict(
+        self, genotypes: NDArray[np.int8], epoch: int
+    ) -> tuple[ArrayLike, ArrayLike]:
+        """Predict ``(valid_accuracy %, runtime s)`` of valid genotypes.
+
+        Args:
+            genotypes: ``(N, 2, 8, 2)`` int8 ``(op index, input)`` rows (normal
+                and reduce cell; ops index :data:`~nasgym.spaces.darts.OPS`), all
+                valid. :func:`nasgym.spaces.darts.array_to_genotypes` turns them
+                into :class:`~nasgym.spaces.darts.DartsGenotype` objects.
+            epoch: The env's ``epoch`` (a model without epochs may ignore it).
+
+        Returns:
+            Two length-``N`` sequences: validation accuracy in percent and runtime
+            in seconds.
+        """
+        ...
 
 
 class NB301Surrogate:

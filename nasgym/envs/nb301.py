@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
-from nasgym.benchmarks.nb301 import DEFAULT_EPOCH, NB301Surrogate
+from nasgym.benchmarks.nb301 import DEFAULT_EPOCH, NB301Surrogate, SurrogateModel
 from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
 from nasgym.envs.keyed import (
     DEFAULT_HORIZON,
@@ -204,7 +204,7 @@ class _NB301Env(KeyedNASEnv):
     def __init__(
         self,
         *,
-        surrogate: NB301Surrogate | None = None,
+        surrogate: SurrogateModel | None = None,
         path: str | os.PathLike[str] | None = None,
         epoch: int = DEFAULT_EPOCH,
         reward: str | None = None,
@@ -217,9 +217,11 @@ class _NB301Env(KeyedNASEnv):
     ) -> None:
         if surrogate is None:
             surrogate = shared_surrogate(path)
-        elif not isinstance(surrogate, NB301Surrogate):
+        elif not isinstance(surrogate, SurrogateModel):
             raise UnknownOptionError(
-                f"surrogate must be an NB301Surrogate instance, got {surrogate!r}"
+                f"surrogate must be an NB301Surrogate or implement SurrogateModel "
+                f"(predict(genotypes, epoch) -> (valid %, runtime s)), got "
+                f"{surrogate!r}"
             )
         if (
             isinstance(epoch, bool)
@@ -229,7 +231,7 @@ class _NB301Env(KeyedNASEnv):
             raise UnknownOptionError(
                 f"epoch must be an integer in 1..{DEFAULT_EPOCH}, got {epoch!r}"
             )
-        self.surrogate = surrogate
+        self.surrogate: SurrogateModel = surrogate
         self.epoch = int(epoch)
         self._setup(
             reward=reward,
@@ -269,11 +271,20 @@ class _NB301Env(KeyedNASEnv):
         if missing:
             if len(self._values) + len(missing) > MAX_CACHED:
                 self._values.clear()
-            # Valid by construction (edits keep validity, decoding and the query
-            # encoding only produce valid genotypes), so skip the rule checks.
-            acc, runtime = self.surrogate.predict(
-                arr[missing], self.epoch, validate=False
-            )
+            batch = arr[missing]
+            out: tuple[ArrayLike, ArrayLike]
+            if isinstance(self.surrogate, NB301Surrogate):
+                # Valid by construction (edits keep validity, decoding and the query
+                # encoding only produce valid genotypes), so skip the rule checks.
+                out = self.surrogate.predict(batch, self.epoch, validate=False)
+            else:
+                out = self.surrogate.predict(batch, self.epoch)
+            acc, runtime = (np.asarray(v, dtype=np.float64).reshape(-1) for v in out)
+            if acc.size != len(missing) or runtime.size != len(missing):
+                raise ValueError(
+                    f"{self.surrogate!r}.predict returned {acc.size} accuracies and "
+                    f"{runtime.size} runtimes for {len(missing)} genotypes"
+                )
             for i, a, r in zip(missing, acc.tolist(), runtime.tolist(), strict=True):
                 self._values[keys[i]] = (a, r)
         return [self._values[k] for k in keys]
@@ -506,13 +517,16 @@ in `$NASGYM_DATA_DIR/nas-bench-301-yahpo/v1_iaml_ex/` or at `path`. It predicts 
 CIFAR-10 validation accuracy (%) and training runtime (s) after `epoch` epochs
 (default 98) and is deterministic (no noise), so repeated queries agree; predictions
 are cached per env by canonical key. Without the files, construction raises
-`BenchmarkDataMissingError` naming them and the expected directory."""
+`BenchmarkDataMissingError` naming them and the expected directory. Any other model
+with the same batched `predict(genotypes, epoch) -> (valid %, runtime s)`
+(`nasgym.benchmarks.nb301.SurrogateModel`), such as an adapter to the official
+nasbench301 ensembles (docs/data.md), can be passed as `surrogate=`."""
 
 _ARGS = """\
 | param | type | default | description |
 |---|---|---|---|
 | `path` | path or None | None | directory of the surrogate files (default under `NASGYM_DATA_DIR`) |
-| `surrogate` | NB301Surrogate | None | a loaded surrogate to use instead of `path` |
+| `surrogate` | SurrogateModel | None | a loaded surrogate (an `NB301Surrogate`, or any object with `predict(genotypes, epoch) -> (valid %, runtime s)`, see docs/data.md) to use instead of `path` |
 | `epoch` | int | 98 | training epochs the surrogate predicts for (1..98) |"""
 
 _REFS = """\
