@@ -19,7 +19,15 @@ comparison each start a fresh interpreter):
    then making and resetting an env) in a fresh Python process;
 5. **nats_bench**: the official ``nats_bench`` API's ``get_more_info`` against
    nasgym's lookup of the same architectures (skipped without ``nats_bench`` or the
-   ``NATS-tss-v1_0-3ffb9-simple`` archive under ``NASGYM_DATA_DIR/nats-bench``).
+   ``NATS-tss-v1_0-3ffb9-simple`` archive under ``NASGYM_DATA_DIR/nats-bench``);
+6. **NB301 surrogate** (NB301 envs selected): architectures per second of
+   ``NB301Surrogate.predict`` on batches of random valid (BANANAS) genotypes;
+7. **NB101 table load** (NB101 envs selected): load time and resident-memory
+   increase of a full-size NB101 table (423,624 cells x epochs 4/12/36/108 x 3
+   repeats) in fresh processes. The imported ``nb101.npz`` is measured when present;
+   otherwise a synthetic table of that shape, in nasgym's own format and written by
+   the importer's writer, is built in a temporary directory only to time the loader
+   (``quick`` builds a small one and reports it without the targets).
 
 Rows that need data which is absent (e.g. the NB201 table before ``nasgym data import
 nb201``) are reported as skipped with the reason; nothing here fails for lack of
@@ -44,6 +52,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -84,6 +93,18 @@ NB201_QUERY_ALL_MS_TARGET = 50.0
 #: Maximum cold load time (s) and resident-memory increase (MB) of the NB201 table.
 NB201_LOAD_S_TARGET = 1.0
 NB201_LOAD_MB_TARGET = 100.0
+#: Minimum NB301 surrogate throughput (architectures/s) of a batched ``predict``.
+NB301_PREDICT_RATE_TARGET = 20_000.0
+#: Batch sizes of the NB301 surrogate rows.
+NB301_PREDICT_BATCHES: tuple[int, ...] = (1_000, 10_000)
+#: Shape of the official NB101 table (``nasbench_full.tfrecord``): cells, epoch
+#: budgets and repeats.
+NB101_FULL_CELLS = 423_624
+NB101_EPOCHS: tuple[int, ...] = (4, 12, 36, 108)
+NB101_REPEATS = 3
+#: Maximum cold load time (s) and resident-memory increase (MB) of the full table.
+NB101_LOAD_S_TARGET = 1.0
+NB101_LOAD_MB_TARGET = 300.0
 #: Official NATS-Bench indices held by the 3-architecture ``nats_bench`` archive.
 NATS_INDICES: tuple[int, ...] = (0, 11, 284)
 #: Directory name of the official NATS-Bench topology archive.
@@ -94,12 +115,14 @@ SECTIONS: dict[str, str] = {
     "env": "env steps: gym.make(id), random legal actions, reset on episode end",
     "vector": "vector envs: batched make_vec vs SyncVectorEnv (env-steps = calls x N)",
     "query": "benchmark queries (tables in memory)",
+    "surrogate": "NB301 surrogate: batched predict of random valid genotypes",
     "load": "cold load in a fresh process (OS file cache warm)",
     "nats": "official nats_bench API vs nasgym, same architectures",
 }
 
 _QUICK_STEPS = 1500
 _QUICK_MAX_VECTOR_ENVS = 16  # SyncVectorEnv makes N envs; keep the smoke run short
+_QUICK_NB101_CELLS = 20_000  # the synthetic table of a quick run (~1 s to build)
 _STATUSES = ("pass", "fail", "info", "skip", "error")
 
 
@@ -114,6 +137,8 @@ class _Scale:
     vector_query_reps: int
     load_repeats: int
     nats_loops: int
+    surrogate_rounds: int
+    nb101_cells: int
 
 
 @dataclass
@@ -752,9 +777,37 @@ def _child_nats(archive: str, loops: int) -> dict[str, Any]:
     return out
 
 
+def _child_nb101(path: str | None) -> dict[str, Any]:
+    """Body of the fresh process of the NB101 load rows: load, then one query."""
+    _rss_bytes()
+    gc.collect()
+    rss0 = _rss_bytes()
+    start = time.perf_counter()
+    from nasgym.benchmarks.nb101 import NB101Benchmark
+
+    bench = NB101Benchmark("full", path=path)
+    table = bench.data
+    loaded = time.perf_counter()
+    rss1 = _rss_bytes()
+    value = bench.query(table.cell(0), "valid@108")
+    queried = time.perf_counter()
+    rss2 = _rss_bytes()
+    return {
+        "load_s": loaded - start,
+        "load_mb": _mb(rss1, rss0),
+        "total_s": queried - start,
+        "total_mb": _mb(rss2, rss0),
+        "cells": len(table),
+        "epochs": list(table.epochs),
+        "repeats": int(table.arrays["run_group"].shape[2]),
+        "value": float(value),
+    }
+
+
 _CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "load": _child_load,
     "nats": _child_nats,
+    "nb101": _child_nb101,
 }
 
 
@@ -918,6 +971,235 @@ def _nats_rows(scale: _Scale) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------
+# NB301 surrogate and the full-size NB101 table (graph envs)
+# ---------------------------------------------------------------------------
+def _surrogate_rows(scale: _Scale) -> list[Row]:
+    """Batched ``NB301Surrogate.predict`` throughput on random valid genotypes."""
+    target = (">=", NB301_PREDICT_RATE_TARGET)
+    names = [f"NB301 predict x{n:,}" for n in NB301_PREDICT_BATCHES]
+    try:
+        from nasgym.benchmarks.nb301 import NB301Surrogate
+        from nasgym.spaces.darts import sample_bananas_array
+
+        start = time.perf_counter()
+        surrogate = NB301Surrogate()
+        load_s = time.perf_counter() - start
+    except (Error, ImportError) as exc:
+        reason = _first_line(exc)
+        return [_not_measured("surrogate", "NB301 surrogate load", "s", reason)] + [
+            _not_measured("surrogate", name, "archs/s", reason, target)
+            for name in names
+        ]
+    how = (
+        f"intra_op_threads={surrogate.intra_op_threads}, batch_size="
+        f"{surrogate.batch_size}, batched={surrogate.batched}"
+    )
+    rows = [
+        _row(
+            "surrogate",
+            "NB301 surrogate load",
+            load_s,
+            "s",
+            note=f"NB301Surrogate() in this process, files checked; {how}",
+        )
+    ]
+    rng = np.random.default_rng(0)
+    for name, n in zip(names, NB301_PREDICT_BATCHES, strict=True):
+        batches = [sample_bananas_array(n, rng) for _ in range(scale.surrogate_rounds)]
+        try:
+            surrogate.predict(batches[0], 98)  # warm-up
+            rates = []
+            for batch in batches:
+                t0 = time.perf_counter()
+                surrogate.predict(batch, 98)
+                rates.append(n / (time.perf_counter() - t0))
+        except Exception as exc:  # keep reporting the other rows
+            rows.append(
+                _not_measured(
+                    "surrogate", name, "archs/s", _first_line(exc), target, "error"
+                )
+            )
+            continue
+        rows.append(
+            _row(
+                "surrogate",
+                name,
+                statistics.median(rates),
+                "archs/s",
+                target,
+                note=f"predict(batch of {n:,} random BANANAS genotypes, epoch 98), "
+                f"validated; median of {scale.surrogate_rounds} batches; "
+                f"{_spread(rates)}; {how}",
+            )
+        )
+    return rows
+
+
+def write_synthetic_nb101_table(
+    dest: Path,
+    cells: int = NB101_FULL_CELLS,
+    *,
+    seed: int = 0,
+    distinct_cells: int = 512,
+) -> Path:
+    """Write a random NB101 table of the official shape, only to time the loader.
+
+    The table has nasgym's ``nb101.npz`` layout (kind ``"full"``, epochs 4/12/36/108,
+    3 repeats, every run present) and is written by the importer's own writer, so
+    :func:`nasgym.benchmarks.nb101.load_table` reads it exactly as an imported table.
+    Its numbers are random: accuracies are float32 (as NB101's are), training times
+    float64. ``distinct_cells`` random valid cells keep their real hashes; every other
+    row has a random unique hash and repeats one of those cells.
+
+    Args:
+        dest: The ``.npz`` file to write.
+        cells: Rows of the table.
+        seed: Seed of the random numbers.
+        distinct_cells: How many real cells (and hashes) the table holds.
+
+    Returns:
+        ``dest``.
+    """
+    from nasgym.benchmarks.nb101 import (
+        _PAD_OP,
+        _compact_float,
+        _Source,
+        _split_hash,
+        _write,
+    )
+    from nasgym.spaces.nb101 import MAX_VERTICES, nb101_hash, sample_bananas
+
+    if cells < 1:
+        raise ValueError("cells must be positive")
+    rng = np.random.default_rng(seed)
+    real: dict[str, Any] = {}
+    while len(real) < min(distinct_cells, cells):
+        cell = sample_bananas(rng)
+        real.setdefault(nb101_hash(cell), cell)
+    pool = list(real.values())
+    keys = np.empty((cells, 16), dtype=np.uint8)
+    keys[: len(pool)] = [list(bytes.fromhex(h)) for h in real]
+    keys[len(pool) :] = rng.integers(0, 256, (cells - len(pool), 16), dtype=np.uint8)
+    which = np.empty(cells, dtype=np.int64)
+    which[: len(pool)] = np.arange(len(pool))
+    which[len(pool) :] = rng.integers(0, len(pool), cells - len(pool))
+    hi, lo = _split_hash(keys)
+    order = np.lexsort((lo, hi))
+    keys, which, hi, lo = keys[order], which[order], hi[order], lo[order]
+    if np.any((hi[1:] == hi[:-1]) & (lo[1:] == lo[:-1])):  # pragma: no cover
+        raise RuntimeError("random hashes collided; use another seed")
+    num_vertices = np.zeros(len(pool), dtype=np.uint8)
+    dense = np.zeros((len(pool), MAX_VERTICES, MAX_VERTICES), dtype=np.uint8)
+    ops = np.full((len(pool), MAX_VERTICES), _PAD_OP, dtype=np.uint8)
+    for i, cell in enumerate(pool):
+        v = cell.num_vertices
+        num_vertices[i] = v
+        dense[i, :v, :v] = cell.matrix
+        ops[i, :v] = cell.op_indices
+    adjacency = np.packbits(dense.reshape(len(pool), -1), axis=1)
+    shape = (cells, len(NB101_EPOCHS), NB101_REPEATS)
+    accuracy = rng.uniform(0.1, 0.95, (2, *shape)).astype(np.float32)
+    arrays: dict[str, np.ndarray] = {
+        "hash": np.ascontiguousarray(keys),
+        "num_vertices": num_vertices[which],
+        "adjacency": adjacency[which],
+        "ops": ops[which],
+        "params": rng.integers(200_000, 50_000_000, cells, dtype=np.int64),
+        "epochs": np.asarray(NB101_EPOCHS, dtype=np.int64),
+        "valid": _compact_float(accuracy[0].astype(np.float64)),
+        "test": _compact_float(accuracy[1].astype(np.float64)),
+        "train_time_s": _compact_float(rng.uniform(100.0, 6000.0, shape)),
+        "run_group": np.zeros(shape, dtype=np.int8),
+    }
+    source = _Source("synthetic", "random numbers (nasgym perf)", "-", 0)
+    return _write(arrays, "full", ["synthetic"], [source], Path(dest))
+
+
+def _nb101_load_rows(scale: _Scale) -> list[Row]:
+    """Load time and RSS of the full NB101 table (imported, else synthetic)."""
+    from nasgym.benchmarks.nb101 import TABLE_FILES
+    from nasgym.data import find_table
+
+    imported = find_table(TABLE_FILES["full"])
+    full = imported is not None or scale.nb101_cells >= NB101_FULL_CELLS
+    t_s = ("<", NB101_LOAD_S_TARGET) if full else None
+    t_mb = ("<", NB101_LOAD_MB_TARGET) if full else None
+    names = (
+        ("NB101 table load", "s", t_s),
+        ("NB101 table RSS increase", "MB", t_mb),
+        ("NB101 table + first query", "s", t_s),
+        ("NB101 table + first query RSS", "MB", t_mb),
+    )
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="nasgym-perf-nb101-") as tmp:
+        if imported is not None:
+            path: Path = imported
+            what = f"imported table {imported}"
+        else:
+            start = time.perf_counter()
+            try:
+                path = write_synthetic_nb101_table(
+                    Path(tmp) / TABLE_FILES["full"], scale.nb101_cells
+                )
+            except (Error, ImportError, OSError, MemoryError) as exc:
+                reason = _first_line(exc)
+                return [
+                    _not_measured("load", n, u, reason, t, "error") for n, u, t in names
+                ]
+            build_s = time.perf_counter() - start
+            size_mb = path.stat().st_size / 1e6
+            what = (
+                f"SYNTHETIC table of random numbers ({scale.nb101_cells:,} cells x "
+                f"epochs {'/'.join(map(str, NB101_EPOCHS))} x {NB101_REPEATS} "
+                f"repeats, nb101.npz format), used only to time the loader"
+            )
+            if not full:
+                what += (
+                    f"; quick: {NB101_FULL_CELLS:,} cells without --quick, where the "
+                    f"targets apply"
+                )
+            rows.append(
+                _row(
+                    "load",
+                    "NB101 synthetic table build",
+                    build_s,
+                    "s",
+                    note=f"{what}; {size_mb:.0f} MB file in a temporary directory "
+                    f"(no official nb101.npz imported)",
+                )
+            )
+        try:
+            runs = [_run_child("nb101", str(path)) for _ in range(scale.load_repeats)]
+        except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+            return rows + [
+                _not_measured("load", n, u, _first_line(exc), t, "error")
+                for n, u, t in names
+            ]
+    first = runs[0]
+    how = (
+        f"median of {len(runs)} fresh processes; {first['cells']:,} cells x epochs "
+        f"{'/'.join(map(str, first['epochs']))} x {first['repeats']} repeats"
+    )
+    short = "imported table" if imported is not None else "SYNTHETIC table"
+    notes = {
+        "load_s": f"NB101Benchmark('full', path).data incl. import + checksum; "
+        f"{how}; {what}",
+        "load_mb": f"{how}; {short}",
+        "total_s": f"load, then query(cell, 'valid@108'); {how}; {short}",
+        "total_mb": f"{how}; {short}",
+    }
+    for (name, unit, target), key in zip(names, notes, strict=True):
+        values = [r[key] for r in runs if r[key] is not None]
+        if not values:
+            rows.append(_not_measured("load", name, unit, "cannot read RSS", target))
+            continue
+        rows.append(
+            _row("load", name, statistics.median(values), unit, target, notes[key])
+        )
+    return rows
+
+
+# ---------------------------------------------------------------------------
 # Driver and report
 # ---------------------------------------------------------------------------
 def _scale(steps: int, quick: bool) -> _Scale:
@@ -930,6 +1212,8 @@ def _scale(steps: int, quick: bool) -> _Scale:
             vector_query_reps=5,
             load_repeats=1,
             nats_loops=100,
+            surrogate_rounds=3,
+            nb101_cells=_QUICK_NB101_CELLS,
         )
     return _Scale(
         steps=steps,
@@ -939,6 +1223,8 @@ def _scale(steps: int, quick: bool) -> _Scale:
         vector_query_reps=30,
         load_repeats=3,
         nats_loops=1000,
+        surrogate_rounds=7,
+        nb101_cells=NB101_FULL_CELLS,
     )
 
 
@@ -1001,7 +1287,12 @@ def run_perf(
     # Only the tabular envs have a batched vector env.
     rows += _vector_rows([e for e in env_ids if e in ENVS], sizes, scale)
     rows += _query_rows(specs, scale)
+    modules = {ALL_ENVS[e][0] for e in env_ids if e in ALL_ENVS}
+    if "nasgym.envs.nb301" in modules:
+        rows += _surrogate_rows(scale)
     rows += _load_rows(specs, scale)
+    if "nasgym.envs.nb101" in modules:
+        rows += _nb101_load_rows(scale)
     if any(s.key == "nb201" for s in specs):
         rows += _nats_rows(scale)
     summary = {status: sum(r.status == status for r in rows) for status in _STATUSES}
