@@ -1000,7 +1000,8 @@ def _surrogate_rows(scale: _Scale) -> list[Row]:
             "NB301 surrogate load",
             load_s,
             "s",
-            note=f"NB301Surrogate() in this process, files checked; {how}",
+            note=f"NB301Surrogate() after the env rows (modules imported, files in "
+            f"the OS cache), files checked; {how}",
         )
     ]
     rng = np.random.default_rng(0)
@@ -1149,9 +1150,12 @@ def _nb101_load_rows(scale: _Scale) -> list[Row]:
             build_s = time.perf_counter() - start
             size_mb = path.stat().st_size / 1e6
             what = (
-                f"SYNTHETIC table of random numbers ({scale.nb101_cells:,} cells x "
-                f"epochs {'/'.join(map(str, NB101_EPOCHS))} x {NB101_REPEATS} "
-                f"repeats, nb101.npz format), used only to time the loader"
+                "SYNTHETIC table of random numbers in nasgym's nb101.npz format, "
+                "used only to time the loader"
+            )
+            shape = (
+                f"{scale.nb101_cells:,} cells x epochs "
+                f"{'/'.join(map(str, NB101_EPOCHS))} x {NB101_REPEATS} repeats"
             )
             if not full:
                 what += (
@@ -1164,8 +1168,8 @@ def _nb101_load_rows(scale: _Scale) -> list[Row]:
                     "NB101 synthetic table build",
                     build_s,
                     "s",
-                    note=f"{what}; {size_mb:.0f} MB file in a temporary directory "
-                    f"(no official nb101.npz imported)",
+                    note=f"{what}; {shape}, {size_mb:.0f} MB file in a temporary "
+                    f"directory (no official nb101.npz imported)",
                 )
             )
         try:
