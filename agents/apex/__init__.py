@@ -1,0 +1,42 @@
+"""Ape-X transformer Q-learning (Cassimon et al., METHODS.md 1.7-1.10).
+
+A transformer Q-network over graph tokens, trained by Ape-X (N epsilon-greedy actors,
+one double-Q learner on prioritized n-step replay) on any nasgym ``...Edit-v0``
+env, then reused as a greedy searcher. Registered as the ``nasgym.agents`` entry
+point ``apex``. See ``docs/agents.md``.
+"""
+
+from agents.apex.actor import Actor
+from agents.apex.agent import (
+    LEADERBOARD_DEFAULTS,
+    Apex,
+    ApexSearcher,
+    SearchResult,
+    TrainStats,
+    drive,
+    train,
+)
+from agents.apex.config import ApexConfig
+from agents.apex.learner import Learner
+from agents.apex.network import ObsLayout, QNetwork, infer_layout, tokenize
+from agents.apex.replay import PrioritizedReplay, SumTree, nstep_return
+
+__all__ = [
+    "LEADERBOARD_DEFAULTS",
+    "Actor",
+    "Apex",
+    "ApexConfig",
+    "ApexSearcher",
+    "Learner",
+    "ObsLayout",
+    "PrioritizedReplay",
+    "QNetwork",
+    "SearchResult",
+    "SumTree",
+    "TrainStats",
+    "drive",
+    "infer_layout",
+    "nstep_return",
+    "tokenize",
+    "train",
+]
