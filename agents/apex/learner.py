@@ -88,12 +88,20 @@ class Learner:
             ran += 1
         return ran
 
-    def targets(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Double-Q targets ``y`` and the next actions ``a*`` of ``batch``."""
+    def targets(
+        self, batch: Batch, online_next: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Double-Q targets ``y`` and the next actions ``a*`` of ``batch``.
+
+        ``online_next`` is the online network's (masked) Q of the next states when
+        the caller already has it.
+        """
         nxt = split(batch, self.layout, "next")
         next_mask = torch.as_tensor(batch["next_mask"])
         with torch.no_grad():
-            a_star = self.online(nxt, next_mask).argmax(dim=1)
+            if online_next is None:
+                online_next = self.online(nxt, next_mask)
+            a_star = online_next.argmax(dim=1)
             q_next = self.target(nxt, next_mask).gather(1, a_star[:, None])[:, 0]
             legal = next_mask.any(dim=1)
             q_next = torch.where(legal, q_next, torch.zeros_like(q_next))
@@ -105,10 +113,16 @@ class Learner:
         """One Adam step on a prioritized minibatch; return the loss."""
         c = self.config
         batch, slots, weights = self.replay.sample(c.batch_size)
-        y, _ = self.targets(batch)
-        q = self.online(
-            split(batch, self.layout, "obs"), torch.as_tensor(batch["mask"])
+        # One online pass over the states and the next states together.
+        obs, nxt = split(batch, self.layout, "obs"), split(batch, self.layout, "next")
+        both = {k: torch.cat([obs[k], nxt[k]]) for k in obs}
+        masks = torch.cat(
+            [torch.as_tensor(batch["mask"]), torch.as_tensor(batch["next_mask"])]
         )
+        q_both = self.online(both, masks)
+        n = len(slots)
+        q = q_both[:n]
+        y, _ = self.targets(batch, online_next=q_both[n:].detach())
         q_taken = q.gather(1, torch.as_tensor(batch["action"])[:, None])[:, 0]
         td = y - q_taken
         per_sample = F.huber_loss(q_taken, y, reduction="none", delta=c.huber_delta)
