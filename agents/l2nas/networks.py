@@ -118,8 +118,9 @@ def infer_layout(
 ) -> SlotLayout:
     """Read the slot structure of a continuous env's action.
 
-    In order: ``choices_per_slot`` if given; else the env's search space
-    (``env.unwrapped.search_space.nvec``, the tabular envs); else the action's own
+    In order: ``choices_per_slot`` if given; else the env's documented
+    ``env.unwrapped.action_choices`` (every nasgym continuous env); else its search
+    space (``env.unwrapped.search_space.nvec``); else the action's own
     shape when it has two or more axes (the last one indexes choices, e.g. a
     ``(2, 14, 8)`` DARTS score array).
 
@@ -144,6 +145,9 @@ def infer_layout(
     if choices_per_slot is not None:
         choices = tuple(int(c) for c in choices_per_slot)
         source = f"choices_per_slot={list(choices)}"
+    elif getattr(env.unwrapped, "action_choices", None) is not None:
+        choices = tuple(int(c) for c in env.unwrapped.action_choices)  # type: ignore[attr-defined]
+        source = f"the env's action_choices {list(choices)}"
     else:
         nvec = getattr(getattr(env.unwrapped, "search_space", None), "nvec", None)
         if nvec is not None:

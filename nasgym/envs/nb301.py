@@ -466,6 +466,15 @@ class NB301ContinuousEnv(_NB301Env):
             0.0, 1.0, (2 * SCORE_WIDTH + NUM_STATS,), np.float32
         )
 
+    @property
+    def action_choices(self) -> tuple[int, ...]:
+        """Choices per decision slot of the flat action, in order.
+
+        28 slots (2 cells x 14 candidate edges) of 8 scores each (the 7 DARTS ops and
+        ``none``): the action is these score vectors concatenated.
+        """
+        return (len(L2NAS_OPS),) * (NUM_CELLS * NUM_CANDIDATE_EDGES)
+
     def _restart(self) -> None:
         self._topk.clear()
 

@@ -289,6 +289,20 @@ class TabularNASEnv(gym.Env[Any, Any]):
         return self._core.top_k
 
     @property
+    def action_choices(self) -> tuple[int, ...]:
+        """Continuous envs: choices per slot of the flat score action, in order.
+
+        Slot ``s`` owns ``max_choices`` consecutive scores of the action; only its
+        first ``action_choices[s]`` are read (the rest pad shorter slots).
+
+        Raises:
+            AttributeError: Not a continuous env.
+        """
+        if not isinstance(self._mode, ContinuousMode):
+            raise AttributeError(f"{type(self).__name__} is not a continuous env")
+        return tuple(int(n) for n in self.search_space.nvec)
+
+    @property
     def optimum(self) -> float:
         """The benchmark's optimum of the reported metric (``regret`` is against it)."""
         return float(self._core.optimum)

@@ -393,3 +393,47 @@ def test_leaderboard_runs_l2nas_and_sac(tmp_path: Path) -> None:
             assert config["learning_starts"] == 20 and config["device"] == "cpu"
     assert main(["leaderboard", "report", str(out)]) == 0
     assert "l2nas" in (out / "report" / "report.md").read_text()
+
+
+# ------------------------------------------------------------ NB301 (DARTS space)
+def test_layout_comes_from_the_envs_action_choices() -> None:
+    env = gym.make("nasgym/NBGraphContinuous-v0", max_queries=10)
+    choices = env.unwrapped.action_choices  # type: ignore[attr-defined]
+    assert (
+        infer_layout(env).choices
+        == choices
+        == tuple(
+            int(n)
+            for n in env.unwrapped.search_space.nvec  # type: ignore[attr-defined]
+        )
+    )
+    with pytest.raises(AttributeError, match="not a continuous env"):
+        _ = gym.make("nasgym/NBGraphQuery-v0").unwrapped.action_choices  # type: ignore[attr-defined]
+
+
+@pytest.mark.data
+def test_runs_on_nb301_continuous(request: pytest.FixtureRequest) -> None:
+    """28 slots (2 cells x 14 edges) of 8 scores; the exact budget, deterministic."""
+    surrogate = request.getfixturevalue("nb301_surrogate")
+
+    def run(seed: int) -> list[str]:
+        env = gym.make("nasgym/NB301Continuous-v0", surrogate=surrogate, max_queries=30)
+        assert infer_layout(env).choices == (8,) * 28
+        archs: list[str] = []
+        agent = L2NAS(env, seed=seed, warmup_queries=10, batch_size=8)
+        original = env.step
+
+        def step(action: Any) -> Any:
+            out = original(action)
+            if out[4]["new_query"]:
+                archs.append(out[4]["arch"])
+            return out
+
+        env.step = step  # type: ignore[method-assign]
+        agent.run()
+        assert env.unwrapped.search_info()["queries"] == 30  # type: ignore[attr-defined]
+        return archs
+
+    first = run(0)
+    assert len(first) == 30 == len(set(first))
+    assert run(0) == first
