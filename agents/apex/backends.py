@@ -21,6 +21,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
+import nasgym  # noqa: F401  (registers the env ids, also in a fresh actor process)
 from agents.apex.actor import Actor, Weights
 from agents.apex.config import ApexConfig
 from agents.apex.network import ObsLayout
@@ -68,8 +69,6 @@ class ActorWorker:
     ) -> None:
         if num_threads is not None:
             torch.set_num_threads(num_threads)
-        import nasgym  # noqa: F401  (a fresh process must register the env ids)
-
         self.index = index
         self.actor = Actor(make_env(), layout, num_actions, config, [epsilon], seed)
 
