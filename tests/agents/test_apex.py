@@ -334,7 +334,17 @@ def test_save_load_round_trip(tmp_path):
     r1 = searcher.search(gym.make(GRAPH, max_queries=10), seed=3, budget=10)
     r2 = loaded.search(gym.make(GRAPH, max_queries=10), seed=3, budget=10)
     assert r1 == r2
-    (tmp_path / "bad.pt").write_bytes(b"")
+    # init_from starts training from the saved weights (no update: unchanged)
+    cfg = {**TINY, "learning_starts": 10**6, "init_from": str(path)}
+    resumed, stats = train(GRAPH, 20, env_kwargs={"dataset": "citeseer"}, **cfg)
+    assert stats.updates == 0
+    for key, value in searcher.net.state_dict().items():
+        assert torch.equal(value, resumed.net.state_dict()[key]), key
+    # a searcher runs only where the observations and actions match its training
+    with pytest.raises(ValueError, match="trained on observations"):
+        loaded.search(ToyGraph(), seed=0, budget=3)
+    with pytest.raises(ValueError, match="trained on observations"):
+        train(ToyGraph, 20, **cfg)
     torch.save({"format": "other"}, tmp_path / "bad.pt")
     with pytest.raises(ValueError, match="nasgym-apex-v1"):
         ApexSearcher.load(tmp_path / "bad.pt")
