@@ -214,7 +214,48 @@ class _QueryWalker(_Walker):
         return None
 
 
-class _EditWalker(_Walker):
+class _StepWalker(_Walker):
+    """A walker that is the edit env's current architecture (moved by its edits)."""
+
+    current = -1
+    #: Whether the current architecture is an unused random start.
+    fresh = False
+    #: Whether a truncation reset makes the walker's arch a fresh random start.
+    reset_is_fresh_start = False
+
+    @abstractmethod
+    def _observe(self, info: dict[str, Any]) -> None:
+        """Record the architecture an ``info`` reports as current."""
+
+    def start(self, seed: int) -> None:
+        """Start a fresh search; its random start is the first random sample."""
+        self.known = {}
+        self._observe(self.search.start(seed))
+        self.fresh = True
+
+    def sample(self, rng: np.random.Generator) -> Point | None:
+        """The current random start if unused, else a new one from ``env.reset()``."""
+        if not self.fresh:
+            self._observe(self.search.new_episode())
+        self.fresh = False
+        return self._here()
+
+    def _here(self) -> Point:
+        accuracy = self.known[self.current]
+        assert accuracy is not None
+        return Point(self.current, accuracy)
+
+    def _edit(self, action: int) -> None:
+        """Apply one edit; after a truncation reset the walker is at a random arch."""
+        search = self.search
+        self._observe(search.step(action))
+        if search.reset_info is not None:
+            self._observe(search.reset_info)
+            if self.reset_is_fresh_start:
+                self.fresh = True
+
+
+class _EditWalker(_StepWalker):
     """The env's current architecture is the walker; neighbours are legal edits."""
 
     def __init__(self, search: BudgetedSearch, agent: str) -> None:
@@ -242,36 +283,11 @@ class _EditWalker(_Walker):
         self.known[self.current] = accuracy
         self.mask = np.asarray(info["action_mask"], dtype=bool)
 
-    def _here(self) -> Point:
-        accuracy = self.known[self.current]
-        assert accuracy is not None
-        return Point(self.current, accuracy)
-
-    def _edit(self, action: int) -> None:
-        """Apply one edit; after a truncation reset the walker is at its random arch."""
-        search = self.search
-        self._observe(search.step(action))
-        if search.reset_info is not None:
-            self._observe(search.reset_info)
-
     def _results(self, code: int) -> IntArray:
         """Result of every edit action applied to ``code``."""
         return self.apply_edits(
             np.full(self.num_actions, code, dtype=np.int64), self.all_actions
         )
-
-    def start(self, seed: int) -> None:
-        """Start a fresh search; its random start is the first random sample."""
-        self.known = {}
-        self._observe(self.search.start(seed))
-        self.fresh = True
-
-    def sample(self, rng: np.random.Generator) -> Point | None:
-        """A uniformly random architecture from ``env.reset()`` (a new episode)."""
-        if not self.fresh:
-            self._observe(self.search.new_episode())
-        self.fresh = False
-        return self._here()
 
     def settle(self, anchor: Point, rng: np.random.Generator) -> Point:
         """Walk to ``anchor`` by edits that set a slot to the anchor's value."""
@@ -324,10 +340,11 @@ class _EditWalker(_Walker):
         return None
 
 
-class _PeekWalker(_Walker):
+class _PeekWalker(_StepWalker):
     """Edit envs whose ``edit_targets()`` names where each legal edit leads."""
 
     reaches_any_anchor = False
+    reset_is_fresh_start = True
 
     def __init__(self, search: BudgetedSearch, agent: str) -> None:
         super().__init__(search)
@@ -341,8 +358,6 @@ class _PeekWalker(_Walker):
         self.targets: Callable[[], list[str | None]] = targets
         #: Dense ids of the architecture strings seen (``Point.key``).
         self.ids: dict[str, int] = {}
-        self.current = -1
-        self.fresh = False  # whether the current arch is an unused random start
 
     def _id(self, arch: str) -> int:
         return self.ids.setdefault(arch, len(self.ids))
@@ -354,31 +369,10 @@ class _PeekWalker(_Walker):
         self.current = self._id(str(info["arch"]))
         self.known[self.current] = accuracy
 
-    def _here(self) -> Point:
-        accuracy = self.known[self.current]
-        assert accuracy is not None
-        return Point(self.current, accuracy)
-
-    def _edit(self, action: int) -> None:
-        """Apply one edit; a truncation reset leaves the walker at a random start."""
-        search = self.search
-        self._observe(search.step(action))
-        if search.reset_info is not None:
-            self._observe(search.reset_info)
-            self.fresh = True
-
     def start(self, seed: int) -> None:
         """Start a fresh search; its random start is the first random sample."""
-        self.known, self.ids = {}, {}
-        self._observe(self.search.start(seed))
-        self.fresh = True
-
-    def sample(self, rng: np.random.Generator) -> Point | None:
-        """The current random start, else a new one from ``env.reset()``."""
-        if not self.fresh:
-            self._observe(self.search.new_episode())
-        self.fresh = False
-        return self._here()
+        self.ids = {}
+        super().start(seed)
 
     def settle(self, anchor: Point, rng: np.random.Generator) -> Point:
         """The walker stands on the anchor already (scan moves onto improvements)."""
