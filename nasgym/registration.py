@@ -16,7 +16,7 @@ ENVS: dict[str, tuple[str, str]] = {
 
 #: ``id -> (module, class)`` of the graph envs over spaces too large to enumerate
 #: (NB101, NB301). Kept apart from :data:`ENVS`: they have no integer codes and no
-#: batched vector env.
+#: batched NumPy vector env (NB301's vector env batches its surrogate calls).
 GRAPH_ENVS: dict[str, tuple[str, str]] = {
     **{
         f"nasgym/NB101{mode}-v0": ("nasgym.envs.nb101", f"NB101{mode}Env")
@@ -46,5 +46,11 @@ def register_nasgym_envs() -> None:
     for env_id, (module, cls) in GRAPH_ENVS.items():
         if env_id not in gym.registry:
             gym.register(
-                id=env_id, entry_point=f"{module}:{cls}", disable_env_checker=False
+                id=env_id,
+                entry_point=f"{module}:{cls}",
+                # NB301: one batched surrogate call per vector step.
+                vector_entry_point=f"{module}:{cls[: -len('Env')]}VectorEnv"
+                if module.endswith("nb301")
+                else None,
+                disable_env_checker=False,
             )

@@ -328,6 +328,10 @@ class GraphEnvDoc:
     env_id: str
     #: How to get the data the ``gym.make`` example needs.
     data_hint: str
+    #: What ``gym.make_vec`` gives for this id.
+    vector: str = (
+        "Gymnasium's `SyncVectorEnv` (there is no batched NumPy vector env yet)."
+    )
 
 
 def build_graph_docstring(
@@ -371,7 +375,7 @@ def build_graph_docstring(
         "",
         *_tail_sections(
             f'* `{doc.env_id}`; `gym.make_vec("{doc.env_id}", num_envs=N)` gives '
-            "Gymnasium's `SyncVectorEnv` (there is no batched NumPy vector env yet).",
+            + doc.vector,
             doc.references,
         ),
     ]

@@ -10,11 +10,14 @@ model; every query runs it once on a batch.
 from __future__ import annotations
 
 import os
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, cast
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector.utils import iterate
 from numpy.typing import ArrayLike, NDArray
 
 from nasgym.benchmarks.nb301 import DEFAULT_EPOCH, NB301Surrogate, SurrogateModel
@@ -299,6 +302,14 @@ class _NB301Env(KeyedNASEnv):
     def _moved(self, arr: Int8Array, key: str, valid: float) -> None:
         """Hook: the state just became ``arr`` (before the search records it)."""
 
+    def _target(self, action: Any) -> Int8Array | None:
+        """The genotype ``action`` would query now (``None``: the action is masked).
+
+        Raises:
+            InvalidActionError: The action is malformed or out of range.
+        """
+        raise InvalidActionError(f"{type(self).__name__} takes no actions")
+
     def _query(self, arr: Int8Array, what: str) -> float:
         """Step to a valid genotype unless that exceeds the budget (``what`` did it)."""
         key = genotype_key(arr)
@@ -351,14 +362,23 @@ class NB301EditEnv(_NB301Env):
             arr = sample_bananas_array(1, rng)[0]
         self._move(arr, genotype_key(arr))
 
-    def _act(self, action: Any) -> float:
+    def _target(self, action: Any) -> Int8Array | None:
+        """The genotype edit ``action`` reaches (``None``: masked)."""
         action = edit_index(action, NUM_EDITS)
         assert self._arr is not None
         if not self._masks[action]:
-            return self._reject(self._why(self._arr, action))
+            return None
         cell, pair, field, value = _EDITS[action]
-        arr = self._arr.copy()
+        arr: Int8Array = self._arr.copy()
         arr[cell, pair, field] = value
+        return arr
+
+    def _act(self, action: Any) -> float:
+        arr = self._target(action)
+        action = edit_index(action, NUM_EDITS)
+        if arr is None:
+            assert self._arr is not None
+            return self._reject(self._why(self._arr, action))
         return self._query(arr, f"edit action {action}")
 
     def _observe(self) -> dict[str, Float32Array]:
@@ -440,13 +460,17 @@ class NB301QueryEnv(_NB301Env):
     def _start(self, rng: np.random.Generator) -> None:
         self._arr = None
 
-    def _act(self, action: Any) -> float:
+    def _target(self, action: Any) -> Int8Array:
+        """The genotype the query vector names (always valid)."""
         values = int_vector(action, self._nvec, _describe_entry)
         vector = np.asarray(values, dtype=np.int8)
         arr = vector.reshape(NUM_CELLS, NUM_PAIRS, 2)[..., ::-1].astype(np.int8)
         first = arr[:, 0::2, 1]
         arr[:, 1::2, 1] += arr[:, 1::2, 1] >= first
-        return self._query(arr, "this query")
+        return arr
+
+    def _act(self, action: Any) -> float:
+        return self._query(self._target(action), "this query")
 
     def _observe(self) -> dict[str, Float32Array]:
         return self._graph()
@@ -486,7 +510,8 @@ class NB301ContinuousEnv(_NB301Env):
             features = encode_scores(from_array(arr, validate=False))
             self._topk.push(valid, features.astype(np.float64).ravel())
 
-    def _act(self, action: Any) -> float:
+    def _target(self, action: Any) -> Int8Array:
+        """The genotype the scores decode to (METHODS.md 2.1)."""
         scores = np.asarray(action, dtype=np.float64)
         if scores.shape != (SCORE_WIDTH,) or not np.isfinite(scores).all():
             raise InvalidActionError(
@@ -496,13 +521,91 @@ class NB301ContinuousEnv(_NB301Env):
         grid = np.clip(scores, -1.0, 1.0).reshape(
             1, NUM_CELLS, NUM_CANDIDATE_EDGES, len(L2NAS_OPS)
         )
-        arr = decode_scores_array(grid)[0]
-        return self._query(arr, "the action decodes to a genotype that")
+        arr: Int8Array = decode_scores_array(grid)[0]
+        return arr
+
+    def _act(self, action: Any) -> float:
+        return self._query(
+            self._target(action), "the action decodes to a genotype that"
+        )
 
     def _observe(self) -> Float32Array:
         return np.concatenate(
             [self._topk.summary(), self._search.stats().astype(np.float64)]
         ).astype(np.float32)
+
+
+class _NB301VectorEnv(SyncVectorEnv):
+    """``num_envs`` NB301 searches sharing one surrogate, queried in one batch a step.
+
+    Sub-env ``i`` of ``reset(seed=s)`` is seeded ``s + i`` and episodes autoreset on
+    the next step (Gymnasium's ``NEXT_STEP`` mode), so results equal those of
+    ``num_envs`` single envs. Before the sub-envs step, the genotypes their actions
+    reach are predicted in one batched surrogate call into a cache the sub-envs share;
+    each sub-env's step then finds its value there.
+    """
+
+    env_class: ClassVar[type[_NB301Env]]
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)):
+            raise UnknownOptionError(f"num_envs must be an integer, got {num_envs!r}")
+        if num_envs < 1:
+            raise UnknownOptionError(f"num_envs must be >= 1, got {num_envs}")
+        if kwargs.get("surrogate") is None:
+            kwargs["surrogate"] = shared_surrogate(kwargs.pop("path", None))
+        env_class = self.env_class
+        super().__init__(
+            [partial(env_class, **kwargs) for _ in range(int(num_envs))],
+            autoreset_mode=AutoresetMode.NEXT_STEP,
+        )
+        self.unwrapped_envs: list[_NB301Env] = [
+            cast(_NB301Env, env.unwrapped) for env in self.envs
+        ]
+        shared = self.unwrapped_envs[0]._values
+        for env in self.unwrapped_envs[1:]:
+            env._values = shared
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """Predict every sub-env's next genotype in one batch, then step them all."""
+        arrs: list[Int8Array] = []
+        for i, action in enumerate(iterate(self.action_space, actions)):
+            env = self.unwrapped_envs[i]
+            if self._autoreset_envs[i] or env._needs_reset:
+                continue
+            try:
+                arr = env._target(action)
+            except InvalidActionError:
+                continue  # the sub-env's own step raises it
+            if arr is not None:
+                arrs.append(arr)
+        if arrs:
+            self.unwrapped_envs[0].predict(
+                np.stack(arrs), [genotype_key(a) for a in arrs]
+            )
+        return super().step(actions)
+
+    def action_masks(self) -> BoolArray:
+        """``(num_envs, n)`` legal-action masks of the sub-envs."""
+        return np.stack([env.action_masks() for env in self.unwrapped_envs])
+
+
+class NB301EditVectorEnv(_NB301VectorEnv):
+    """Batched ``gym.make_vec`` entry point of ``nasgym/NB301Edit-v0``."""
+
+    env_class = NB301EditEnv
+
+
+class NB301QueryVectorEnv(_NB301VectorEnv):
+    """Batched ``gym.make_vec`` entry point of ``nasgym/NB301Query-v0``."""
+
+    env_class = NB301QueryEnv
+
+
+class NB301ContinuousVectorEnv(_NB301VectorEnv):
+    """Batched ``gym.make_vec`` entry point of ``nasgym/NB301Continuous-v0``."""
+
+    env_class = NB301ContinuousEnv
 
 
 # ---------------------------------------------------------------------------
@@ -649,6 +752,10 @@ def _doc(
             env_id=env_id,
             data_hint="needs the YAHPO NB301 surrogate files under "
             "`$NASGYM_DATA_DIR/nas-bench-301-yahpo/v1_iaml_ex/`",
+            vector="a `SyncVectorEnv` whose sub-envs share one surrogate and cache: "
+            "each step predicts the genotypes all sub-envs reach in one batched "
+            "surrogate call (sub-env `i` seeded `seed + i`, next-step autoreset, the "
+            "same results as N single envs).",
         ),
         mode,
         reward_default="power",
