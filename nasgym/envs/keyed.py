@@ -24,6 +24,7 @@ cost no query, and the same ``info`` keys.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Hashable
 from typing import Any, ClassVar
 
@@ -337,7 +338,7 @@ class TopK:
         return np.concatenate([mean, std])
 
 
-class KeyedNASEnv(gym.Env[Any, Any]):
+class KeyedNASEnv(gym.Env[Any, Any], ABC):
     """Template of the NB101 and NB301 environments (see the concrete classes).
 
     Subclasses call :meth:`_setup` from their constructor and implement
@@ -390,13 +391,13 @@ class KeyedNASEnv(gym.Env[Any, Any]):
     def _start(self, rng: np.random.Generator) -> None:
         """Begin an episode (the search's episode state is already cleared)."""
 
+    @abstractmethod
     def _act(self, action: Any) -> float:
         """Apply one action and return its reward."""
-        raise NotImplementedError  # pragma: no cover - every concrete env overrides
 
+    @abstractmethod
     def _observe(self) -> Any:
         """The observation of the current state."""
-        raise NotImplementedError  # pragma: no cover - every concrete env overrides
 
     def _mask(self) -> NDArray[np.bool_] | None:
         """Legal actions now (edit envs), else ``None``."""

@@ -9,6 +9,7 @@ seeded ``seed, seed + 1, ...``.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -76,7 +77,7 @@ def build_mode(
     return EditMode(core, invalid_action=invalid_action, invalid_reward=invalid_reward)
 
 
-class TabularNASEnv(gym.Env[Any, Any]):
+class TabularNASEnv(gym.Env[Any, Any], ABC):
     """Template of every tabular NAS environment (see the concrete classes' docs).
 
     Subclasses set :attr:`mode` and implement :meth:`make_benchmark`.
@@ -138,9 +139,9 @@ class TabularNASEnv(gym.Env[Any, Any]):
     space_type: ClassVar[type[CategoricalSearchSpace[Any]]]
 
     @classmethod
+    @abstractmethod
     def make_benchmark(cls, dataset: str, **kwargs: Any) -> TabularBenchmark[Any]:
         """Build the benchmark backend for ``dataset``."""
-        raise NotImplementedError  # pragma: no cover - every registered class overrides
 
     @classmethod
     def resolve_benchmark(
