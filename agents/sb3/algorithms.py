@@ -33,19 +33,18 @@ from agents.sb3.agent import SB3Agent, SB3Config
 
 
 @dataclasses.dataclass(frozen=True)
-class SACConfig(SB3Config):
-    """Settings of :class:`SACAgent` (stable-baselines3 ``SAC`` keyword arguments).
+class OffPolicyConfig(SB3Config):
+    """The replay settings SAC and TD3 share (stable-baselines3 keyword arguments).
 
     Attributes:
-        learning_rate: Adam step size of actor, critics and entropy coefficient.
+        learning_rate: Adam step size of every network.
         buffer_size: Replay buffer capacity (steps); larger than any budget here.
         learning_starts: Random steps before the first update (20, as L2NAS's N0).
         batch_size: Minibatch size (64, as L2NAS).
-        tau: Polyak coefficient of the target critics.
+        tau: Polyak coefficient of the target networks.
         gamma: Discount; 0 treats each query as a one-step episode (METHODS 2.4).
         train_freq: Env steps between updates.
         gradient_steps: Gradient steps per update.
-        ent_coef: Entropy coefficient, or ``"auto"`` to tune it.
     """
 
     learning_rate: float = 3e-4
@@ -56,22 +55,31 @@ class SACConfig(SB3Config):
     gamma: float = 0.0
     train_freq: int = 1
     gradient_steps: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class SACConfig(OffPolicyConfig):
+    """Settings of :class:`SACAgent` (stable-baselines3 ``SAC`` keyword arguments).
+
+    The replay settings of :class:`OffPolicyConfig` (``learning_rate`` 3e-4 for
+    actor, critics and entropy coefficient), plus:
+
+    Attributes:
+        ent_coef: Entropy coefficient, or ``"auto"`` to tune it.
+    """
+
     ent_coef: str | float = "auto"
 
 
 @dataclasses.dataclass(frozen=True)
-class TD3Config(SB3Config):
+class TD3Config(OffPolicyConfig):
     """Settings of :class:`TD3Agent` (stable-baselines3 ``TD3`` keyword arguments).
 
+    The replay settings of :class:`OffPolicyConfig` with ``learning_rate`` 1e-3 for
+    actor and critics, plus:
+
     Attributes:
-        learning_rate: Adam step size of actor and critics.
-        buffer_size: Replay buffer capacity (steps).
-        learning_starts: Random steps before the first update (20, as L2NAS's N0).
-        batch_size: Minibatch size (64, as L2NAS).
-        tau: Polyak coefficient of the target networks.
-        gamma: Discount; 0 treats each query as a one-step episode (METHODS 2.4).
-        train_freq: Env steps between updates.
-        gradient_steps: Gradient steps per update.
+        learning_rate: Adam step size of actor and critics (1e-3, TD3's default).
         action_noise_sigma: Standard deviation of the Gaussian exploration noise
             added to every action score (0.1, as L2NAS's sigma); 0 disables it.
         policy_delay: Critic updates per actor update.
@@ -80,13 +88,6 @@ class TD3Config(SB3Config):
     """
 
     learning_rate: float = 1e-3
-    buffer_size: int = 100_000
-    learning_starts: int = 20
-    batch_size: int = 64
-    tau: float = 0.005
-    gamma: float = 0.0
-    train_freq: int = 1
-    gradient_steps: int = 1
     action_noise_sigma: float = 0.1
     policy_delay: int = 2
     target_policy_noise: float = 0.2
