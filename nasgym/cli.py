@@ -91,6 +91,7 @@ def _cmd_perf(args: argparse.Namespace) -> int:
 
 
 def _cmd_leaderboard_run(args: argparse.Namespace) -> int:
+    from nasgym.leaderboard.agents import parse_agent_specs
     from nasgym.leaderboard.config import EnvConfig
     from nasgym.leaderboard.errors import LeaderboardError
     from nasgym.leaderboard.runner import describe, run_leaderboard
@@ -111,7 +112,7 @@ def _cmd_leaderboard_run(args: argparse.Namespace) -> int:
     ]
     report = run_leaderboard(
         envs=envs,
-        agents=args.agents,
+        agents=parse_agent_specs(args.agents, args.agent_kwargs),
         seeds=args.seeds,
         budget=args.budget,
         out=Path(args.out),
@@ -243,7 +244,20 @@ def _add_leaderboard(sub: Any) -> None:
         "--agents",
         type=_agent_list,
         required=True,
-        help="comma-separated agent names, e.g. random,rea,ls,reinforce",
+        help="comma-separated agent names, e.g. random,rea,ls,reinforce; "
+        "ALIAS=NAME runs agent NAME under the name ALIAS (e.g. with other "
+        "--agent-kwargs). Agents that need another action interface (sac, l2nas: "
+        "Continuous; ppo: Query; maskable_ppo, apex: Edit) run on the same space's "
+        "env in that mode",
+    )
+    p.add_argument(
+        "--agent-kwargs",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="NAME:KEY=VALUE",
+        help="keyword arguments of agent NAME (values parsed like --env-kwargs), "
+        "e.g. l2nas:init_from=policy.pt apex:num_actors=4",
     )
     p.add_argument(
         "--seeds",

@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -407,6 +407,9 @@ class Apex:
         seed: Seeds the search.
         **config: Fields of :class:`ApexConfig`.
     """
+
+    #: The leaderboard runs Ape-X on the Edit env of the space it is given.
+    env_mode: ClassVar[str] = "Edit"
 
     def __init__(self, env: gym.Env[Any, Any], seed: int = 0, **config: Any) -> None:
         self.env = env

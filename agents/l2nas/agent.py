@@ -28,7 +28,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -310,6 +310,9 @@ class L2NAS:
             no query budget, an unknown setting or one out of range, or an
             ``init_from`` file made for other spaces.
     """
+
+    #: The leaderboard runs L2NAS on the Continuous env of the space it is given.
+    env_mode: ClassVar[str] = "Continuous"
 
     def __init__(self, env: gym.Env[Any, Any], *, seed: int, **config: Any) -> None:
         names = [f.name for f in dataclasses.fields(L2NASConfig)]

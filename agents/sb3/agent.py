@@ -119,6 +119,8 @@ class SB3Agent(Generic[ConfigT]):
     config_class: ClassVar[type[SB3Config]]
     #: The action-space class of the env kind the agent runs on.
     action_kind: ClassVar[type[gym.spaces.Space[Any]]]
+    #: The env mode the leaderboard runs the agent on (see nasgym.leaderboard.agents).
+    env_mode: ClassVar[str]
 
     def __init__(self, env: gym.Env[Any, Any], *, seed: int, **config: Any) -> None:
         name = type(self).__name__

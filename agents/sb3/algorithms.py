@@ -157,6 +157,7 @@ class SACAgent(SB3Agent[SACConfig]):
     algorithm = SAC
     config_class = SACConfig
     action_kind = gym.spaces.Box
+    env_mode = "Continuous"
 
 
 class TD3Agent(SB3Agent[TD3Config]):
@@ -169,6 +170,7 @@ class TD3Agent(SB3Agent[TD3Config]):
     algorithm = TD3
     config_class = TD3Config
     action_kind = gym.spaces.Box
+    env_mode = "Continuous"
 
     def build_model(self) -> BaseAlgorithm:
         """A fresh, seeded TD3 model with the configured Gaussian action noise."""
@@ -194,6 +196,7 @@ class PPOAgent(SB3Agent[PPOConfig]):
     algorithm = PPO
     config_class = PPOConfig
     action_kind = gym.spaces.MultiDiscrete
+    env_mode = "Query"
 
 
 class MaskablePPOAgent(SB3Agent[PPOConfig]):
@@ -207,6 +210,7 @@ class MaskablePPOAgent(SB3Agent[PPOConfig]):
     algorithm = MaskablePPO
     config_class = PPOConfig
     action_kind = gym.spaces.Discrete
+    env_mode = "Edit"
 
     def predict(self, observation: Any, action_masks: Any = None) -> Any:
         """The deterministic masked action (masks default to the env's current).

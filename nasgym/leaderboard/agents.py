@@ -6,6 +6,13 @@ Besides the entry points (see :mod:`nasgym.leaderboard.protocol`), the harness r
 quick experiments (an agent defined in a test module, no package to install); the
 variable is inherited by the worker processes (and by a local Ray cluster), so they
 find the same agents. An extra agent with the name of an entry point replaces it.
+
+``--agents`` items are agent names or ``alias=name`` (the same agent under another
+name, e.g. with other ``--agent-kwargs``); ``--agent-kwargs`` items are
+``name:key=value``. An agent class may declare the action interface it needs in a
+class attribute ``env_mode`` (``"Edit"``, ``"Query"`` or ``"Continuous"``): the
+harness then runs it on the env of the same space and keyword arguments in that mode,
+so agents with different interfaces are compared on one benchmark and one budget.
 """
 
 from __future__ import annotations
@@ -13,9 +20,13 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from nasgym.error import unknown_option
 from nasgym.leaderboard import protocol
+from nasgym.leaderboard.config import EnvValue, parse_env_kwarg
 from nasgym.leaderboard.errors import LeaderboardError
 from nasgym.leaderboard.protocol import AgentFactory
 
@@ -23,6 +34,141 @@ from nasgym.leaderboard.protocol import AgentFactory
 EXTRA_AGENTS_VAR = "NASGYM_EXTRA_AGENTS"
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+#: The action interfaces an agent can ask for with its ``env_mode`` attribute.
+ENV_MODES = ("Edit", "Query", "Continuous")
+_MODE_ID = re.compile(
+    r"^(?P<space>.+?)(?P<mode>Edit|Query|Continuous)-(?P<version>v\d+)$"
+)
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """One ``--agents`` item.
+
+    Attributes:
+        name: The name its runs are stored and reported under.
+        agent: The registered agent it runs.
+        kwargs: The keyword arguments the agent is built with.
+    """
+
+    name: str
+    agent: str
+    kwargs: Mapping[str, EnvValue] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form, as stored in the manifest."""
+        return {"agent": self.agent, "kwargs": dict(sorted(self.kwargs.items()))}
+
+    @classmethod
+    def from_json(cls, name: str, data: Mapping[str, Any]) -> AgentSpec:
+        """Inverse of :meth:`to_json`."""
+        return cls(name, str(data.get("agent", name)), dict(data.get("kwargs", {})))
+
+    @property
+    def label(self) -> str:
+        """``name`` (``name=agent`` for an alias) and its keyword arguments."""
+        head = self.name if self.name == self.agent else f"{self.name}={self.agent}"
+        args = ", ".join(f"{k}={v!r}" for k, v in sorted(self.kwargs.items()))
+        return f"{head}({args})" if args else head
+
+
+def parse_agent_specs(
+    items: Sequence[str], kwargs_items: Sequence[str] = ()
+) -> list[AgentSpec]:
+    """Agent specs from ``--agents`` items and ``--agent-kwargs`` items.
+
+    Example:
+        >>> [s.label for s in parse_agent_specs(["rea", "warm=l2nas"],
+        ...                                     ["warm:init_from=a.pt"])]
+        ['rea', "warm=l2nas(init_from='a.pt')"]
+
+    Raises:
+        LeaderboardError: A malformed item, or ``--agent-kwargs`` for an agent that
+            is not in ``--agents`` or setting a key twice.
+    """
+    pairs: list[tuple[str, str]] = []
+    for item in items:
+        name, sep, agent = (part.strip() for part in item.partition("="))
+        if not name or (sep and not agent):
+            raise LeaderboardError(
+                f"--agents: expected NAME or ALIAS=NAME items, got {item!r}"
+            )
+        pairs.append((name, agent or name))
+    kwargs: dict[str, dict[str, EnvValue]] = {name: {} for name, _ in pairs}
+    for item in kwargs_items:
+        name, sep, pair = item.partition(":")
+        if not sep or not name.strip() or "=" not in pair:
+            raise LeaderboardError(
+                f"--agent-kwargs: expected NAME:KEY=VALUE items (e.g. "
+                f"l2nas:top_k=10), got {item!r}"
+            )
+        name = name.strip()
+        if name not in kwargs:
+            raise LeaderboardError(
+                f"--agent-kwargs {item!r} names agent {name!r}, which is not in "
+                f"--agents ({', '.join(kwargs) or 'none'})"
+            )
+        try:
+            key, value = parse_env_kwarg(pair)
+        except ValueError as exc:
+            raise LeaderboardError(f"--agent-kwargs {item!r}: {exc}") from None
+        if key in kwargs[name]:
+            raise LeaderboardError(f"--agent-kwargs sets {name}:{key} twice")
+        kwargs[name][key] = value
+    return [AgentSpec(name, agent, kwargs[name]) for name, agent in pairs]
+
+
+def env_mode(factory: object) -> str | None:
+    """The action interface an agent factory asks for (its ``env_mode``), if any.
+
+    Raises:
+        LeaderboardError: ``env_mode`` is set to something else than
+            :data:`ENV_MODES`.
+    """
+    mode = getattr(factory, "env_mode", None)
+    if mode is None:
+        return None
+    if mode not in ENV_MODES:
+        raise LeaderboardError(
+            f"{getattr(factory, '__name__', factory)}.env_mode is {mode!r}; it must "
+            f"be one of {', '.join(ENV_MODES)} or None"
+        )
+    return str(mode)
+
+
+def env_id_for_mode(env_id: str, mode: str | None, agent: str = "the agent") -> str:
+    """The id of the env of ``env_id``'s space in action interface ``mode``.
+
+    Example:
+        >>> env_id_for_mode("nasgym/NB201Query-v0", "Continuous")
+        'nasgym/NB201Continuous-v0'
+
+    Raises:
+        LeaderboardError: The space has no registered env in that mode.
+    """
+    from nasgym.registration import ALL_ENVS
+
+    if mode is None:
+        return env_id
+    match = _MODE_ID.match(env_id)
+    if match is None:
+        raise LeaderboardError(
+            f"{agent} runs on {mode} envs, and {env_id} is not named "
+            "<space><Edit|Query|Continuous>-v<N>: give --env the space's "
+            f"{mode} env"
+        )
+    if match["mode"] == mode:
+        return env_id
+    target = f"{match['space']}{mode}-{match['version']}"
+    if target not in ALL_ENVS:
+        have = [i for i in ALL_ENVS if i.startswith(match["space"])]
+        raise LeaderboardError(
+            f"{agent} runs on {mode} envs, and the space of {env_id} has none "
+            f"({target} is not registered; it has {', '.join(have)}); leave "
+            f"{agent} out of this leaderboard"
+        )
+    return target
 
 
 def extra_agents() -> dict[str, str]:
@@ -52,27 +198,28 @@ def registered_agents() -> dict[str, str]:
     return dict(sorted(agents.items()))
 
 
-def check_agent_names(names: list[str]) -> None:
-    """Check that every name is registered and usable as a directory name.
+def check_agent_names(names: Sequence[str | AgentSpec]) -> None:
+    """Check that every agent is registered and its name usable as a directory name.
 
     Raises:
-        UnknownOptionError: A name is not registered (the message lists those that
+        UnknownOptionError: An agent is not registered (the message lists those that
             are).
         LeaderboardError: A name is repeated or has characters unfit for a path.
     """
     registered = registered_agents()
     seen: set[str] = set()
-    for name in names:
-        if name not in registered:
-            raise unknown_option("agent", name, sorted(registered))
-        if not _NAME.match(name):
+    for item in names:
+        spec = item if isinstance(item, AgentSpec) else AgentSpec(item, item)
+        if spec.agent not in registered:
+            raise unknown_option("agent", spec.agent, sorted(registered))
+        if not _NAME.match(spec.name):
             raise LeaderboardError(
-                f"agent name {name!r} cannot name a results directory; register it "
-                "under a name of letters, digits, '.', '_' and '-'"
+                f"agent name {spec.name!r} cannot name a results directory; register "
+                "it (or alias it) under a name of letters, digits, '.', '_' and '-'"
             )
-        if name in seen:
-            raise LeaderboardError(f"agent {name!r} is listed twice in --agents")
-        seen.add(name)
+        if spec.name in seen:
+            raise LeaderboardError(f"agent {spec.name!r} is listed twice in --agents")
+        seen.add(spec.name)
 
 
 def load_agent(name: str) -> AgentFactory:

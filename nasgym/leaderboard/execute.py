@@ -37,6 +37,7 @@ from nasgym import __version__
 from nasgym.error import Error
 from nasgym.leaderboard.config import EnvConfig, derive_seeds
 from nasgym.leaderboard.errors import LeaderboardError, RunFailedError
+from nasgym.leaderboard.objectives import ObjectiveRecorder, env_kwargs
 from nasgym.leaderboard.protocol import SearchAgent
 from nasgym.leaderboard.store import encode_run
 from nasgym.wrappers import QueryLog
@@ -56,6 +57,13 @@ class RunTask:
     argv: tuple[str, ...] = ()
     backend: str = "local"
     agent_config: Mapping[str, Any] = field(default_factory=dict)
+    #: The registered agent to run when ``agent`` is an alias (empty: ``agent``).
+    agent_entry: str = ""
+
+    @property
+    def agent_name(self) -> str:
+        """The registered agent this run builds."""
+        return self.agent_entry or self.agent
 
     @property
     def name(self) -> str:
@@ -97,7 +105,7 @@ def make_env(env: EnvConfig, budget: int) -> gym.Env[Any, Any]:
             "max_queries is set by --budget; remove it from --env-kwargs"
         )
     try:
-        kwargs: dict[str, Any] = dict(env.kwargs)
+        kwargs: dict[str, Any] = env_kwargs(env.kwargs)
         return gym.make(env.id, max_queries=budget, **kwargs)
     except Error:
         raise
@@ -272,7 +280,12 @@ def _agent_description(
         own = own()
     if isinstance(own, Mapping):
         config.update({str(k): _jsonable(v) for k, v in own.items()})
-    return {"name": task.agent, "entry_point": entry_point, "config": config}
+    return {
+        "name": task.agent,
+        "agent": task.agent_name,
+        "entry_point": entry_point,
+        "config": config,
+    }
 
 
 def _entry_point(name: str) -> str | None:
@@ -310,16 +323,31 @@ def execute_run(
         return RunOutcome(task, error=message, traceback=traceback.format_exc())
 
 
+def agent_env(env: EnvConfig, factory: object, agent: str) -> EnvConfig:
+    """The env an agent runs on.
+
+    That is ``env``, or the env of its space in the agent's ``env_mode`` with the
+    same keyword arguments.
+    """
+    from nasgym.leaderboard.agents import env_id_for_mode, env_mode
+
+    env_id = env_id_for_mode(env.id, env_mode(factory), agent)
+    return env if env_id == env.id else EnvConfig(env_id, dict(env.kwargs))
+
+
 def _execute(task: RunTask, on_query: Callable[[], None] | None) -> RunOutcome:
     from nasgym.leaderboard.agents import load_agent
 
     _limit_threads()
     env_seed, agent_seed = derive_seeds(task.seed)
     started = now_iso()
-    factory = load_agent(task.agent)
-    base = make_env(task.env, task.budget)
+    factory = load_agent(task.agent_name)
+    run_env = agent_env(task.env, factory, task.agent)
+    base = make_env(run_env, task.budget)
     try:
-        return _search(task, factory, base, env_seed, agent_seed, started, on_query)
+        return _search(
+            task, factory, base, run_env, env_seed, agent_seed, started, on_query
+        )
     finally:
         base.close()
 
@@ -328,13 +356,15 @@ def _search(
     task: RunTask,
     factory: Callable[..., Any],
     base: gym.Env[Any, Any],
+    run_env: EnvConfig,
     env_seed: int,
     agent_seed: int,
     started: str,
     on_query: Callable[[], None] | None,
 ) -> RunOutcome:
     log = QueryLog(base)
-    env = HarnessMonitor(log, env_seed, on_query)
+    recorder = ObjectiveRecorder(log)
+    env = HarnessMonitor(recorder, env_seed, on_query)
     env.action_space.seed(env_seed)
     env.observation_space.seed(env_seed)
     agent = factory(env, seed=agent_seed, **dict(task.agent_config))
@@ -354,6 +384,7 @@ def _search(
     header = {
         "nasgym_version": __version__,
         "env": task.env.to_json(),
+        "run_env_id": run_env.id,
         "env_spec": spec_json(base),
         "benchmark": {
             "name": getattr(benchmark, "name", None),
@@ -362,7 +393,9 @@ def _search(
             "report_metric": getattr(benchmark, "report_metric", None),
             "optimum": _float(getattr(base.unwrapped, "optimum", math.nan)),
         },
-        "agent": _agent_description(task, factory, agent, _entry_point(task.agent)),
+        "agent": _agent_description(
+            task, factory, agent, _entry_point(task.agent_name)
+        ),
         "seed": task.seed,
         "env_seed": env_seed,
         "agent_seed": agent_seed,
@@ -372,6 +405,7 @@ def _search(
         "started": started,
         "finished": now_iso(),
         "host": host_info(),
+        **recorder.header(base),
     }
     records = []
     for record in log.records:
@@ -379,6 +413,7 @@ def _search(
         for key in ("valid", "test", "best_valid", "best_test", "regret"):
             row[key] = _float(row[key])
         row["sim_time_s"] = _float(row["sim_time_s"])
+        row.update(recorder.record_fields(record.query))
         records.append(row)
     summary = {
         "queries": int(info.get("queries", len(records))),

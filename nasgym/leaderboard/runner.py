@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from nasgym import __version__
-from nasgym.leaderboard.agents import check_agent_names
+from nasgym.leaderboard.agents import (
+    AgentSpec,
+    check_agent_names,
+    load_agent,
+    parse_agent_specs,
+)
 from nasgym.leaderboard.backends import BACKENDS, import_ray, run_local, run_ray
 from nasgym.leaderboard.config import (
     BUDGET_RANGE,
@@ -30,7 +35,13 @@ from nasgym.leaderboard.errors import (
     LeaderboardError,
     RunFailedError,
 )
-from nasgym.leaderboard.execute import RunOutcome, RunTask, make_env, now_iso
+from nasgym.leaderboard.execute import (
+    RunOutcome,
+    RunTask,
+    agent_env,
+    make_env,
+    now_iso,
+)
 from nasgym.leaderboard.store import (
     RUNS_DIR,
     atomic_write,
@@ -65,8 +76,13 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def validate_envs(envs: Sequence[EnvConfig], budget: int) -> None:
+def validate_envs(
+    envs: Sequence[EnvConfig], budget: int, agents: Sequence[AgentSpec] = ()
+) -> None:
     """Make every env once: ids, keyword arguments, data and budget are checked.
+
+    Agents with an ``env_mode`` run on their space's env in that mode: those envs
+    are made too.
 
     Raises:
         UnknownOptionError: Unknown env id or dataset.
@@ -79,20 +95,29 @@ def validate_envs(envs: Sequence[EnvConfig], budget: int) -> None:
         if env.canonical() in seen:
             raise LeaderboardError(f"{env.label} is given twice in --env")
         seen[env.canonical()] = env
-        made = make_env(env, budget)
-        try:
-            space = getattr(made.unwrapped, "search_space", None)
-            size = getattr(space, "num_valid", None)
-            if size is not None and budget > int(size):
-                raise LeaderboardError(
-                    f"--budget {budget} exceeds the {int(size)} architectures of "
-                    f"{env.label}: the budget could never be spent"
-                )
-        finally:
-            made.close()
+        variants = {env.id: env}
+        for spec in agents:
+            variant = agent_env(env, load_agent(spec.agent), spec.name)
+            variants.setdefault(variant.id, variant)
+        for variant in variants.values():
+            _check_env(variant, budget)
     keys = [env.key for env in envs]
     if len(set(keys)) != len(keys):  # pragma: no cover - keys carry a hash if lossy
         raise LeaderboardError(f"env configurations share a directory name: {keys}")
+
+
+def _check_env(env: EnvConfig, budget: int) -> None:
+    made = make_env(env, budget)
+    try:
+        space = getattr(made.unwrapped, "search_space", None)
+        size = getattr(space, "num_valid", None)
+        if size is not None and budget > int(size):
+            raise LeaderboardError(
+                f"--budget {budget} exceeds the {int(size)} architectures of "
+                f"{env.label}: the budget could never be spent"
+            )
+    finally:
+        made.close()
 
 
 def _n(count: int, noun: str) -> str:
@@ -104,6 +129,22 @@ def check_range(name: str, value: int, bounds: tuple[int, int]) -> None:
     low, high = bounds
     if not low <= value <= high:
         raise LeaderboardError(f"{name} must be in {low}..{high}, got {value}")
+
+
+def _check_agents(root: Path, agents: Sequence[AgentSpec]) -> None:
+    """Refuse an agent name stored with another agent or other keyword arguments."""
+    stored = (read_manifest(root) or {}).get("agents_config") or {}
+    for spec in agents:
+        if spec.name not in stored:
+            continue
+        old = AgentSpec.from_json(spec.name, stored[spec.name])
+        if old.to_json() != spec.to_json():
+            raise ConfigMismatchError(
+                f"{root} holds runs of agent {old.label}; this command asks for "
+                f"{spec.label}. Results of different agent settings must not be "
+                "mixed: give this one another name (--agents NEW=AGENT) or use a new "
+                "--out directory"
+            )
 
 
 def _check_existing(root: Path, config: LeaderboardConfig, log: Logger) -> bool:
@@ -157,16 +198,22 @@ def _check_existing(root: Path, config: LeaderboardConfig, log: Logger) -> bool:
 def _merged_manifest(
     root: Path,
     config: LeaderboardConfig,
-    agents: Sequence[str],
+    specs: Sequence[AgentSpec],
     seeds: int,
     keep: bool,
 ) -> dict[str, Any]:
     old = (read_manifest(root) or {}) if keep else {}
+    agents = [spec.name for spec in specs]
     known = [str(a) for a in old.get("agents", [])]
     merged_agents = known + [a for a in agents if a not in known]
     requested = {str(k): int(v) for k, v in (old.get("requested") or {}).items()}
     for agent in agents:
         requested[agent] = max(requested.get(agent, 0), seeds)
+    agents_config = {
+        name: AgentSpec.from_json(name, data).to_json()
+        for name, data in (old.get("agents_config") or {}).items()
+    }
+    agents_config.update({spec.name: spec.to_json() for spec in specs})
     return {
         "nasgym_version": __version__,
         "created": old.get("created", now_iso()),
@@ -175,35 +222,56 @@ def _merged_manifest(
         "agents": merged_agents,
         "seeds": max(int(old.get("seeds", 0)), seeds),
         "requested": {agent: requested[agent] for agent in merged_agents},
+        "agents_config": {
+            agent: agents_config.get(agent, AgentSpec(agent, agent).to_json())
+            for agent in merged_agents
+        },
     }
 
 
 def plan_tasks(
     root: Path,
     config: LeaderboardConfig,
-    agents: Sequence[str],
+    agents: Sequence[str | AgentSpec],
     seeds: int,
     argv: Sequence[str],
     backend: str,
 ) -> tuple[list[RunTask], int]:
     """Tasks of the runs without a file, seed-major; and the number skipped."""
     tasks, skipped = [], 0
+    specs = agent_specs(agents)
     for seed in range(seeds):
         for env in config.envs:
-            for agent in agents:
-                if run_path(root, env.key, agent, seed).exists():
+            for spec in specs:
+                if run_path(root, env.key, spec.name, seed).exists():
                     skipped += 1
                     continue
                 tasks.append(
-                    RunTask(env, agent, seed, config.budget, tuple(argv), backend)
+                    RunTask(
+                        env,
+                        spec.name,
+                        seed,
+                        config.budget,
+                        tuple(argv),
+                        backend,
+                        agent_config=dict(spec.kwargs),
+                        agent_entry="" if spec.agent == spec.name else spec.agent,
+                    )
                 )
     return tasks, skipped
+
+
+def agent_specs(agents: Sequence[str | AgentSpec]) -> list[AgentSpec]:
+    """Specs of ``agents``: strings are ``NAME`` or ``ALIAS=NAME`` without kwargs."""
+    return [
+        a if isinstance(a, AgentSpec) else parse_agent_specs([a])[0] for a in agents
+    ]
 
 
 def run_leaderboard(
     *,
     envs: Sequence[EnvConfig],
-    agents: Sequence[str],
+    agents: Sequence[str | AgentSpec],
     seeds: int,
     budget: int,
     out: Path,
@@ -233,9 +301,10 @@ def run_leaderboard(
         raise LeaderboardError("give at least one --env")
     if not agents:
         raise LeaderboardError("give at least one agent in --agents")
-    check_agent_names(list(agents))
+    specs = agent_specs(agents)
+    check_agent_names(specs)
     points = check_checkpoints(checkpoints, budget)
-    validate_envs(envs, budget)
+    validate_envs(envs, budget, specs)
     if backend == "ray":
         import_ray()
     config = LeaderboardConfig(tuple(envs), budget, tuple(points))
@@ -246,10 +315,17 @@ def run_leaderboard(
     with directory_lock(root):
         clean_temp_files(root)
         keep = _check_existing(root, config, log)
-        write_manifest(root, _merged_manifest(root, config, agents, seeds, keep))
-        tasks, skipped = plan_tasks(root, config, agents, seeds, argv, backend)
+        if keep:
+            _check_agents(root, specs)
+        write_manifest(root, _merged_manifest(root, config, specs, seeds, keep))
+        tasks, skipped = plan_tasks(root, config, specs, seeds, argv, backend)
         report = RunReport(root, total=len(tasks) + skipped, skipped=skipped)
         where = f"Ray cluster {ray_address}" if ray_address else f"{workers} workers"
+        for spec in specs:
+            factory = load_agent(spec.agent)
+            ids = {agent_env(env, factory, spec.name).id for env in envs}
+            if ids - {env.id for env in envs}:
+                log(f"nasgym: {spec.label} runs on {', '.join(sorted(ids))}")
         log(
             f"nasgym leaderboard: {report.total} runs ({_n(len(envs), 'env')} x "
             f"{_n(len(agents), 'agent')} x {_n(seeds, 'seed')}, {budget} queries "

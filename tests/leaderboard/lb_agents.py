@@ -84,3 +84,39 @@ class NotAnAgent:
 
     def __init__(self, env: gym.Env[Any, Any], seed: int) -> None:
         self.env = env
+
+
+class RandomEdits:
+    """Random legal edits; asks the harness for Edit envs through ``env_mode``."""
+
+    env_mode = "Edit"
+
+    def __init__(self, env: gym.Env[Any, Any], seed: int) -> None:
+        if not isinstance(env.action_space, gym.spaces.Discrete):
+            raise TypeError(f"RandomEdits needs an Edit env, got {env.action_space}")
+        self.env = env
+        self.rng = np.random.default_rng(seed)
+
+    def run(self) -> None:
+        self.env.reset()
+        while True:
+            legal = np.flatnonzero(self.env.get_wrapper_attr("action_masks")())
+            _, _, terminated, truncated, info = self.env.step(self.rng.choice(legal))
+            if info["budget_exhausted"]:
+                return
+            if terminated or truncated:
+                self.env.reset()
+
+
+class Shifted(RandomQueries):
+    """Random search whose stream depends on a keyword argument ``shift``."""
+
+    def __init__(self, env: gym.Env[Any, Any], seed: int, shift: int = 0) -> None:
+        super().__init__(env, seed + 1000 * shift)
+        self.config = {"shift": shift}
+
+
+class BadMode(RandomQueries):
+    """Declares an env mode that does not exist."""
+
+    env_mode = "Sideways"

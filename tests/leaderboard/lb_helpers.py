@@ -21,6 +21,9 @@ EXTRA_AGENTS = ",".join(
         "crash=lb_agents:Crashing",
         "reseed=lb_agents:Reseeding",
         "nope=lb_agents:NotAnAgent",
+        "edits=lb_agents:RandomEdits",
+        "shifted=lb_agents:Shifted",
+        "badmode=lb_agents:BadMode",
     ]
 )
 ENV = "nasgym/NBGraphQuery-v0"
