@@ -16,6 +16,11 @@ log axis, with pointwise 95% bootstrap bands) and, for two or more envs,
 ``performance-profile.png``: rliable performance profiles at the full budget of the
 normalized score ``test accuracy / optimum`` (``= 1 - regret / optimum``; 1 means the
 optimum was found), pooled over envs.
+
+Envs made with ``objectives=[...]`` also get hypervolume, hypervolume regret against
+the benchmark's true Pareto front, constrained-run statistics, ``pareto-<env key>.png``,
+``hv-regret-<env key>.png`` and ``multi-objective.csv`` (see
+:mod:`nasgym.leaderboard.mo_report`).
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ from nasgym.leaderboard.store import (
 BOOTSTRAP_SEED = 0
 #: Points of the regret curves' query grid (log-spaced).
 CURVE_POINTS = 40
+#: The multi-objective statistics (see :mod:`nasgym.leaderboard.mo_report`).
+MO_CSV_NAME = "multi-objective.csv"
 
 Logger = Callable[[str], None]
 
@@ -539,7 +546,11 @@ def _csv_row(env_runs: EnvRuns, checkpoint: int, row: Row) -> dict[str, Any]:
 def build_report(
     root: Path, reps: int = 2000, log: Logger = _stderr
 ) -> tuple[str, list[dict[str, Any]], dict[str, bytes], list[str]]:
-    """Compute the report: Markdown, CSV rows, PNG files by name, warnings."""
+    """Compute the report: Markdown, CSV rows, other files by name, warnings.
+
+    The other files are the PNG plots and, when some env has objectives,
+    :data:`MO_CSV_NAME`.
+    """
     config, envs, notes, _ = load_runs(root, log)
     lines = [
         "# nasgym leaderboard",
@@ -554,7 +565,10 @@ def build_report(
         f"interval (rliable, {reps} samples).",
         "",
     ]
+    from nasgym.leaderboard.mo_report import MO_CSV_COLUMNS, mo_section
+
     csv_rows: list[dict[str, Any]] = []
+    mo_csv: list[dict[str, Any]] = []
     images: dict[str, bytes] = {}
     for env_runs in envs:
         lines.extend(_env_heading(env_runs))
@@ -592,6 +606,15 @@ def build_report(
         images[f"regret-{env_runs.env.key}.png"] = regret_plot(
             env_runs, config.budget, reps
         )
+        mo_lines, mo_rows, mo_images, mo_notes = mo_section(
+            env_runs, config.checkpoints, config.budget, reps
+        )
+        lines.extend(mo_lines)
+        mo_csv.extend(mo_rows)
+        images.update(mo_images)
+        for message in mo_notes:
+            notes.append(message)
+            log(f"nasgym: warning: {message}")
     if len(envs) >= 2:
         png, profile_notes = performance_profile(envs, config.budget, reps)
         for message in profile_notes:
@@ -604,6 +627,8 @@ def build_report(
     for name in images:
         lines.append(f"![{name}]({quote(name)})")
     lines.append("")
+    if mo_csv:  # multi-objective envs: their statistics in a CSV of their own
+        images[MO_CSV_NAME] = _csv_text(mo_csv, MO_CSV_COLUMNS).encode()
     if notes:
         lines.extend(["## Warnings", ""])
         lines.extend(f"* {message}" for message in notes)
@@ -611,9 +636,11 @@ def build_report(
     return "\n".join(lines), csv_rows, images, notes
 
 
-def _csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
+def _csv_text(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] = CSV_COLUMNS
+) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(
@@ -648,7 +675,13 @@ def write_report(
     for name, data in images.items():
         atomic_write(target / name, data)
         files.append(target / name)
-    for stale in [*target.glob("regret-*.png"), target / "performance-profile.png"]:
+    for stale in [
+        *target.glob("regret-*.png"),
+        *target.glob("pareto-*.png"),
+        *target.glob("hv-regret-*.png"),
+        target / "performance-profile.png",
+        target / MO_CSV_NAME,
+    ]:
         if stale.name not in images:  # from an earlier report of other envs
             stale.unlink(missing_ok=True)
     return ReportResult(markdown, files, notes)

@@ -57,6 +57,9 @@ RECORD_KEYS = (
     "sim_time_s",
     "wall_time_s",
 )
+#: Keys a query record has only in some runs (multi-objective envs), written after
+#: :data:`RECORD_KEYS` when present; files without them read as before.
+OPTIONAL_RECORD_KEYS = ("objectives", "constraint_violated")
 _RUN_NAME = re.compile(r"^seed-(\d+)\.jsonl$")
 
 
@@ -198,7 +201,14 @@ def encode_run(
     head.update(header)
     lines = [_dumps(head)]
     lines.extend(
-        _dumps({key: record[key] for key in RECORD_KEYS}) for record in records
+        _dumps(
+            {
+                key: record[key]
+                for key in (*RECORD_KEYS, *OPTIONAL_RECORD_KEYS)
+                if key in RECORD_KEYS or key in record
+            }
+        )
+        for record in records
     )
     body = ("\n".join(lines) + "\n").encode()
     tail = {"type": "summary", **summary, "records": len(records)}

@@ -1,0 +1,119 @@
+"""Recording the objectives of multi-objective runs (``objectives=[...]`` envs).
+
+An env made with ``objectives=[...]`` reports the raw value of every objective of the
+architecture a step reached in ``info["objectives"]`` (and, with
+``mo_reward="constrained"``, ``info["constraint_violated"]``). The harness wraps the
+env in :class:`ObjectiveRecorder`, which keeps those values for every new query; the
+run file then holds, per query record, the optional keys
+
+* ``objectives``: ``{name: raw value}`` (accuracy in percent, costs in their units),
+* ``constraint_violated``: ``true``/``false`` (constrained runs only),
+
+and, in its header, ``objectives`` (the names, in the env's order) and
+``true_front``: the exact Pareto front of the benchmark for those objectives, with the
+accuracy objective in *test* accuracy (:func:`nasgym.pareto.true_front`), or ``null``
+with ``true_front_error`` saying why (e.g. a surrogate benchmark has no table). Runs
+of envs without objectives have none of these keys, so their files are as before.
+
+On the leaderboard command line, ``--env-kwargs objectives=valid_accuracy,latency``
+(comma-separated names) is passed to the env as a list (:func:`env_kwargs`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+
+#: Env keyword arguments that take a list of names, given comma-separated.
+LIST_KWARGS = ("objectives",)
+
+
+def env_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """``kwargs`` with comma-separated :data:`LIST_KWARGS` split into lists.
+
+    Example:
+        >>> env_kwargs({"objectives": "valid_accuracy, latency", "dataset": "cora"})
+        {'objectives': ['valid_accuracy', 'latency'], 'dataset': 'cora'}
+    """
+    out = dict(kwargs)
+    for key in LIST_KWARGS:
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = [part.strip() for part in value.split(",") if part.strip()]
+    return out
+
+
+def _value(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+class ObjectiveRecorder(gym.Wrapper[Any, Any, Any, Any]):
+    """Keep ``info["objectives"]`` (and ``constraint_violated``) of every new query.
+
+    Attributes:
+        names: The objective names, in the order of the first ``info["objectives"]``
+            seen (``None`` until one is seen, and for envs without objectives).
+        values: ``query index -> {"objectives": ..., "constraint_violated": ...}``.
+    """
+
+    def __init__(self, env: gym.Env[Any, Any]) -> None:
+        super().__init__(env)
+        self.names: list[str] | None = None
+        self.values: dict[int, dict[str, Any]] = {}
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        """Reset; a seeded reset starts a new search and clears the values."""
+        if kwargs.get("seed") is not None:
+            self.values = {}
+        obs, info = self.env.reset(**kwargs)
+        self._record(info)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        """Step and keep the objectives of a new query."""
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._record(info)
+        return obs, reward, terminated, truncated, info
+
+    def action_masks(self) -> Any:
+        """The wrapped env's ``action_masks()`` (for agents that call it here)."""
+        return self.env.get_wrapper_attr("action_masks")()
+
+    def _record(self, info: Mapping[str, Any]) -> None:
+        objectives = info.get("objectives")
+        if not info.get("new_query") or not isinstance(objectives, Mapping):
+            return
+        if self.names is None:
+            self.names = [str(name) for name in objectives]
+        entry: dict[str, Any] = {
+            "objectives": {str(k): _value(v) for k, v in objectives.items()}
+        }
+        if "constraint_violated" in info:
+            entry["constraint_violated"] = bool(info["constraint_violated"])
+        self.values[int(info["queries"])] = entry
+
+    def record_fields(self, query: int) -> dict[str, Any]:
+        """The optional record keys of query ``query`` (empty without objectives)."""
+        return dict(self.values.get(query, {}))
+
+    def header(self, env: gym.Env[Any, Any]) -> dict[str, Any]:
+        """Header keys of a multi-objective run (empty without objectives).
+
+        ``true_front`` is computed from ``env``'s objective table.
+        """
+        if self.names is None:
+            return {}
+        from nasgym.error import Error
+        from nasgym.pareto import true_front
+
+        head: dict[str, Any] = {"objectives": list(self.names)}
+        try:
+            head["true_front"] = true_front(env, self.names, accuracy="test").to_json()
+        except (Error, ValueError) as exc:
+            head["true_front"] = None
+            head["true_front_error"] = str(exc)
+        return head
