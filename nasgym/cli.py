@@ -361,9 +361,13 @@ def build_parser() -> argparse.ArgumentParser:
         "nb101 accepts nasbench_full.tfrecord or nasbench_only108.tfrecord (or their "
         "directory). ecnas accepts EC-NAS-Bench's results archive "
         "(ec_nasbench_energy_results_and_graphs.tar.xz), its extracted tree, or a "
-        "parent directory holding ec-nas-bench/.",
+        "parent directory holding ec-nas-bench/. hw-nas-bench-360 accepts its "
+        "dataset.parquet (needs pyarrow) or its directory: on-device latency and "
+        "energy of every NB201 cell, offered as NB201 cost objectives.",
     )
-    p.add_argument("benchmark", help="benchmark name: nb201, nb101 or ecnas")
+    p.add_argument(
+        "benchmark", help="benchmark name: nb201, nb101, ecnas or hw-nas-bench-360"
+    )
     p.add_argument("path", help="file or directory to import")
     p.set_defaults(func=_cmd_data_import)
     p = data_sub.add_parser(

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,13 +45,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from nasgym.error import BenchmarkDataMissingError, unknown_option
+from nasgym.error import BenchmarkDataMissingError, CorruptDataError, unknown_option
 
 if TYPE_CHECKING:
     import torch
 
 #: Image sets :func:`load_images` knows.
 DATASETS: tuple[str, ...] = ("digits", "mnist5k")
+#: Image sets :func:`load_cifar` reads from a local torchvision-format directory.
+CIFAR_DATASETS: tuple[str, ...] = ("cifar10", "cifar100")
+#: ``name -> (folder, training files, label key)`` of the CIFAR python pickles.
+_CIFAR_LAYOUT: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "cifar10": (
+        "cifar-10-batches-py",
+        tuple(f"data_batch_{i}" for i in range(1, 6)),
+        "labels",
+    ),
+    "cifar100": ("cifar-100-python", ("train",), "fine_labels"),
+}
 #: The side length every set is first brought to.
 BASE_SIZE = 32
 
@@ -221,4 +233,97 @@ def load_images(
         x_val=images[val],
         y_val=labels[val],
         num_classes=int(labels.max()) + 1,
+    )
+
+
+def _cifar_folder(name: str, data_dir: str | os.PathLike[str] | None) -> Path:
+    folder, files, _ = _CIFAR_LAYOUT[name]
+    layout = f"{folder}/{{{', '.join(files)}}}"
+    if data_dir is None:
+        raise BenchmarkDataMissingError(
+            f"{name} is read from a local torchvision-format copy: pass data_dir=DIR "
+            f"where DIR/{layout} exist (what torchvision.datasets."
+            f"{'CIFAR10' if name == 'cifar10' else 'CIFAR100'}(DIR, download=True) "
+            f"writes); nasgym never downloads it"
+        )
+    root = Path(data_dir).expanduser()
+    if not root.is_dir():
+        raise BenchmarkDataMissingError(
+            f"{name}: data_dir {root} is not a directory; it must hold {layout}"
+        )
+    base = root / folder if (root / folder).is_dir() else root
+    missing = [f for f in files if not (base / f).is_file()]
+    if missing:
+        raise BenchmarkDataMissingError(
+            f"{name}: {base} lacks {', '.join(missing)}; data_dir must hold {layout} "
+            f"(the python pickles of the official CIFAR archive, as torchvision "
+            f"unpacks them)"
+        )
+    return base
+
+
+def load_cifar(
+    name: str,
+    data_dir: str | os.PathLike[str] | None,
+    *,
+    val_fraction: float = 0.5,
+    seed: int = 0,
+) -> ImageSplit:
+    """CIFAR-10/100's *training* images as a seeded, stratified train/validation split.
+
+    Reads the python pickles of a torchvision-format directory (``data_dir`` holding
+    ``cifar-10-batches-py/data_batch_1..5`` or ``cifar-100-python/train``, or being
+    that folder) with NumPy; torchvision is not needed. The test batch is never read.
+    Images are ``float32`` ``(n, 3, 32, 32)``, normalised per channel with the
+    training part's mean and standard deviation. The default split halves the 50,000
+    training images (25k/25k, AdvantageNAS's protocol, METHODS.md 3.6).
+
+    Raises:
+        UnknownOptionError: ``name`` is not ``"cifar10"`` or ``"cifar100"``.
+        BenchmarkDataMissingError: No ``data_dir``, or it lacks the expected files
+            (the message names the layout).
+        CorruptDataError: A file is not a CIFAR pickle.
+    """
+    import pickle
+
+    if name not in _CIFAR_LAYOUT:
+        raise unknown_option("CIFAR set", name, CIFAR_DATASETS)
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must lie in (0, 1), got {val_fraction!r}")
+    base = _cifar_folder(name, data_dir)
+    _, files, label_key = _CIFAR_LAYOUT[name]
+    chunks: list[NDArray[np.uint8]] = []
+    labels: list[IntArray] = []
+    for file in files:
+        try:
+            with open(base / file, "rb") as handle:
+                batch = pickle.load(handle, encoding="latin1")
+            data = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+            target = np.asarray(batch[label_key], dtype=np.int64)
+        except (
+            pickle.UnpicklingError,
+            EOFError,
+            KeyError,
+            TypeError,
+            ValueError,
+        ) as exc:
+            raise CorruptDataError(
+                f"{base / file} is not a CIFAR python pickle ({exc}); re-extract the "
+                f"official archive"
+            ) from exc
+        chunks.append(data)
+        labels.append(target)
+    images = np.concatenate(chunks).astype(np.float32) / 255.0
+    y = np.concatenate(labels)
+    train, val = _stratified(y, val_fraction, seed)
+    mean = images[train].mean(axis=(0, 2, 3), keepdims=True)
+    std = images[train].std(axis=(0, 2, 3), keepdims=True)
+    images = ((images - mean) / std).astype(np.float32)
+    return ImageSplit(
+        name=name,
+        x_train=images[train],
+        y_train=y[train],
+        x_val=images[val],
+        y_val=y[val],
+        num_classes=int(y.max()) + 1,
     )

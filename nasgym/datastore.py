@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,14 @@ from nasgym.error import (
 )
 
 #: Benchmarks listed by :func:`status`.
-BENCHMARKS: tuple[str, ...] = ("nb201", "nbgraph", "nb101", "ecnas", "nb301")
+BENCHMARKS: tuple[str, ...] = (
+    "nb201",
+    "hw-nas-bench-360",
+    "nbgraph",
+    "nb101",
+    "ecnas",
+    "nb301",
+)
 
 _NBGRAPH_PACKAGE = "nas_bench_graph"
 
@@ -48,11 +55,18 @@ def _import_ecnas(path: Path) -> list[Path]:
     return [import_ecnas(path)]
 
 
+def _import_hw360(path: Path) -> list[Path]:
+    from nasgym.benchmarks.hw360 import import_hw360
+
+    return [import_hw360(path)]
+
+
 #: Benchmark name -> importer (a directory or file -> tables written).
 IMPORTERS: dict[str, Callable[[Path], list[Path]]] = {
     "nb201": _import_nb201,
     "nb101": _import_nb101,
     "ecnas": _import_ecnas,
+    "hw-nas-bench-360": _import_hw360,
 }
 
 
@@ -86,12 +100,43 @@ def _nb201_status() -> dict[str, Any]:
             bench = NB201Benchmark(dataset, path=found)
             coverage[dataset] = {m: bench.coverage(m) for m in bench.metrics}
         row["coverage"] = coverage
+        row["costs"] = _cost_list(bench.costs())
         row["checksum"] = bench.checksum
         row["sources"] = [dict(s) for s in bench.sources]
         row["present"] = True
     except Error as exc:  # corrupt table
         row["error"] = str(exc)
     return row
+
+
+def _hw360_status() -> dict[str, Any]:
+    from nasgym.benchmarks import hw360
+
+    row: dict[str, Any] = {
+        "name": "hw-nas-bench-360",
+        "present": False,
+        "path": None,
+        "checksum": None,
+        "datasets": ["nb201 (cifar100 task)"],
+        "error": None,
+    }
+    found = hw360.find()
+    if found is None:
+        row["error"] = hw360.missing_table_message()
+        return row
+    row["path"] = str(found)
+    try:
+        table = hw360.load_table(found)
+        row["checksum"] = table.checksum
+        row["present"] = True
+    except Error as exc:
+        row["error"] = str(exc)
+    return row
+
+
+def _cost_list(costs: Mapping[str, Any]) -> list[str]:
+    """``"name (unit)"`` of each cost objective (``CostSpec`` values)."""
+    return [f"{name} ({spec.unit})" for name, spec in costs.items()]
 
 
 def _nbgraph_status() -> dict[str, Any]:
@@ -123,6 +168,15 @@ def _nbgraph_status() -> dict[str, Any]:
         return row
     row["files"] = [{"path": str(f), "sha256": sha256_file(f)} for f in files]
     row["datasets"] = [f.stem for f in files]
+    from nasgym.benchmarks.nbgraph import NBGraphBenchmark
+    from nasgym.objectives import CostSpec
+
+    row["costs"] = _cost_list(
+        {
+            n: CostSpec(n, u, t)
+            for n, (_, u, t) in NBGraphBenchmark.cost_objectives.items()
+        }
+    )
     row["present"] = True
     return row
 
@@ -194,6 +248,7 @@ def status() -> list[dict[str, Any]]:
     """
     return [
         _nb201_status(),
+        _hw360_status(),
         _nbgraph_status(),
         _nb101_status("full"),
         _nb101_status("ecnas"),
@@ -239,6 +294,8 @@ def format_status(rows: Sequence[dict[str, Any]]) -> str:
         indent = " " * (widths[0] + 2)
         if row.get("checksum"):
             lines.append(f"{indent}checksum  {row['checksum']}")
+        if row.get("costs"):
+            lines.append(f"{indent}costs  {', '.join(row['costs'])}")
         for dataset, coverage in (row.get("coverage") or {}).items():
             lines.append(f"{indent}{dataset}: {_fmt_coverage(coverage)}")
         for source in row.get("sources") or []:

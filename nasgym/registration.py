@@ -28,8 +28,21 @@ GRAPH_ENVS: dict[str, tuple[str, str]] = {
     },
 }
 
-#: Every registered id: :data:`ENVS` then :data:`GRAPH_ENVS`.
-ALL_ENVS: dict[str, tuple[str, str]] = {**ENVS, **GRAPH_ENVS}
+#: ``id -> (module, class)`` of the weight-sharing supernet envs (NB201 cells scored
+#: by a trained supernet; torch). ``nasgym/Supernet201-v0`` is the Query mode.
+SUPERNET_ENVS: dict[str, tuple[str, str]] = {
+    "nasgym/Supernet201-v0": ("nasgym.envs.supernet", "Supernet201QueryEnv"),
+    **{
+        f"nasgym/Supernet201{mode}-v0": (
+            "nasgym.envs.supernet",
+            f"Supernet201{mode}Env",
+        )
+        for mode in ("Edit", "Query", "Continuous")
+    },
+}
+
+#: Every registered id: :data:`ENVS`, :data:`GRAPH_ENVS`, then :data:`SUPERNET_ENVS`.
+ALL_ENVS: dict[str, tuple[str, str]] = {**ENVS, **GRAPH_ENVS, **SUPERNET_ENVS}
 
 
 def register_nasgym_envs() -> None:
@@ -52,5 +65,14 @@ def register_nasgym_envs() -> None:
                 vector_entry_point=f"{module}:{cls[: -len('Env')]}VectorEnv"
                 if module.endswith("nb301")
                 else None,
+                disable_env_checker=False,
+            )
+    for env_id, (module, cls) in SUPERNET_ENVS.items():
+        if env_id not in gym.registry:
+            gym.register(
+                id=env_id,
+                entry_point=f"{module}:{cls}",
+                # One supernet shared by the sub-envs, evaluated in batches.
+                vector_entry_point=f"{module}:{cls[: -len('Env')]}VectorEnv",
                 disable_env_checker=False,
             )

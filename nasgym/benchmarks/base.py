@@ -16,7 +16,12 @@ from typing import Any, Generic
 import numpy as np
 from numpy.typing import NDArray
 
-from nasgym.error import InvalidArchitectureError, unknown_option
+from nasgym.error import (
+    BenchmarkDataMissingError,
+    InvalidArchitectureError,
+    unknown_option,
+)
+from nasgym.objectives import CostSpec, unknown_cost
 from nasgym.spaces.base import ArchT, CategoricalSearchSpace, IntArray
 
 FloatArray = NDArray[np.float64]
@@ -49,6 +54,9 @@ class TabularBenchmark(ABC, Generic[ArchT]):
     #: Whether isomorphic architectures share one measured entry, so that querying one
     #: member of a class makes the others free revisits (True for NAS-Bench-Graph).
     shares_isomorphs: bool = False
+    #: Cost objectives (``objectives=[...]`` names) -> (metric, unit, description);
+    #: only those whose metric the benchmark has are offered (see :meth:`costs`).
+    cost_objectives: Mapping[str, tuple[str, str, str]] = {}
 
     def __init__(
         self,
@@ -138,3 +146,43 @@ class TabularBenchmark(ABC, Generic[ArchT]):
     def summary(self) -> dict[str, Any]:
         """Optimum of every metric, for docs and ``nasgym data status``."""
         return {metric: self.optimum(metric) for metric in self.metrics}
+
+    # ------------------------------------------------------------ objectives
+    def costs(self) -> dict[str, CostSpec]:
+        """The cost objectives available, by name (complete tables only).
+
+        A cost whose metric covers only some architectures (e.g. FLOPs from a
+        partial NATS-Bench archive) is not offered: asking for it raises with the
+        coverage (see :meth:`cost_table`).
+        """
+        out: dict[str, CostSpec] = {}
+        for name, (metric, unit, text) in self.cost_objectives.items():
+            if metric in self.metrics and self._complete(metric):
+                out[name] = CostSpec(name, unit, text)
+        return out
+
+    def _complete(self, metric: str) -> bool:
+        table = self.table(metric)
+        return bool(np.isfinite(table[self.space.valid_mask]).all())
+
+    def cost_table(self, name: str) -> FloatArray:
+        """The read-only table (over codes) of cost objective ``name``, raw units.
+
+        Raises:
+            UnknownOptionError: The benchmark has no such cost (lists those it has).
+            BenchmarkDataMissingError: The cost exists but covers only some
+                architectures.
+        """
+        spec = self.cost_objectives.get(name)
+        if spec is None or spec[0] not in self.metrics:
+            raise unknown_cost(self.name, name, tuple(self.costs()))
+        table = self.table(spec[0])
+        if not self._complete(spec[0]):
+            covered = int(np.isfinite(table[self.space.valid_mask]).sum())
+            raise BenchmarkDataMissingError(
+                f"{self.name}: cost {name!r} (metric {spec[0]!r}) covers only "
+                f"{covered:,} of {int(self.space.valid_mask.sum()):,} architectures; "
+                f"import a complete source (see `nasgym data status`); complete costs: "
+                f"{', '.join(repr(c) for c in self.costs()) or 'none'}"
+            )
+        return table

@@ -28,6 +28,10 @@ class FakeBenchmark(TabularBenchmark[ArchT]):
     metrics = ("valid", "test", "train_time_s", "latency_s")
     cost_metrics = ("latency_s",)
     time_metric = "train_time_s"
+    cost_objectives = {
+        "latency": ("latency_s", "s", "synthetic latency"),
+        "train_time": ("train_time_s", "s", "synthetic training time"),
+    }
 
     def __init__(self, space: CategoricalSearchSpace[ArchT], *, seed: int = 0) -> None:
         super().__init__(space, "fake", reward_metric="valid", report_metric="test")

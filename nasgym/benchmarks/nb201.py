@@ -81,6 +81,7 @@ from nasgym.error import (
     InvalidArchitectureError,
     unknown_option,
 )
+from nasgym.objectives import CostSpec, unknown_cost
 from nasgym.spaces.base import IntArray
 from nasgym.spaces.nb201 import EDGES, OPS, NB201Arch, NB201Space
 
@@ -104,6 +105,22 @@ METRICS: tuple[str, ...] = (
 )
 #: Cost metrics (lower is better).
 COST_METRICS: tuple[str, ...] = ("flops_m", "params_m", "latency_s")
+#: Cost objectives (``objectives=[...]`` names) from the NB201 table itself.
+COST_OBJECTIVES: dict[str, tuple[str, str, str]] = {
+    "flops": ("flops_m", "MFLOPs", "NATS-Bench get_cost_info flops"),
+    "params": ("params_m", "M", "NATS-Bench get_cost_info params (millions)"),
+    "latency": ("latency_s", "s", "NATS-Bench get_cost_info latency (GPU, seconds)"),
+    "train_time": (
+        "train_time_s@200",
+        "s",
+        "NATS-Bench train-all-time of the 200-epoch schedule",
+    ),
+}
+#: HW-NAS-Bench-360 costs: objective prefix -> (metric key, unit, description).
+HW_OBJECTIVES: dict[str, tuple[str, str, str]] = {
+    "latency": ("latency_ms", "ms", "HW-NAS-Bench-360 median latency"),
+    "energy": ("energy_mj", "mJ", "HW-NAS-Bench-360 energy per inference"),
+}
 #: Largest allowed difference (in the metric's unit, percent for accuracies) between
 #: two sources' values of the same metric and architecture.
 MERGE_TOLERANCE = 1e-3
@@ -897,6 +914,8 @@ class NB201Benchmark(TabularBenchmark[NB201Arch]):
         report_metric: Default metric reported as test accuracy.
         path: A table file (or a directory holding ``nb201.npz``); default: search
             :func:`nasgym.data.table_search_path`.
+        hw_path: The HW-NAS-Bench-360 table ``hw360.npz``; default: search the same
+            path (its costs are offered only when it exists).
 
     Raises:
         UnknownOptionError: Unknown dataset or metric name.
@@ -914,6 +933,7 @@ class NB201Benchmark(TabularBenchmark[NB201Arch]):
         reward_metric: str = "valid@12",
         report_metric: str = "test@200",
         path: str | os.PathLike[str] | None = None,
+        hw_path: str | os.PathLike[str] | None = None,
     ) -> None:
         if dataset not in DATASETS:
             raise unknown_option("dataset", dataset, DATASETS)
@@ -928,6 +948,8 @@ class NB201Benchmark(TabularBenchmark[NB201Arch]):
         )
         self._path = path
         self._data: NB201Table | None = None
+        self._hw_path = hw_path
+        self._hw_cache: dict[str, FloatArray] = {}
 
     # ----------------------------------------------------------------- loading
     def _table_data(self) -> NB201Table:
@@ -1059,6 +1081,67 @@ class NB201Benchmark(TabularBenchmark[NB201Arch]):
                 f"NB201 official index {index} out of range 0..{NUM_ARCHS - 1}"
             )
         return NB201Arch(tuple(int(o) for o in self._table_data().ops[int(index)]))
+
+    # --------------------------------------------------------------- costs
+    cost_objectives = COST_OBJECTIVES
+
+    def _hw_table(self) -> Any:
+        from nasgym.benchmarks import hw360
+
+        found = hw360.find() if self._hw_path is None else Path(self._hw_path)
+        return None if found is None else hw360.load_table(found)
+
+    def costs(self) -> dict[str, CostSpec]:
+        """Costs of the NB201 table (complete ones) plus HW-NAS-Bench-360's.
+
+        The HW-NAS-Bench-360 costs (``"latency:<device>"`` in ms and
+        ``"energy:<device>"`` in mJ, from its ``cifar100`` task for every dataset)
+        appear once ``nasgym data import hw-nas-bench-360 PATH`` has run.
+        """
+        from nasgym.benchmarks import hw360
+
+        out = super().costs()
+        table = self._hw_table()
+        if table is not None:
+            for prefix, (metric, unit, text) in HW_OBJECTIVES.items():
+                for device in table.devices(metric):
+                    name = f"{prefix}:{device}"
+                    out[name] = CostSpec(
+                        name, unit, f"{text} on {device} ({hw360.NB201_TASK} task)"
+                    )
+        return out
+
+    def cost_table(self, name: str) -> FloatArray:
+        """The table (over codes) of cost ``name``; see :meth:`costs`.
+
+        Raises:
+            UnknownOptionError: No such cost (lists the available ones).
+            BenchmarkDataMissingError: A HW-NAS-Bench-360 cost before its import, or
+                a partial NB201 cost column.
+        """
+        prefix, sep, device = name.partition(":")
+        if not sep:
+            return super().cost_table(name)
+        from nasgym.benchmarks import hw360
+
+        if prefix not in HW_OBJECTIVES or device not in hw360.DEVICES:
+            raise unknown_cost(self.name, name, tuple(self.costs()))
+        table = self._hw_table()
+        if table is None:
+            raise BenchmarkDataMissingError(
+                f"cost {name!r} comes from HW-NAS-Bench-360: "
+                + hw360.missing_table_message()
+            )
+        key = f"{hw360.NB201_TASK}/{HW_OBJECTIVES[prefix][0]}/{device}"
+        if key not in table.arrays:
+            raise unknown_cost(self.name, name, tuple(self.costs()))
+        cached = self._hw_cache.get(key)
+        if cached is None:
+            cached = np.empty(NUM_ARCHS, dtype=np.float64)
+            cached[self.index_to_code] = table.arrays[key]
+            cached.setflags(write=False)
+            self._hw_cache[key] = cached
+        return cached
 
     def __repr__(self) -> str:
         return (

@@ -95,6 +95,10 @@ class NBGraphBenchmark(TabularBenchmark[GNNArch]):
     metrics = ("valid", "test", "latency_s", "params_m")
     cost_metrics = ("latency_s", "params_m")
     shares_isomorphs = True
+    cost_objectives = {
+        "latency": ("latency_s", "s", "NAS-Bench-Graph inference latency"),
+        "params": ("params_m", "M", "NAS-Bench-Graph parameter count (millions)"),
+    }
 
     def __init__(self, dataset: str = "cora") -> None:
         if dataset not in DATASETS:

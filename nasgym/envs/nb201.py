@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from nasgym.benchmarks.base import TabularBenchmark
@@ -62,6 +63,8 @@ class _NB201Env(TabularNASEnv):
         invalid_action: str = "penalize",
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
+        objectives: Sequence[str] | None = None,
+        **mo_options: Any,
     ) -> None:
         benchmark = self.resolve_benchmark(
             dataset,
@@ -80,6 +83,8 @@ class _NB201Env(TabularNASEnv):
             invalid_action=invalid_action,
             invalid_reward=invalid_reward,
             render_mode=render_mode,
+            objectives=objectives,
+            **mo_options,
         )
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from nasgym.benchmarks.base import TabularBenchmark
@@ -56,6 +57,8 @@ class _NBGraphEnv(TabularNASEnv):
         invalid_action: str = "penalize",
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
+        objectives: Sequence[str] | None = None,
+        **mo_options: Any,
     ) -> None:
         benchmark = self.resolve_benchmark(dataset, benchmark)
         self.dataset = benchmark.dataset
@@ -69,6 +72,8 @@ class _NBGraphEnv(TabularNASEnv):
             invalid_action=invalid_action,
             invalid_reward=invalid_reward,
             render_mode=render_mode,
+            objectives=objectives,
+            **mo_options,
         )
 
     @classmethod

@@ -31,7 +31,7 @@ from nasgym.envs.core import (
 from nasgym.envs.scalar import ScalarSearch
 from nasgym.envs.tables import arch_names, arch_string_table
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
-from nasgym.rewards import RewardShaping
+from nasgym.rewards import RewardShaping, RewardSignal
 from nasgym.spaces.base import BoolArray, CategoricalSearchSpace
 
 #: Default episode length (METHODS.md 1.5: fixed horizon, truncation only).
@@ -50,6 +50,7 @@ def build_mode(
     top_k: int,
     invalid_action: str,
     invalid_reward: float,
+    signal: RewardSignal | None = None,
 ) -> Mode:
     """Create the search core and the mode object shared by single and vector envs."""
     if mode not in MODES:
@@ -65,6 +66,7 @@ def build_mode(
         horizon=horizon,
         max_queries=max_queries,
         top_k=top_k,
+        signal=signal,
     )
     if mode == "query":
         return QueryMode(
@@ -102,6 +104,7 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
         invalid_action: str = "penalize",
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
+        signal: RewardSignal | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise unknown_option(
@@ -121,6 +124,7 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
             top_k=top_k,
             invalid_action=invalid_action,
             invalid_reward=invalid_reward,
+            signal=signal,
         )
         self._core = self._mode.core
         self.action_space = self._mode.action_space
@@ -352,6 +356,7 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
             top_k=settings.top_k,
             invalid_action=template._mode.invalid_action,
             invalid_reward=template._mode.invalid_reward,
+            signal=settings.signal,
         )
         self._core = self._mode.core
         self.single_action_space = template.action_space
@@ -462,6 +467,9 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
             if core.max_queries is not None
             else np.zeros(self.num_envs, dtype=bool),
         }
+        if core.signal is not None:
+            infos[core.signal.info_key] = core.last_score.copy()
+            infos[core.signal.value_key] = core.last_signal.copy()
         if isinstance(self._mode, EditMode):
             infos["action_mask"] = self._mode.masks(self._all)
         infos["invalid_action"] = self._mode.last_invalid.copy()

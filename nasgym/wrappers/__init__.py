@@ -1,5 +1,6 @@
 """Wrappers for nasgym environments."""
 
 from nasgym.wrappers.query_log import QueryLog, QueryRecord
+from nasgym.wrappers.scalarize import LinearScalarization
 
-__all__ = ["QueryLog", "QueryRecord"]
+__all__ = ["LinearScalarization", "QueryLog", "QueryRecord"]
