@@ -29,7 +29,7 @@ from nasgym.error import (
     UnknownOptionError,
     unknown_option,
 )
-from nasgym.rewards import RewardShaping
+from nasgym.rewards import RewardShaping, RewardSignal
 from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
 
 #: What an in-range but illegal action does: ``"penalize"`` (no-op, no query,
@@ -57,6 +57,7 @@ class SearchCore:
         horizon: int,
         max_queries: int | None,
         top_k: int = 10,
+        signal: RewardSignal | None = None,
     ) -> None:
         check_budget_options(horizon, max_queries)
         if not _positive_int(top_k):
@@ -73,6 +74,9 @@ class SearchCore:
         self.horizon = int(horizon)
         self.max_queries = None if max_queries is None else int(max_queries)
         self.top_k = int(top_k)
+        #: A training-free reward source replacing validation accuracy in rewards and
+        #: in the choice of the incumbent (``None``: validation accuracy).
+        self.signal = signal
 
         require = getattr(benchmark, "require_complete", None)
         if require is not None:
@@ -107,6 +111,9 @@ class SearchCore:
         self.best_valid = np.full(n, -np.inf)
         self.best_test = np.full(n, np.nan)
         self.best_code = np.full(n, -1, dtype=np.int64)
+        self.best_signal = np.full(n, -np.inf)
+        self.last_score = np.full(n, np.nan)
+        self.last_signal = np.full(n, np.nan)
         self.sim_time = np.zeros(n)
         self.cur_reward = np.zeros(n)
         self.ep_best_reward = np.zeros(n)
@@ -126,6 +133,7 @@ class SearchCore:
         self.best_valid[idx] = -np.inf
         self.best_test[idx] = np.nan
         self.best_code[idx] = -1
+        self.best_signal[idx] = -np.inf
         self.sim_time[idx] = 0.0
         self.topk_codes[idx] = -1
         self.topk_vals[idx] = -np.inf
@@ -138,6 +146,8 @@ class SearchCore:
         self.ep_best_reward[idx] = 0.0
         self.last_valid[idx] = np.nan
         self.last_test[idx] = np.nan
+        self.last_score[idx] = np.nan
+        self.last_signal[idx] = np.nan
         self.last_new[idx] = False
 
     # -------------------------------------------------------------- queries
@@ -151,10 +161,20 @@ class SearchCore:
             self.sim_time[idx] += np.where(new, self.time_table[codes], 0.0)
         valid = self.valid_table[codes]
         test = self.test_table[codes]
-        best_before = self.best_valid[idx]
-        reward = self.shaping(valid / 100.0, best_before / 100.0)
-        improved = valid > best_before
-        self.best_valid[idx] = np.where(improved, valid, best_before)
+        if self.signal is None:
+            best_before = self.best_valid[idx]
+            reward = self.shaping(valid / 100.0, best_before / 100.0)
+            improved = valid > best_before
+            ranked = valid
+        else:
+            ranked = self.signal.values(codes)
+            self.last_score[idx] = self.signal.scores(codes)
+            self.last_signal[idx] = ranked
+            best_before = self.best_signal[idx]
+            reward = self.shaping(ranked, best_before)
+            improved = ranked > best_before
+            self.best_signal[idx] = np.where(improved, ranked, best_before)
+        self.best_valid[idx] = np.where(improved, valid, self.best_valid[idx])
         self.best_test[idx] = np.where(improved, test, self.best_test[idx])
         self.best_code[idx] = np.where(improved, codes, self.best_code[idx])
         self.current[idx] = codes
@@ -164,7 +184,7 @@ class SearchCore:
         self.last_test[idx] = test
         self.last_new[idx] = new
         if self.track_topk and new.any():
-            self._push_topk(idx[new], codes[new], valid[new])
+            self._push_topk(idx[new], codes[new], ranked[new])
         return reward
 
     def _push_topk(self, idx: IntArray, codes: IntArray, values: FloatArray) -> None:
@@ -246,7 +266,7 @@ class SearchCore:
         """
         code = int(self.current[i])
         best = int(self.best_code[i])
-        return {
+        info: dict[str, Any] = {
             "arch": self.arch_string(code) if code >= 0 else None,
             "arch_code": code,
             "arch_class": int(self.space.canonical_codes[code]) if code >= 0 else -1,
@@ -265,6 +285,10 @@ class SearchCore:
                 self.max_queries is not None and self.queries[i] >= self.max_queries
             ),
         }
+        if self.signal is not None:
+            info[self.signal.info_key] = float(self.last_score[i])
+            info[self.signal.value_key] = float(self.last_signal[i])
+        return info
 
     def over_budget(self, idx: IntArray, codes: IntArray) -> BoolArray:
         """Whether moving ``idx`` to ``codes`` would be a query beyond the budget."""

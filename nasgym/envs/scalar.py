@@ -46,7 +46,8 @@ class ScalarSearch:
         self.valid_mask = space.valid_mask
         self.optimum = float(core.optimum)
         self.shaping = core.shaping
-        self.plain_reward = core.shaping.name == "valid"
+        self.signal = core.signal
+        self.plain_reward = core.shaping.name == "valid" and self.signal is None
         self.horizon = core.horizon
         self.max_queries = core.max_queries
         self.invalid_action = mode.invalid_action
@@ -74,6 +75,7 @@ class ScalarSearch:
         self.best_valid = -math.inf
         self.best_test = math.nan
         self.best_code = -1
+        self.best_signal = -math.inf
         self.sim_time = 0.0
 
     def begin_episode(self) -> None:
@@ -84,6 +86,8 @@ class ScalarSearch:
         self.ep_best_reward = 0.0
         self.last_valid = math.nan
         self.last_test = math.nan
+        self.last_score = math.nan
+        self.last_signal = math.nan
         self.last_new = False
         self.last_invalid: str | None = None
 
@@ -112,16 +116,25 @@ class ScalarSearch:
                 self.sim_time += self.time_table.item(code)
         valid: float = self.valid_table.item(code)
         test: float = self.test_table.item(code)
-        best_before = self.best_valid
+        signal = self.signal
+        if signal is None:
+            ranked, best_before = valid, self.best_valid
+        else:
+            ranked, best_before = signal.value(code), self.best_signal
+            self.last_score = signal.score(code)
+            self.last_signal = ranked
         if self.plain_reward:
             reward = valid / 100.0
         else:
+            scale = 100.0 if signal is None else 1.0
             reward = float(
                 self.shaping(
-                    np.array([valid / 100.0]), np.array([best_before / 100.0])
+                    np.array([ranked / scale]), np.array([best_before / scale])
                 )[0]
             )
-        if valid > best_before:
+        if ranked > best_before:
+            if signal is not None:
+                self.best_signal = ranked
             self.best_valid = valid
             self.best_test = test
             self.best_code = code
@@ -279,6 +292,9 @@ class ScalarSearch:
             "budget_exhausted": self.max_queries is not None
             and self.queries >= self.max_queries,
         }
+        if self.signal is not None:
+            info[self.signal.info_key] = self.last_score
+            info[self.signal.value_key] = self.last_signal
         if self.is_edit:
             info["action_mask"] = self.masks[code].copy()
         info["invalid_action"] = self.last_invalid
