@@ -10,6 +10,7 @@ seeded ``seed, seed + 1, ...``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -18,7 +19,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from nasgym.benchmarks.base import TabularBenchmark
+from nasgym.benchmarks.base import FloatArray, TabularBenchmark
 from nasgym.envs.core import (
     MODES,
     ContinuousMode,
@@ -31,8 +32,14 @@ from nasgym.envs.core import (
 from nasgym.envs.scalar import ScalarSearch
 from nasgym.envs.tables import arch_names, arch_string_table
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
+from nasgym.objectives import (
+    ACCURACY,
+    TableObjectives,
+    check_names,
+    check_unused,
+)
 from nasgym.rewards import RewardShaping, RewardSignal
-from nasgym.spaces.base import BoolArray, CategoricalSearchSpace
+from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
 
 #: Default episode length (METHODS.md 1.5: fixed horizon, truncation only).
 DEFAULT_HORIZON = 100
@@ -79,6 +86,75 @@ def build_mode(
     return EditMode(core, invalid_action=invalid_action, invalid_reward=invalid_reward)
 
 
+def distinct_codes(core: SearchCore) -> IntArray:
+    """Codes of the distinct architectures a search over ``core`` can query.
+
+    Every valid code, or one code per isomorphism class where the benchmark shares
+    one entry per class (NAS-Bench-Graph).
+    """
+    valid = core.space.valid_codes
+    if core.entry is core.space.canonical_codes:
+        rows: IntArray = np.unique(core.space.canonical_codes[valid])
+        return rows
+    return np.asarray(valid, dtype=np.int64)
+
+
+def objective_columns(
+    core: SearchCore, names: Sequence[str], accuracy: str = "valid"
+) -> tuple[dict[str, FloatArray], dict[str, str]]:
+    """Raw tables over codes and units of the objectives ``names``.
+
+    ``"valid_accuracy"`` is the rewarded validation metric (``accuracy="valid"``) or
+    the reported test metric (``accuracy="test"``), in percent.
+
+    Raises:
+        UnknownOptionError: Unknown cost (lists the backend's) or ``accuracy``.
+        BenchmarkDataMissingError: A cost whose data is not imported or partial.
+    """
+    if accuracy not in ("valid", "test"):
+        raise unknown_option("accuracy", accuracy, ("valid", "test"))
+    bench = core.benchmark
+    columns: dict[str, FloatArray] = {}
+    units: dict[str, str] = {}
+    for name in names:
+        if name == ACCURACY:
+            columns[name] = core.valid_table if accuracy == "valid" else core.test_table
+            units[name] = "%"
+        else:
+            columns[name] = bench.cost_table(name)
+    if len(units) < len(names):
+        specs = bench.costs()
+        units.update({n: specs[n].unit for n in names if n != ACCURACY})
+    return columns, units
+
+
+def table_objectives(
+    core: SearchCore,
+    objectives: Sequence[str] | None,
+    invalid_reward: float,
+    options: dict[str, Any],
+) -> TableObjectives | None:
+    """The objectives of a tabular env (``None`` without ``objectives``).
+
+    Raises:
+        UnknownOptionError: Bad names or reward options (see
+            :class:`nasgym.objectives.Objectives`).
+    """
+    if objectives is None:
+        check_unused(options)
+        return None
+    names = check_names(objectives)
+    columns, units = objective_columns(core, names)
+    return TableObjectives(
+        names,
+        columns,
+        units,
+        distinct_codes(core),
+        invalid_reward=invalid_reward,
+        **options,
+    )
+
+
 class TabularNASEnv(gym.Env[Any, Any], ABC):
     """Template of every tabular NAS environment (see the concrete classes' docs).
 
@@ -105,6 +181,12 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
         signal: RewardSignal | None = None,
+        objectives: Sequence[str] | None = None,
+        mo_reward: str | None = None,
+        mo_alpha: float = 0.5,
+        cost_weights: float | Sequence[float] | None = None,
+        cost_threshold: float | Sequence[float] | None = None,
+        constraint_penalty: float = 0.0,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise unknown_option(
@@ -129,6 +211,23 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
         self._core = self._mode.core
         self.action_space = self._mode.action_space
         self.observation_space = self._mode.observation_space
+        self._mo_options: dict[str, Any] = {
+            "mo_reward": mo_reward,
+            "mo_alpha": mo_alpha,
+            "cost_weights": cost_weights,
+            "cost_threshold": cost_threshold,
+            "constraint_penalty": constraint_penalty,
+        }
+        self._objectives = table_objectives(
+            self._core, objectives, self._mode.invalid_reward, self._mo_options
+        )
+        #: MO-Gymnasium's ``reward_space`` (a ``Box``) with a vector reward, else
+        #: ``None``.
+        self.reward_space: gym.spaces.Box | None = (
+            self._objectives.objectives.reward_space()
+            if self._objectives is not None and self._objectives.objectives.vector
+            else None
+        )
         self._idx = np.zeros(1, dtype=np.int64)
         self._needs_reset = True
         # Edit and Query searches run on Python scalars (see nasgym.envs.scalar);
@@ -188,7 +287,7 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
             if seed is not None:
                 scalar.restart()
             scalar.reset(self.np_random)
-            return scalar.observe(), scalar.info()
+            return scalar.observe(), self._info()
         if seed is not None:
             self._core.restart(self._idx)
         self._mode.reset_searches(self._idx, [self.np_random])
@@ -199,13 +298,65 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
         if self._needs_reset:
             raise gym.error.ResetNeeded("call reset() before step()")
         scalar = self._scalar
+        reward: Any
         if scalar is not None:
             reward = scalar.step(action)
-            return scalar.observe(), reward, False, scalar.truncated(), scalar.info()
+            if self._objectives is not None:
+                reward = self._mo_reward(reward, scalar.last_invalid, scalar.current)
+            return scalar.observe(), reward, False, scalar.truncated(), self._info()
         batch = np.asarray(action)[None]
         reward = float(self._mode.step_searches(self._idx, batch)[0])
+        if self._objectives is not None:
+            reward = self._mo_reward(
+                reward, self._mode.last_invalid[0], int(self._core.current[0])
+            )
         truncated = bool(self._core.truncated(self._idx)[0])
         return self._observation(), reward, False, truncated, self._info()
+
+    def _mo_reward(self, shaped: float, rejected: str | None, code: int) -> Any:
+        """The multi-objective reward of a step (``shaped``: its accuracy reward)."""
+        assert self._objectives is not None
+        objectives = self._objectives.objectives
+        if rejected is not None:
+            return objectives.rejected()
+        return objectives.reward(shaped, self._objectives.matrix[code])
+
+    # ----------------------------------------------------------- objectives
+    @property
+    def objectives(self) -> tuple[str, ...] | None:
+        """The ``objectives`` option (``None``: accuracy only, scalar reward)."""
+        return None if self._objectives is None else self._objectives.objectives.names
+
+    def objective_table(
+        self, names: Sequence[str] | None = None, *, accuracy: str = "valid"
+    ) -> FloatArray:
+        """Raw objective values of every distinct architecture the env can query.
+
+        Args:
+            names: Objective names (default: the env's ``objectives``).
+            accuracy: ``"valid"``: the ``"valid_accuracy"`` column is the rewarded
+                validation metric; ``"test"``: the reported test metric.
+
+        Returns:
+            ``(n_archs, k)`` float64, columns in ``names`` order, accuracy in percent
+            and costs in their units; one row per valid code, or per isomorphism
+            class where the benchmark shares entries (NAS-Bench-Graph).
+
+        Raises:
+            UnknownOptionError: No names given and the env has no ``objectives``, an
+                unknown cost (lists the backend's) or ``accuracy``.
+        """
+        if names is None:
+            if self._objectives is None:
+                raise UnknownOptionError(
+                    "objective_table() needs names=[...] (this env was made without "
+                    "objectives=...)"
+                )
+            names = self._objectives.objectives.names
+        names = check_names(names)
+        columns, _ = objective_columns(self._core, names, accuracy)
+        rows = distinct_codes(self._core)
+        return np.stack([columns[n][rows] for n in names], axis=1)
 
     def action_masks(self) -> BoolArray:
         """Legal actions now (sb3-contrib's MaskablePPO convention).
@@ -269,10 +420,29 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
 
     def _info(self) -> dict[str, Any]:
         if self._scalar is not None:
-            return self._scalar.info()
+            info = self._scalar.info()
+            if self._objectives is not None:
+                self._add_objectives(info, self._scalar.current, self._scalar.best_code)
+            return info
         info = self._core.info(0)
         info.update(self._mode.extra_info(0))
+        if self._objectives is not None:
+            self._add_objectives(
+                info, int(self._core.current[0]), int(self._core.best_code[0])
+            )
         return info
+
+    def _add_objectives(self, info: dict[str, Any], code: int, best: int) -> None:
+        """Add ``objectives``, ``incumbent_objectives``, ``constraint_violated``."""
+        assert self._objectives is not None
+        matrix = self._objectives.matrix
+        objectives = self._objectives.objectives
+        info["objectives"] = objectives.as_dict(matrix[code])
+        info["incumbent_objectives"] = objectives.as_dict(matrix[best])
+        if objectives.constrained:
+            info["constraint_violated"] = bool(
+                code >= 0 and objectives.violated(matrix[code])
+            )
 
     def search_info(self) -> dict[str, Any]:
         """The current ``info`` dict of the search (e.g. after training stopped)."""
@@ -359,6 +529,9 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
             signal=settings.signal,
         )
         self._core = self._mode.core
+        self._objectives = template._objectives
+        #: MO-Gymnasium's ``reward_space`` of one sub-env (``None``: scalar reward).
+        self.reward_space = template.reward_space
         self.single_action_space = template.action_space
         self.single_observation_space = template.observation_space
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -425,6 +598,8 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
                 )
             acts = acts if resetting.size == 0 else acts[stepping]
             rewards[stepping] = self._mode.step_searches(stepping, acts)
+        if self._objectives is not None:
+            rewards = self._mo_rewards(rewards, stepping)
         truncated = np.zeros(self.num_envs, dtype=bool)
         truncated[stepping] = self._core.truncated(stepping)
         self._autoreset = truncated.copy()
@@ -436,6 +611,23 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
             truncated,
             self._infos(),
         )
+
+    def _mo_rewards(self, shaped: FloatArray, stepping: IntArray) -> FloatArray:
+        """Multi-objective rewards: ``(num_envs, k)`` (vector form) or ``(num_envs,)``.
+
+        Sub-envs that autoreset get 0; rejected actions ``invalid_reward``.
+        """
+        assert self._objectives is not None
+        objectives = self._objectives.objectives
+        shape = (self.num_envs, objectives.k) if objectives.vector else self.num_envs
+        out = np.zeros(shape)
+        accepted = stepping[self._mode.last_invalid[stepping] == None]  # noqa: E711
+        rejected = np.setdiff1d(stepping, accepted)
+        out[rejected] = objectives.invalid_reward
+        if accepted.size:
+            raw = self._objectives.matrix[self._core.current[accepted]]
+            out[accepted] = objectives.rewards(shaped[accepted], raw)
+        return out.astype(np.float32) if objectives.vector else out
 
     def action_masks(self) -> BoolArray:
         """Legal actions of every sub-env, shape ``(num_envs, n_actions)``."""
@@ -474,9 +666,33 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
             infos["action_mask"] = self._mode.masks(self._all)
         infos["invalid_action"] = self._mode.last_invalid.copy()
         present = self._present
+        if self._objectives is not None:
+            self._add_objectives(infos)
         for key in list(infos):
             infos[f"_{key}"] = present
         return infos
+
+    def _add_objectives(self, infos: dict[str, Any]) -> None:
+        """Batched ``objectives`` / ``incumbent_objectives`` (dicts of arrays)."""
+        assert self._objectives is not None
+        matrix = self._objectives.matrix
+        objectives = self._objectives.objectives
+        present = self._present
+        for key, codes in (
+            ("objectives", self._core.current),
+            ("incumbent_objectives", self._core.best_code),
+        ):
+            values = matrix[codes]
+            nested: dict[str, Any] = {}
+            for j, name in enumerate(objectives.names):
+                nested[name] = values[:, j].copy()
+                nested[f"_{name}"] = present
+            infos[key] = nested
+        if objectives.constrained:
+            current = self._core.current
+            infos["constraint_violated"] = (current >= 0) & objectives.violated(
+                matrix[current]
+            )
 
     def _best_names(self) -> Any:
         best = self._core.best_code
