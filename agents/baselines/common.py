@@ -88,15 +88,19 @@ def sample_vector(rng: np.random.Generator, nvec: IntArray) -> IntArray:
 
 
 def valid_accuracy(info: dict[str, Any]) -> float | None:
-    """Validation accuracy (%) of the architecture a step evaluated.
+    """Fitness (%) of the architecture a step evaluated: the metric the env rewards.
 
     Returns:
-        ``info["valid_accuracy"]``, or ``None`` when the env rejected the action
+        ``info["valid_accuracy"]``, or ``100 * info["zc_value"]`` on a training-free
+        env (``reward_metric="zc:<proxy>"``, whose ``valid_accuracy`` is reported for
+        evaluation only), or ``None`` when the env rejected the action
         (``info["invalid_action"]`` is set): the state did not change and nothing was
         evaluated. Test accuracy is never read.
     """
     if info.get("invalid_action") is not None:
         return None
+    if "zc_value" in info:
+        return 100.0 * float(info["zc_value"])
     return float(info["valid_accuracy"])
 
 

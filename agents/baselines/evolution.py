@@ -17,6 +17,9 @@ from agents.baselines.common import (
     valid_accuracy,
 )
 
+#: What :class:`RegularizedEvolution` can select on.
+FITNESS = ("valid_accuracy", "reward")
+
 
 class RegularizedEvolution:
     """Regularized (aging) evolution of Real et al. (2019).
@@ -29,8 +32,11 @@ class RegularizedEvolution:
        each get a uniformly chosen *different* value.
     3. The child is evaluated and joins the population; the oldest member leaves.
 
-    Fitness is ``info["valid_accuracy"]``, never test accuracy. A proposal the env
-    rejects as invalid costs nothing and is redrawn (a rejected child is mutated
+    Fitness is ``info["valid_accuracy"]``, never test accuracy, or with
+    ``fitness="reward"`` the env's scalar reward of the step: on a multi-objective
+    env made with ``mo_reward="weighted"`` (MONAS's mix of accuracy and normalised
+    cost) or ``"constrained"`` that is REA on the scalarised objective. A proposal
+    the env rejects as invalid costs nothing and is redrawn (a rejected child is mutated
     afresh from a new tournament; the population is unchanged). A child that was
     evaluated before is a free revisit: it still joins the population with its
     (known) accuracy, exactly as when revisits are paid for, so the algorithm is
@@ -45,10 +51,12 @@ class RegularizedEvolution:
         population_size: Members kept alive (NAS-Bench-201: 10).
         sample_size: Tournament size (NAS-Bench-201: 3).
         num_mutations: Slots changed per mutation (default 1).
+        fitness: ``"valid_accuracy"`` (default) or ``"reward"`` (the env's scalar
+            reward; a vector reward is refused).
 
     Raises:
         ValueError: No query budget, not ``MultiDiscrete`` actions, or a setting out
-            of range.
+            of range; with ``fitness="reward"``, a step returned a vector reward.
     """
 
     def __init__(
@@ -59,8 +67,15 @@ class RegularizedEvolution:
         population_size: int = 10,
         sample_size: int = 3,
         num_mutations: int = 1,
+        fitness: str = "valid_accuracy",
     ) -> None:
         name = type(self).__name__
+        if fitness not in FITNESS:
+            raise ValueError(
+                f"fitness must be one of {', '.join(map(repr, FITNESS))}, got "
+                f"{fitness!r}"
+            )
+        self.fitness = fitness
         self.env = env
         self.seed = int(seed)
         self.population_size = check_positive_int("population_size", population_size)
@@ -93,6 +108,21 @@ class RegularizedEvolution:
         child[slots] = (child[slots] + rng.integers(1, sizes)) % sizes
         return child
 
+    def _fitness(self, info: dict[str, Any]) -> float | None:
+        """Fitness of the architecture the last step evaluated (``None``: rejected)."""
+        accuracy = valid_accuracy(info)
+        if accuracy is None or self.fitness == "valid_accuracy":
+            return accuracy
+        reward = np.asarray(self._search.last_reward, dtype=np.float64)
+        if reward.ndim != 0:
+            raise ValueError(
+                f"fitness='reward' needs a scalar reward, but the env returned a "
+                f"vector of {reward.size} (a multi-objective env in "
+                "mo_reward='vector' form); make it with mo_reward='weighted' or "
+                "'constrained', or use fitness='valid_accuracy'"
+            )
+        return float(reward)
+
     def run(self) -> None:
         """Search from ``env.reset(seed=seed)`` until the budget is spent."""
         rng = np.random.default_rng(self.seed)
@@ -101,7 +131,7 @@ class RegularizedEvolution:
         search.start(self.seed)
         while not search.exhausted and len(population) < self.population_size:
             vector = sample_vector(rng, nvec)
-            accuracy = valid_accuracy(search.step(vector))
+            accuracy = self._fitness(search.step(vector))
             if accuracy is not None:
                 population.append((vector, accuracy))
         while not search.exhausted:
@@ -111,6 +141,6 @@ class RegularizedEvolution:
                 if population[i][1] > parent[1]:
                     parent = population[i]
             child = self.mutate(parent[0], rng)
-            accuracy = valid_accuracy(search.step(child))
+            accuracy = self._fitness(search.step(child))
             if accuracy is not None:
                 population.append((child, accuracy))  # maxlen drops the oldest

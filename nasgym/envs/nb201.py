@@ -8,7 +8,10 @@ from typing import Any, ClassVar
 from nasgym.benchmarks.base import TabularBenchmark
 from nasgym.envs.docstring import EnvDoc, build_docstring
 from nasgym.envs.tabular import DEFAULT_HORIZON, TabularNASEnv, TabularNASVectorEnv
+from nasgym.error import UnknownOptionError
+from nasgym.rewards import RewardSignal
 from nasgym.spaces.nb201 import NB201Space
+from nasgym.zc_reward import parse_metric
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
@@ -16,8 +19,27 @@ _ARGS = """\
 | param | type | default | description |
 |---|---|---|---|
 | `dataset` | str | `"cifar10"` | `cifar10`, `cifar100` or `ImageNet16-120` |
-| `reward_metric` | str | `"valid@12"` | validation metric rewards use (`valid@12`, or `valid@200` when imported) |
-| `report_metric` | str | `"test@200"` | test metric reported in `info` (`test@200` or `test@12`) |"""
+| `reward_metric` | str | `"valid@12"` | validation metric rewards use (`valid@12`, or `valid@200` when imported), or `"zc:<proxy>"` for a training-free zero-cost reward (see Rewards) |
+| `report_metric` | str | `"test@200"` | test metric reported in `info` (`test@200` or `test@12`) |
+| `zc_device` | str | `"cpu"` | `zc:` only: torch device of the proxy networks (`"cpu"`, `"cuda"`, `"cuda:N"`) |
+| `zc_seed` | int | 0 | `zc:` only: seeds the networks' initialisation and the image batch |
+| `zc_images` | str | `"mnist5k"` | `zc:` only: image set of the batch of data-dependent proxies (`"mnist5k"` or `"digits"`) |
+| `zc_batch_size` | int | 16 | `zc:` only: images in that batch |"""
+
+_ZC_REWARDS = """\
+**Training-free rewards.** With `reward_metric="zc:<proxy>"` (`<proxy>` one of
+`synflow`, `snip`, `grad_norm`, `fisher`, `jacov`, `naswot`, `params`, `flops`) the
+shaping receives, in place of `acc`, the cell's zero-cost proxy score normalised to
+`[0, 1]`: `Phi((t(score) - mu) / sigma)`, `t = log` for the positive proxies and the
+identity for `jacov`/`naswot`, `mu`/`sigma` fitted on a fixed sample of 64 cells
+(strictly increasing, about the cell's percentile in the space). The score is that of
+the real NB201 network at initialisation (seed `zc_seed`); data-dependent proxies see
+`zc_batch_size` MNIST (or digits) training images, not CIFAR. The incumbent is the
+cell with the best score; `valid_accuracy`, `test_accuracy`, `best_*` and `regret`
+still report the benchmark (validation accuracy `valid@12`), for evaluation only.
+Scores are computed per cell on first use (tens of ms on a CPU for `synflow`,
+<1 ms for `flops`) and cached in memory and in `$NASGYM_CACHE_DIR/zc/`;
+`nasgym data zc nb201 --proxy P` precomputes all cells (`nasgym.zc_reward`)."""
 
 _DATA = """\
 nasgym's compact NB201 table (`nb201.npz` in `NASGYM_CACHE_DIR`), built once by
@@ -63,16 +85,48 @@ class _NB201Env(TabularNASEnv):
         invalid_action: str = "penalize",
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
+        zc_device: str = "cpu",
+        zc_seed: int = 0,
+        zc_images: str = "mnist5k",
+        zc_batch_size: int = 16,
         objectives: Sequence[str] | None = None,
         **mo_options: Any,
     ) -> None:
+        proxy = parse_metric(reward_metric)
+        if proxy is None and (zc_device, zc_seed, zc_images, zc_batch_size) != (
+            "cpu",
+            0,
+            "mnist5k",
+            16,
+        ):
+            raise UnknownOptionError(
+                f"zc_device, zc_seed, zc_images and zc_batch_size only apply to a "
+                f"zero-cost reward; pass reward_metric='zc:<proxy>' (got "
+                f"reward_metric={reward_metric!r})"
+            )
         benchmark = self.resolve_benchmark(
             dataset,
             benchmark,
-            reward_metric=reward_metric,
+            reward_metric="valid@12" if proxy is not None else reward_metric,
             report_metric=report_metric,
         )
         self.dataset = benchmark.dataset
+        signal: RewardSignal | None = None
+        if proxy is not None:
+            from nasgym.zc_reward import DATASET_SHAPES, ZeroCostReward
+
+            signal = ZeroCostReward(
+                proxy,
+                dataset=benchmark.dataset
+                if benchmark.dataset in DATASET_SHAPES
+                else dataset,
+                device=zc_device,
+                seed=zc_seed,
+                images=zc_images,
+                batch_size=zc_batch_size,
+            )
+        #: The zero-cost reward signal (``None`` unless ``reward_metric="zc:..."``).
+        self.zc_reward = signal
         super().__init__(
             benchmark,
             reward=reward,
@@ -83,9 +137,17 @@ class _NB201Env(TabularNASEnv):
             invalid_action=invalid_action,
             invalid_reward=invalid_reward,
             render_mode=render_mode,
+            signal=signal,
             objectives=objectives,
             **mo_options,
         )
+
+    def close(self) -> None:
+        """Write newly computed zero-cost scores to their cache file."""
+        flush = getattr(self.zc_reward, "flush", None)
+        if flush is not None:
+            flush()
+        super().close()
 
     @classmethod
     def make_benchmark(cls, dataset: str, **kwargs: Any) -> TabularBenchmark[Any]:
@@ -97,7 +159,7 @@ class _NB201Env(TabularNASEnv):
 
 def _doc(mode: str, env_id: str, title: str, description: str) -> str:
     space = NB201Space()
-    return build_docstring(
+    text = build_docstring(
         EnvDoc(title, description, _SPACE, _DATA, _ARGS, _REFS, env_id),
         mode,
         slot_names=space.slot_names,
@@ -106,6 +168,15 @@ def _doc(mode: str, env_id: str, title: str, description: str) -> str:
         max_nodes=space.max_nodes,
         reward_default="valid",
         alpha_default=6.0,
+    )
+    info_row = "| `invalid_action` | why the last action was rejected, else `None` |\n"
+    text = text.replace("\n## Starting State", f"\n{_ZC_REWARDS}\n\n## Starting State")
+    return text.replace(
+        info_row,
+        info_row + "| `zc_score` | `zc:` rewards only: the raw proxy score of the "
+        "current cell (NaN before the first query) |\n"
+        "| `zc_value` | `zc:` rewards only: that score normalised to `[0, 1]`, what "
+        "the shaping receives (agents use it as fitness) |\n",
     )
 
 
@@ -151,19 +222,27 @@ NB201ContinuousEnv.__doc__ = _doc(
 )
 
 
-class NB201EditVectorEnv(TabularNASVectorEnv):
+class _NB201VectorEnv(TabularNASVectorEnv):
+    def close_extras(self, **kwargs: Any) -> None:
+        """Write newly computed zero-cost scores to their cache file."""
+        flush = getattr(self._core.signal, "flush", None)
+        if flush is not None:
+            flush()
+
+
+class NB201EditVectorEnv(_NB201VectorEnv):
     """Batched :class:`NB201EditEnv` (``gym.make_vec("nasgym/NB201Edit-v0", N)``)."""
 
     env_class = NB201EditEnv
 
 
-class NB201QueryVectorEnv(TabularNASVectorEnv):
+class NB201QueryVectorEnv(_NB201VectorEnv):
     """Batched :class:`NB201QueryEnv`."""
 
     env_class = NB201QueryEnv
 
 
-class NB201ContinuousVectorEnv(TabularNASVectorEnv):
+class NB201ContinuousVectorEnv(_NB201VectorEnv):
     """Batched :class:`NB201ContinuousEnv`."""
 
     env_class = NB201ContinuousEnv

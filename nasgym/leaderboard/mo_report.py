@@ -270,7 +270,10 @@ def pareto_plot(env_runs: EnvRuns, setup: MOSetup, budget: int) -> bytes:
         for i, run in enumerate(runs):
             pts = run_points(run, setup.names, budget)[:, [acc, cost]]
             front = pareto_front(pts, flags)
-            ax.scatter(front[:, 1], front[:, 0], s=6, alpha=0.25, color="tab:blue")
+            ax.scatter(
+                front[:, 1], front[:, 0], s=6, alpha=0.25, color="tab:blue",
+                label="found, non-dominated (each seed)" if i == 0 else None,
+            )  # fmt: skip
             sets.append(
                 np.column_stack([front[:, 1], -front[:, 0], np.full(len(front), i)])
             )
