@@ -137,6 +137,7 @@ class BudgetedSearch:
         exhausted: Whether the env reported ``info["budget_exhausted"]``.
         reset_info: The ``info`` of the reset that followed the last step's
             truncation, else ``None``.
+        last_reward: The reward of the last step (``None`` before the first).
     """
 
     def __init__(self, env: gym.Env[Any, Any], agent: str) -> None:
@@ -145,6 +146,7 @@ class BudgetedSearch:
         self.max_queries = query_budget(env, agent)
         self.exhausted = False
         self.reset_info: dict[str, Any] | None = None
+        self.last_reward: Any = None
         self._stalled = 0
 
     def start(self, seed: int) -> dict[str, Any]:
@@ -171,7 +173,8 @@ class BudgetedSearch:
         Raises:
             RuntimeError: :data:`STALL_LIMIT` steps in a row evaluated nothing new.
         """
-        _, _, terminated, truncated, info = self.env.step(action)
+        _, reward, terminated, truncated, info = self.env.step(action)
+        self.last_reward = reward
         self.exhausted = bool(info["budget_exhausted"])
         self._count(info)
         self.reset_info = None
