@@ -81,12 +81,35 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_perf(args: argparse.Namespace) -> int:
     from nasgym.perf import format_report, run_perf
 
+    if args.agents:
+        return _perf_agents(args)
+    if args.env_kwargs or args.budget is not None:
+        raise Error("perf: --env-kwargs and --budget go with --agents")
     results = run_perf(
         envs=args.env or None,
         quick=args.quick,
         out=Path(args.json) if args.json else None,
     )
     print(format_report(results))
+    return 0
+
+
+def _perf_agents(args: argparse.Namespace) -> int:
+    import json
+
+    from nasgym.perf_agents import format_agent_report, run_agent_perf
+
+    if args.env and len(args.env) > 1:
+        raise Error("perf: --agents measures on one --env; give --env once")
+    result = run_agent_perf(
+        args.agents,
+        env_id=args.env[0] if args.env else None,
+        env_kwargs=dict(args.env_kwargs),
+        budget=300 if args.budget is None else args.budget,
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    print(format_agent_report(result))
     return 0
 
 
@@ -402,6 +425,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small counts (smoke run)")
     p.add_argument("--env", action="append", help="only this env id (repeatable)")
     p.add_argument("--json", help="also write the results as JSON to this path")
+    p.add_argument(
+        "--agents",
+        type=_agent_list,
+        default=None,
+        help="instead: time one leaderboard run of each agent (env steps/s while "
+        "training), e.g. --agents l2nas,sac,maskable_ppo; on --env (default "
+        "nasgym/NB201Query-v0 dataset=cifar10)",
+    )
+    p.add_argument(
+        "--env-kwargs",
+        nargs="+",
+        type=_env_kwarg,
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --agents: keyword arguments of the --env",
+    )
+    p.add_argument(
+        "--budget",
+        type=_int_in(1, 100_000),
+        default=None,
+        metavar="Q",
+        help="with --agents: queries per run (default 300)",
+    )
     p.set_defaults(func=_cmd_perf)
 
     _add_leaderboard(sub)
