@@ -102,6 +102,14 @@ class MOSetup:
     constrained: bool
     thresholds: list[float] | None
     notes: list[str] = field(default_factory=list)
+    units: dict[str, str] = field(default_factory=dict)
+
+    def label(self, name: str) -> str:
+        """Axis label of an objective, with its unit where known."""
+        if name in ACCURACY_OBJECTIVES:
+            return "test accuracy (%)"
+        unit = self.units.get(name)
+        return f"{name} ({unit})" if unit else name
 
     @property
     def feasible_optimum(self) -> float:
@@ -197,6 +205,7 @@ def mo_setup(env_runs: EnvRuns) -> MOSetup | None:
         constrained,
         _thresholds(kwargs, len(names) - 1) if constrained else None,
         notes,
+        {str(k): str(v) for k, v in (headers[0].get("objective_units") or {}).items()},
     )
 
 
@@ -243,10 +252,6 @@ def mo_rows(
 
 
 # ------------------------------------------------------------------ plots
-def _label(name: str) -> str:
-    return "test accuracy (%)" if name in ACCURACY_OBJECTIVES else name
-
-
 def pareto_plot(env_runs: EnvRuns, setup: MOSetup, budget: int) -> bytes:
     """PNG: per agent, the true front, every seed's found front and their median."""
     import moocore
@@ -287,9 +292,9 @@ def pareto_plot(env_runs: EnvRuns, setup: MOSetup, budget: int) -> bytes:
                     color="tab:red", lw=1.5, label="median attainment (found)",
                 )  # fmt: skip
         ax.set_title(f"{agent} (n={len(runs)})", fontsize=10)
-        ax.set_xlabel(setup.names[cost])
+        ax.set_xlabel(setup.label(setup.names[cost]))
         ax.grid(True, alpha=0.3)
-    axes[0].set_ylabel(_label(setup.names[acc]))
+    axes[0].set_ylabel(setup.label(setup.names[acc]))
     axes[0].legend(fontsize=8, loc="lower right")
     title = f"{env_runs.env.label}: Pareto fronts after {budget} queries"
     if len(setup.names) > 2:

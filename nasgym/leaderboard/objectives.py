@@ -9,7 +9,8 @@ run file then holds, per query record, the optional keys
 * ``objectives``: ``{name: raw value}`` (accuracy in percent, costs in their units),
 * ``constraint_violated``: ``true``/``false`` (constrained runs only),
 
-and, in its header, ``objectives`` (the names, in the env's order) and
+and, in its header, ``objectives`` (the names, in the env's order),
+``objective_units`` (the costs' units, where the benchmark lists them) and
 ``true_front``: the exact Pareto front of the benchmark for those objectives, with the
 accuracy objective in *test* accuracy (:func:`nasgym.pareto.true_front`), or ``null``
 with ``true_front_error`` saying why (e.g. a surrogate benchmark has no table). Runs
@@ -49,6 +50,20 @@ def env_kwargs(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 def _value(value: Any) -> float | None:
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def _units(env: gym.Env[Any, Any], names: list[str]) -> dict[str, str]:
+    """Units of the cost objectives, from the benchmark's ``costs()`` if it has one."""
+    from nasgym.error import Error
+
+    costs = getattr(getattr(env.unwrapped, "benchmark", None), "costs", None)
+    if not callable(costs):
+        return {}
+    try:
+        specs = costs()
+    except (Error, ValueError):
+        return {}
+    return {n: str(specs[n].unit) for n in names if n in specs}
 
 
 class ObjectiveRecorder(gym.Wrapper[Any, Any, Any, Any]):
@@ -110,7 +125,10 @@ class ObjectiveRecorder(gym.Wrapper[Any, Any, Any, Any]):
         from nasgym.error import Error
         from nasgym.pareto import true_front
 
-        head: dict[str, Any] = {"objectives": list(self.names)}
+        head: dict[str, Any] = {
+            "objectives": list(self.names),
+            "objective_units": _units(env, self.names),
+        }
         try:
             head["true_front"] = true_front(env, self.names, accuracy="test").to_json()
         except (Error, ValueError) as exc:
