@@ -152,6 +152,8 @@ class Objectives:
         constraint_penalty: Constrained form: the reward of a violating architecture.
         invalid_reward: The env's reward of a rejected action (a vector of it in the
             vector form).
+        clip: Clip normalised costs to ``[0, 1]`` (for bounds estimated from a
+            sample, as for a surrogate; exact table bounds need no clipping).
 
     Raises:
         UnknownOptionError: A bad option (the message names it).
@@ -178,8 +180,10 @@ class Objectives:
         cost_threshold: float | Sequence[float] | None = None,
         constraint_penalty: float = 0.0,
         invalid_reward: float = 0.0,
+        clip: bool = False,
     ) -> None:
         self.names = check_names(names)
+        self.clip = bool(clip)
         self.k = len(self.names)
         self.units = tuple(units)
         self.accuracy_index = self.names.index(ACCURACY)
@@ -273,6 +277,8 @@ class Objectives:
         """``(c - min) / (max - min)`` of the costs in ``raw`` (last axis)."""
         idx = self.cost_index
         out: FloatArray = (raw[..., idx] - self.low[idx]) / self.span[idx]
+        if self.clip:
+            out = np.clip(out, 0.0, 1.0)
         return out
 
     def violated(self, raw: FloatArray) -> NDArray[np.bool_]:

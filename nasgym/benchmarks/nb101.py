@@ -82,6 +82,7 @@ from nasgym.error import (
     UnknownOptionError,
     unknown_option,
 )
+from nasgym.objectives import CostSpec, unknown_cost
 from nasgym.spaces.nb101 import (
     INPUT,
     INTERIOR_OPS,
@@ -118,6 +119,13 @@ METRICS: tuple[str, ...] = (
 )
 #: Metrics where higher is better (the others are costs).
 ACCURACY_METRICS: tuple[str, ...] = ("valid", "test")
+#: Cost objectives (``objectives=[...]`` names) -> (metric, unit, description).
+COST_OBJECTIVES: dict[str, tuple[str, str, str]] = {
+    "train_time": ("train_time_s", "s", "training time of a run (mean over repeats)"),
+    "params": ("params", "count", "trainable parameters"),
+    "energy_kwh": ("energy_kwh", "kWh", "EC-NAS-Bench total energy of a run"),
+    "co2": ("co2_g", "g", "EC-NAS-Bench CO2-equivalent of a run"),
+}
 #: ``repeat=`` choices of :meth:`NB101Benchmark.query` besides an int index.
 REPEAT_MODES: tuple[str, ...] = ("mean", "all", "random")
 
@@ -1312,6 +1320,24 @@ class NB101Benchmark:
                 )
             return runs[:, int(repeat)]
         raise unknown_option("repeat", repeat, (*REPEAT_MODES, "an int"))
+
+    def costs(self) -> dict[str, CostSpec]:
+        """The cost objectives this table provides (:data:`COST_OBJECTIVES`)."""
+        return {
+            name: CostSpec(name, unit, text)
+            for name, (metric, unit, text) in COST_OBJECTIVES.items()
+            if metric in self.metrics
+        }
+
+    def cost_metric(self, name: str) -> str:
+        """The metric behind cost objective ``name``.
+
+        Raises:
+            UnknownOptionError: The table has no such cost (lists the ones it has).
+        """
+        if name not in self.costs():
+            raise unknown_cost(self.name, name, tuple(self.costs()))
+        return COST_OBJECTIVES[name][0]
 
     def optimum(
         self, metric: str = "test", epochs: int | None = None

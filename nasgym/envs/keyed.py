@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -40,6 +40,7 @@ from nasgym.envs.core import (
     render_summary,
 )
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
+from nasgym.objectives import Objectives, check_names, check_unused
 from nasgym.rewards import RewardShaping
 
 Float32Array = NDArray[np.float32]
@@ -386,6 +387,46 @@ class KeyedNASEnv(gym.Env[Any, Any], ABC):
             has_cost=has_cost,
         )
         self._needs_reset = True
+        self._objectives: Objectives | None = None
+        #: MO-Gymnasium's ``reward_space`` with a vector reward, else ``None``.
+        self.reward_space: gym.spaces.Box | None = None
+
+    def _setup_objectives(
+        self,
+        objectives: Sequence[str] | None,
+        options: dict[str, Any],
+        bounds: Any,
+    ) -> None:
+        """Create the multi-objective reward (after :meth:`_setup`).
+
+        Args:
+            objectives: The ``objectives`` option (``None``: accuracy only).
+            options: The MONAS options (``mo_reward``, ``mo_alpha`` ...).
+            bounds: ``bounds(names) -> (low, high, units)`` of the objectives;
+                raises for a cost the backend lacks.
+        """
+        if objectives is None:
+            check_unused(options)
+            return
+        names = check_names(objectives)
+        low, high, units = bounds(names)
+        self._objectives = Objectives(
+            names, low, high, units, invalid_reward=self.invalid_reward, **options
+        )
+        if self._objectives.vector:
+            self.reward_space = self._objectives.reward_space()
+
+    def _objective_values(self, best: bool) -> NDArray[np.float64] | None:
+        """Raw objective values of the current (or incumbent) architecture.
+
+        ``None`` before the first query. Envs that take ``objectives`` override it.
+        """
+        return None
+
+    @property
+    def objectives(self) -> tuple[str, ...] | None:
+        """The ``objectives`` option (``None``: accuracy only, scalar reward)."""
+        return None if self._objectives is None else self._objectives.names
 
     # ------------------------------------------------------------------ hooks
     def _start(self, rng: np.random.Generator) -> None:
@@ -446,7 +487,15 @@ class KeyedNASEnv(gym.Env[Any, Any], ABC):
         """Apply one action; see the class docstring for its semantics."""
         if self._needs_reset:
             raise gym.error.ResetNeeded("call reset() before step()")
-        reward = self._act(action)
+        reward: Any = self._act(action)
+        objectives = self._objectives
+        if objectives is not None:
+            raw = self._objective_values(best=False)
+            reward = (
+                objectives.rejected()
+                if self._search.last_invalid is not None or raw is None
+                else objectives.reward(reward, raw)
+            )
         return self._observe(), reward, False, self._search.truncated(), self._info()
 
     def action_masks(self) -> NDArray[np.bool_]:
@@ -472,6 +521,17 @@ class KeyedNASEnv(gym.Env[Any, Any], ABC):
         if mask is not None:
             info["action_mask"] = mask.copy()
         info["invalid_action"] = self._search.last_invalid
+        objectives = self._objectives
+        if objectives is not None:
+            current = self._objective_values(best=False)
+            info["objectives"] = objectives.as_dict(current)
+            info["incumbent_objectives"] = objectives.as_dict(
+                self._objective_values(best=True)
+            )
+            if objectives.constrained:
+                info["constraint_violated"] = bool(
+                    current is not None and objectives.violated(current)
+                )
         return info
 
     def search_info(self) -> dict[str, Any]:

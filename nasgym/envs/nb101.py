@@ -35,7 +35,8 @@ from nasgym.envs.keyed import (
     edit_index,
     int_vector,
 )
-from nasgym.error import UnknownOptionError, unknown_option
+from nasgym.error import BenchmarkDataMissingError, UnknownOptionError, unknown_option
+from nasgym.objectives import ACCURACY, check_names
 from nasgym.spaces.base import BoolArray, IntArray
 from nasgym.spaces.nb101 import (
     EDGE_TOGGLE,
@@ -311,6 +312,8 @@ class _NB101Env(KeyedNASEnv):
         invalid_action: str = "penalize",
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
+        objectives: Sequence[str] | None = None,
+        **mo_options: Any,
     ) -> None:
         sampler = _SAMPLER_ALIASES.get(sampler, sampler)
         if sampler not in SAMPLERS:
@@ -336,6 +339,8 @@ class _NB101Env(KeyedNASEnv):
             optimum=self._tables.optimum,
             has_cost=self._tables.has_cost,
         )
+        self._obj_matrix: NDArray[np.float64] | None = None
+        self._setup_objectives(objectives, mo_options, self._objective_bounds)
         self._cur = -1
         t = self._tables
         self.observation_space = spaces.Dict(
@@ -354,6 +359,79 @@ class _NB101Env(KeyedNASEnv):
     def tables(self) -> NB101Tables:
         """The shared per-row arrays of the benchmark view."""
         return self._tables
+
+    # ------------------------------------------------------------ objectives
+    def _objective_columns(
+        self, names: Sequence[str], accuracy: str = "valid"
+    ) -> NDArray[np.float64]:
+        """``(cells, k)`` raw values of ``names`` over the env's cells."""
+        if accuracy not in ("valid", "test"):
+            raise unknown_option("accuracy", accuracy, ("valid", "test"))
+        t = self._tables
+        bench = t.bench
+        columns = []
+        for name in names:
+            if name == ACCURACY:
+                columns.append(np.asarray(t.valid if accuracy == "valid" else t.test))
+                continue
+            metric = bench.cost_metric(name)
+            values = np.asarray(
+                bench.query(
+                    t.hashes, metric, None if metric == "params" else self.epochs
+                ),
+                dtype=np.float64,
+            )
+            if not np.isfinite(values).all():
+                raise BenchmarkDataMissingError(
+                    f"{bench.name}: cost {name!r} is missing for "
+                    f"{int((~np.isfinite(values)).sum())} of {values.size} cells"
+                )
+            columns.append(values)
+        return np.stack(columns, axis=1).astype(np.float64)
+
+    def _objective_bounds(
+        self, names: tuple[str, ...]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], tuple[str, ...]]:
+        values = self._objective_columns(names)
+        matrix = np.concatenate([values, np.full((1, len(names)), np.nan)])
+        matrix.setflags(write=False)
+        self._obj_matrix = matrix
+        costs = self._tables.bench.costs()
+        units = tuple("%" if n == ACCURACY else costs[n].unit for n in names)
+        return values.min(axis=0), values.max(axis=0), units
+
+    def _objective_values(self, best: bool) -> NDArray[np.float64] | None:
+        if self._obj_matrix is None:
+            return None
+        if best:
+            row = self._search.best_code
+            local = int(self._tables.row_to_local[row]) if row >= 0 else -1
+        else:
+            local = self._cur
+        return None if local < 0 else self._obj_matrix[local]
+
+    def objective_table(
+        self, names: Sequence[str] | None = None, *, accuracy: str = "valid"
+    ) -> NDArray[np.float64]:
+        """Raw objective values of every cell the env can query, ``(cells, k)``.
+
+        Same contract as the tabular envs' ``objective_table``: columns in
+        ``names`` order (default: the env's ``objectives``), accuracy in percent
+        (validation, or the reported test accuracy with ``accuracy="test"``), costs
+        in their units (:meth:`NB101Benchmark.costs`); one row per table cell.
+
+        Raises:
+            UnknownOptionError: No names and no ``objectives``, an unknown cost
+                (lists the table's) or ``accuracy``.
+        """
+        if names is None:
+            if self.objectives is None:
+                raise UnknownOptionError(
+                    "objective_table() needs names=[...] (this env was made without "
+                    "objectives=...)"
+                )
+            names = self.objectives
+        return self._objective_columns(check_names(names), accuracy)
 
     def _restart(self) -> None:
         self._cur = -1

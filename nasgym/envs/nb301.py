@@ -10,6 +10,7 @@ model; every query runs it once on a batch.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from functools import partial
 from typing import Any, ClassVar, cast
 
@@ -31,6 +32,7 @@ from nasgym.envs.keyed import (
     int_vector,
 )
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
+from nasgym.objectives import ACCURACY, unknown_cost
 from nasgym.spaces.darts import (
     CELL_FLAG,
     CELL_VERTICES,
@@ -66,6 +68,13 @@ from nasgym.spaces.darts import (
 DATASETS: tuple[str, ...] = ("cifar10",)
 #: Initial-state samplers of the edit env (METHODS.md 1.6).
 SAMPLERS: tuple[str, ...] = ("bananas",)
+#: Objectives of the NB301 envs -> unit: the surrogate's validation accuracy and
+#: its predicted training runtime (seconds) at ``epoch``.
+NB301_OBJECTIVES: dict[str, str] = {ACCURACY: "%", "train_time": "s"}
+#: Seeded BANANAS genotypes whose predictions give the objectives' normalisation
+#: range (a surrogate has no table of every architecture); costs outside it clip.
+OBJECTIVE_SAMPLE = 1000
+_SAMPLE_BOUNDS: dict[tuple[int, int], NDArray[np.float64]] = {}
 #: Width of the continuous action: 2 cells x 14 candidate edges x 8 ops (with none).
 SCORE_WIDTH = NUM_CELLS * NUM_CANDIDATE_EDGES * len(L2NAS_OPS)
 #: Most surrogate predictions an env caches before starting over.
@@ -217,6 +226,8 @@ class _NB301Env(KeyedNASEnv):
         invalid_action: str = "penalize",
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
+        objectives: Sequence[str] | None = None,
+        **mo_options: Any,
     ) -> None:
         if surrogate is None:
             surrogate = shared_surrogate(path)
@@ -262,6 +273,65 @@ class _NB301Env(KeyedNASEnv):
         )
         self._values: dict[str, tuple[float, float]] = {}
         self._arr: Int8Array | None = None
+        self._obj_current: tuple[str, NDArray[np.float64]] | None = None
+        self._obj_best: tuple[str, NDArray[np.float64]] | None = None
+        self._setup_objectives(objectives, mo_options, self._objective_bounds)
+
+    # ------------------------------------------------------------ objectives
+    def _objective_bounds(
+        self, names: tuple[str, ...]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], tuple[str, ...]]:
+        """Objective ranges over :data:`OBJECTIVE_SAMPLE` seeded BANANAS genotypes."""
+        for name in names:
+            if name not in NB301_OBJECTIVES:
+                raise unknown_cost(
+                    "nb301", name, tuple(n for n in NB301_OBJECTIVES if n != ACCURACY)
+                )
+        key = (id(self.surrogate), self.epoch)
+        sample = _SAMPLE_BOUNDS.get(key)
+        if sample is None:
+            arr = sample_bananas_array(OBJECTIVE_SAMPLE, np.random.default_rng(0))
+            acc, runtime = (
+                np.asarray(v, dtype=np.float64).reshape(-1)
+                for v in self.surrogate.predict(arr, self.epoch)
+            )
+            sample = np.stack([acc, runtime], axis=1)
+            _SAMPLE_BOUNDS[key] = sample
+        cols = [0 if n == ACCURACY else 1 for n in names]
+        units = tuple(NB301_OBJECTIVES[n] for n in names)
+        return sample[:, cols].min(axis=0), sample[:, cols].max(axis=0), units
+
+    def _setup_objectives(
+        self,
+        objectives: Sequence[str] | None,
+        options: dict[str, Any],
+        bounds: Any,
+    ) -> None:
+        options = {"clip": True, **options}
+        if objectives is None:
+            options.pop("clip")
+        super()._setup_objectives(objectives, options, bounds)
+
+    def _objective_values(self, best: bool) -> NDArray[np.float64] | None:
+        held = self._obj_best if best else self._obj_current
+        key = self._search.best_key if best else self._search.key
+        if held is None or held[0] != key:
+            return None
+        return held[1]
+
+    def objective_table(
+        self, names: Sequence[str] | None = None, *, accuracy: str = "valid"
+    ) -> NDArray[np.float64]:
+        """Not available: the DARTS space cannot be enumerated.
+
+        Raises:
+            UnknownOptionError: Always; NB301's true Pareto front is unknown.
+        """
+        raise UnknownOptionError(
+            "NB301 is a surrogate over ~10^18 DARTS genotypes: it has no table of "
+            "every architecture, so no objective_table() or true Pareto front; "
+            "compare runs by the hypervolume of the fronts they found instead"
+        )
 
     def predict(self, arr: Int8Array, keys: list[str]) -> list[tuple[float, float]]:
         """``(valid %, runtime s)`` of valid genotypes, one surrogate batch for misses.
@@ -297,7 +367,14 @@ class _NB301Env(KeyedNASEnv):
         ((valid, runtime),) = self.predict(arr[None], [key])
         self._arr = arr
         self._moved(arr, key, valid)
-        return self._search.evaluate(key, key, -1, valid, valid, runtime)
+        reward = self._search.evaluate(key, key, -1, valid, valid, runtime)
+        if self._objectives is not None:
+            by_name = {ACCURACY: valid, "train_time": runtime}
+            raw = np.array([by_name[n] for n in self._objectives.names])
+            self._obj_current = (key, raw)
+            if self._search.best_key == key:
+                self._obj_best = (key, raw)
+        return reward
 
     def _moved(self, arr: Int8Array, key: str, valid: float) -> None:
         """Hook: the state just became ``arr`` (before the search records it)."""
@@ -565,6 +642,10 @@ class _NB301VectorEnv(SyncVectorEnv):
         shared = self.unwrapped_envs[0]._values
         for env in self.unwrapped_envs[1:]:
             env._values = shared
+        #: MO-Gymnasium's ``reward_space`` of one sub-env (``None``: scalar reward).
+        self.reward_space = self.unwrapped_envs[0].reward_space
+        if self.reward_space is not None:  # vector rewards: (num_envs, k)
+            self._rewards = np.zeros((self.num_envs, *self.reward_space.shape))
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Predict every sub-env's next genotype in one batch, then step them all."""
