@@ -64,6 +64,34 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_data_zc(args: argparse.Namespace) -> int:
+    from nasgym.zc_reward import precompute_report
+
+    print(
+        precompute_report(
+            args.proxy,
+            dataset=args.dataset,
+            device=args.device,
+            seed=args.seed,
+            images=args.images,
+            batch_size=args.batch_size,
+            progress=not args.no_progress,
+        )
+    )
+    return 0
+
+
+def _cmd_freenas(args: argparse.Namespace) -> int:
+    from nasgym.zero_cost import freenas_report
+
+    print(
+        freenas_report(
+            args.dataset, iterative=args.iterative, device=args.device, seed=args.seed
+        )
+    )
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from nasgym.demo import format_demo, run_demo
 
@@ -357,6 +385,38 @@ def _positive(text: str) -> int:
     return value
 
 
+def _add_zc(data_sub: Any, sub: Any) -> None:
+    from nasgym.zc_reward import DATASET_SHAPES, IMAGE_SETS, PROXIES
+
+    p = data_sub.add_parser(
+        "zc",
+        help="precompute a zero-cost proxy for every NB201 cell (zc: rewards)",
+        description="Score all 15,625 NB201 cells with one zero-cost proxy and write "
+        "them to the cache the envs' reward_metric='zc:PROXY' reads "
+        "(NASGYM_CACHE_DIR/zc/). Envs compute missing cells on first use anyway; "
+        "this fills the cache in one go. Options must match the envs' zc_* options.",
+    )
+    p.add_argument("space", choices=("nb201",), help="search space: nb201")
+    p.add_argument("--proxy", required=True, choices=PROXIES)
+    p.add_argument("--dataset", default="cifar10", choices=tuple(DATASET_SHAPES))
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--seed", type=int, default=0, help="the envs' zc_seed")
+    p.add_argument("--images", default="mnist5k", choices=IMAGE_SETS)
+    p.add_argument("--batch-size", type=int, default=16, help="the envs' zc_batch_size")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(func=_cmd_data_zc)
+
+    p = sub.add_parser(
+        "freenas",
+        help="FreeNAS training-free search on NB201; prints the cell and wall-clock",
+    )
+    p.add_argument("--dataset", default="cifar10", choices=tuple(DATASET_SHAPES))
+    p.add_argument("--iterative", action="store_true", help="iterative pruning")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_freenas)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nasgym`` command."""
     parser = argparse.ArgumentParser(
@@ -401,6 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("benchmark", help="benchmark name: nb101")
     p.set_defaults(func=_cmd_data_verify)
+    _add_zc(data_sub, sub)
 
     p = sub.add_parser(
         "demo",

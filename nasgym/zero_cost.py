@@ -730,3 +730,75 @@ def freeflow_arch_scores(
     return np.array(
         [float(table[slots, list(c.ops)].sum()) for c in cells], dtype=np.float64
     )
+
+
+#: NB201 dataset -> (classes, input side length) of its images.
+NB201_INPUTS: dict[str, tuple[int, int]] = {
+    "cifar10": (10, 32),
+    "cifar100": (100, 32),
+    "ImageNet16-120": (120, 16),
+}
+
+
+def freenas_report(
+    dataset: str = "cifar10",
+    *,
+    iterative: bool = False,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+) -> str:
+    """Run :func:`freenas_search` on the real NB201 network and describe the result.
+
+    The picked cell's 12-epoch validation and 200-epoch test accuracy are looked up
+    in nasgym's NB201 table when it is imported (``nasgym data import nb201``);
+    without it the report says so. Used by ``nasgym freenas``.
+
+    Args:
+        dataset: ``"cifar10"``, ``"cifar100"`` or ``"ImageNet16-120"`` (sets the
+            input size and the number of classes).
+        iterative: Prune one op per edge per round (4 supernet passes).
+        device: ``"cpu"`` or a CUDA device.
+        seed: Seeds the supernet's initialisation.
+
+    Returns:
+        Multi-line text: the cell, passes, wall-clock seconds, and its accuracies.
+
+    Raises:
+        UnknownOptionError: Unknown dataset or device.
+        DeviceUnavailableError: CUDA requested but not available.
+    """
+    if dataset not in NB201_INPUTS:
+        raise unknown_option("NB201 dataset", dataset, NB201_INPUTS)
+    classes, size = NB201_INPUTS[dataset]
+    result = freenas_search(
+        input_shape=(3, size, size),
+        num_classes=classes,
+        device=device,
+        seed=seed,
+        iterative=iterative,
+    )
+    dev = resolve_device(device)
+    lines = [
+        f"FreeNAS on NB201 {dataset}: {result.passes} supernet "
+        f"pass{'es' if result.passes > 1 else ''}"
+        f"{' (iterative pruning)' if iterative else ''}, seed {seed}, {dev.type}, "
+        f"{torch.get_num_threads()} CPU threads",
+        f"  cell      {result.arch.to_str()}",
+        f"  wall-clock {result.seconds:.3f} s",
+    ]
+    from nasgym.benchmarks.nb201 import NB201Benchmark
+
+    bench = NB201Benchmark(dataset)
+    try:
+        valid = bench.query(result.arch, "valid@12")
+        test = bench.query(result.arch, "test@200")
+    except Error as exc:
+        lines.append(f"  accuracy  unavailable ({exc})")
+        return "\n".join(lines)
+    better = float(np.mean(bench.table("test@200") > test)) * 100
+    lines.append(
+        f"  valid@12 {valid:.2f}  test@200 {test:.2f}  (optimum "
+        f"{bench.optimum('test@200'):.2f}; {better:.1f}% of the 15,625 cells are "
+        f"better)"
+    )
+    return "\n".join(lines)

@@ -377,3 +377,36 @@ def test_real_nb201_table_with_a_zc_reward(nb201_table: Path) -> None:
     assert info["regret"] == pytest.approx(
         bench.optimum("test@200") - info["best_test_accuracy"]
     )
+
+
+# ------------------------------------------------------------------------ CLI
+def test_precompute_command_fills_the_cache(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from nasgym.cli import main
+
+    assert main(["data", "zc", "nb201", "--proxy", "flops", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "15,625" in out and "nb201-flops-cifar10-" in out
+    zc_reward.clear_memory()
+    env = make()
+    store = env.unwrapped.zc_reward.store
+    assert store.known.all() and store.computed == 0
+    codes = np.arange(0, SPACE.size, 997)
+    expected = [zero_cost.nb201_flops(SPACE.from_code(int(c))) for c in codes]
+    assert store.scores[codes].tolist() == expected
+    assert main(["data", "zc", "nb201", "--proxy", "flops", "--no-progress"]) == 0
+    assert "0 cells computed" in capsys.readouterr().out  # all cached now
+    assert main(["data", "zc", "nb201", "--proxy", "flops", "--device", "tpu"]) == 1
+    assert "device" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_freenas_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from nasgym.cli import main
+
+    assert main(["freenas", "--dataset", "ImageNet16-120"]) == 0
+    out = capsys.readouterr().out
+    assert "1 supernet pass" in out and "wall-clock" in out
+    cell = out.split("cell", 1)[1].split()[0]
+    assert SPACE.from_string(cell).ops == (3,) * 6  # all nor_conv_3x3 (docs)
