@@ -28,6 +28,24 @@ Every step and reset returns the same keys (`None` where a value does not exist 
 | `budget_exhausted` | `queries >= max_queries` |
 """
 
+#: ``info`` rows of the envs that take ``objectives=[...]``.
+MO_INFO = """| `objectives`, `incumbent_objectives` | with `objectives=[...]` only: name -> raw value (accuracy %, costs in their units) of the current architecture / of the incumbent (`best_arch`); NaN before the first query |
+| `constraint_violated` | with `mo_reward="constrained"` only: whether the current architecture breaks a `cost_threshold` |
+"""
+
+MO_REWARDS_DOC = """**Multi-objective rewards.** `objectives=["valid_accuracy", <cost>, ...]` adds cost
+objectives (minimised; the costs of this env are listed under Benchmark Data and by
+`nasgym data status`; asking for another is an error that lists them). Costs are
+normalised with the benchmark's own range, `c_norm = (c - min) / (max - min)` over
+every architecture the env can query. `mo_reward="vector"` (the default) follows
+MO-Gymnasium: the reward is a float32 vector in `objectives` order, the shaped accuracy
+reward and `-c_norm` per cost, with `env.unwrapped.reward_space` a `Box` (make it with
+`mo_gymnasium.make` or `gym.make(..., disable_env_checker=True)`; wrap it in
+`nasgym.wrappers.LinearScalarization` for SB3). MONAS's forms give a scalar:
+`"weighted"`, `mo_alpha * acc - (1 - mo_alpha) * sum_i cost_weights[i] * c_norm_i`, and
+`"constrained"`, `acc` while every cost is at most its `cost_threshold` (raw units),
+else `constraint_penalty`. See `docs/multi_objective.md`."""
+
 MODE_DOCS = {
     "edit": {
         "action": """\
@@ -115,6 +133,15 @@ COMMON_ARGS = """\
 | `render_mode` | str or None | None | `'ansi'` returns a text summary |
 """
 
+#: Arguments of the envs that take ``objectives=[...]``.
+MO_ARGS = """| `objectives` | list of str or None | None | `["valid_accuracy", <cost>, ...]`: multi-objective reward (see Rewards) |
+| `mo_reward` | str | `"vector"` | `"vector"`, `"weighted"` or `"constrained"` (with `objectives`) |
+| `mo_alpha` | float | 0.5 | accuracy weight of `"weighted"`, in [0, 1] |
+| `cost_weights` | float or list | equal, sum 1 | per-cost weights of `"weighted"` |
+| `cost_threshold` | float or list | None | per-cost limits (raw units) of `"constrained"` (required there) |
+| `constraint_penalty` | float | 0.0 | reward of an architecture that breaks a limit |
+"""
+
 
 def rewards_text(reward_default: str, alpha_default: float) -> str:
     """The Rewards section: shaping options and the defaults of one env."""
@@ -163,13 +190,18 @@ def _tail_sections(registered: str, references: str) -> list[str]:
 
 
 def _shared_sections(
-    mode: str, start: str, reward_default: str, alpha_default: float
+    mode: str,
+    start: str,
+    reward_default: str,
+    alpha_default: float,
+    multi_objective: bool = True,
 ) -> list[str]:
     """Rewards, Starting State, Episode End and the common Information table."""
     return [
         "## Rewards",
         "",
-        rewards_text(reward_default, alpha_default),
+        rewards_text(reward_default, alpha_default)
+        + ("\n\n" + MO_REWARDS_DOC if multi_objective else ""),
         "",
         "## Starting State",
         "",
@@ -182,6 +214,7 @@ def _shared_sections(
         "## Information",
         "",
         INFO_DOC
+        + (MO_INFO if multi_objective else "")
         + (
             "| `action_mask` | legal edits now (bool array) |\n"
             if mode == "edit"
@@ -274,6 +307,7 @@ def build_docstring(
 | `benchmark` | TabularBenchmark | `None` | a backend instance to use instead of `dataset` (e.g. a fake table in tests) |
 """
         + COMMON_ARGS
+        + MO_ARGS
         + (
             f"""
 ```python
@@ -332,6 +366,8 @@ class GraphEnvDoc:
     vector: str = (
         "Gymnasium's `SyncVectorEnv` (there is no batched NumPy vector env yet)."
     )
+    #: Whether the env takes ``objectives=[...]`` (documents the MO options).
+    multi_objective: bool = False
 
 
 def build_graph_docstring(
@@ -340,7 +376,9 @@ def build_graph_docstring(
     """Assemble a :class:`GraphEnvDoc` into the standard docstring sections."""
     common = "\n".join(
         line
-        for line in COMMON_ARGS.splitlines()
+        for line in (
+            COMMON_ARGS + (MO_ARGS if doc.multi_objective else "")
+        ).splitlines()
         if mode == "continuous" or "`top_k`" not in line
     )
     sections = [
@@ -351,7 +389,13 @@ def build_graph_docstring(
         "",
         doc.observation_space.replace("{stats}", STATS_DOC),
         "",
-        *_shared_sections(mode, doc.starting_state, reward_default, alpha_default),
+        *_shared_sections(
+            mode,
+            doc.starting_state,
+            reward_default,
+            alpha_default,
+            doc.multi_objective,
+        ),
         "In this env:",
         "",
         "| key | value |",

@@ -656,7 +656,9 @@ queries. Values are means, so queries are deterministic. The first env over a ta
 builds its neighbour table (row x 104 edits -> row; seconds for EC-NAS, about 30
 CPU-minutes for the full table, run on all CPUs) and saves it next to the table
 file. Without the table, construction raises `BenchmarkDataMissingError` naming
-the file and the import command."""
+the file and the import command. Cost objectives (`objectives=[...]`): `train_time`
+(s, mean over repeats at `epochs`) and `params` (count) in both tables, plus EC-NAS's
+`energy_kwh` (kWh) and `co2` (g CO2-eq) per run."""
 
 _ARGS = """\
 | param | type | default | description |
@@ -718,6 +720,7 @@ def _doc(mode: str, env_id: str, title: str, description: str, action: str) -> s
             env_id=env_id,
             data_hint="needs an imported table: `nasgym data import nb101 PATH` or "
             '`nasgym data import ecnas PATH` with `table="ecnas"`',
+            multi_objective=True,
         ),
         mode,
         reward_default="power",

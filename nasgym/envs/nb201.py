@@ -50,7 +50,12 @@ NATS-Bench's: reward from 12-epoch validation accuracy, report 200-epoch test ac
 For CIFAR-10 the validation split is `cifar10-valid`'s; its 200-epoch test accuracy
 comes from training on train+valid. Values are means over training seeds, so queries
 are deterministic. `nasgym data status` shows the table's path and checksum. Licences:
-NATS-Bench MIT; see the data docs for the derived tables."""
+NATS-Bench MIT; see the data docs for the derived tables. Cost objectives
+(`objectives=[...]`): `latency:<device>` (ms) and `energy:<device>` (mJ) from
+HW-NAS-Bench-360 (`nasgym data import hw-nas-bench-360 PATH`; devices `pi5-litert`,
+`pi5-onnx`, `pi5-torchmobile`, `pixel-litert`, energy not on the Pixel; its cifar100
+task for every dataset), and `flops` (MFLOPs), `params` (M), `latency` (s, GPU) and
+`train_time` (s, 200 epochs) where an imported NATS-Bench archive covers every cell."""
 
 _REFS = """\
 * Dong & Yang, "NAS-Bench-201: Extending the Scope of Reproducible Neural Architecture

@@ -713,7 +713,11 @@ are cached per env by canonical key. Without the files, construction raises
 `BenchmarkDataMissingError` naming them and the expected directory. Any other model
 with the same batched `predict(genotypes, epoch) -> (valid %, runtime s)`
 (`nasgym.benchmarks.nb301.SurrogateModel`), such as an adapter to the official
-nasbench301 ensembles (docs/data.md), can be passed as `surrogate=`."""
+nasbench301 ensembles (docs/data.md), can be passed as `surrogate=`. Cost objective
+(`objectives=[...]`): `train_time`, the predicted runtime (s) at `epoch`, normalised
+with the range of the surrogate's predictions for 1,000 seeded BANANAS genotypes
+(clipped to [0, 1]); there is no table of every genotype, so `objective_table()`
+raises."""
 
 _ARGS = """\
 | param | type | default | description |
@@ -837,6 +841,7 @@ def _doc(
             "each step predicts the genotypes all sub-envs reach in one batched "
             "surrogate call (sub-env `i` seeded `seed + i`, next-step autoreset, the "
             "same results as N single envs).",
+            multi_objective=True,
         ),
         mode,
         reward_default="power",

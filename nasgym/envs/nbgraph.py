@@ -26,7 +26,9 @@ package: for each dataset, `valid_perf` (validation accuracy, used for rewards),
 (test accuracy, reported), `latency` and parameter count of 26,206 distinct GNN
 architectures (2,021 for proteins). Values are the means over the benchmark's training
 repeats, so queries are deterministic. nasgym reports accuracies in percent. Isomorphic
-architectures share one entry, so querying one makes the others free revisits."""
+architectures share one entry, so querying one makes the others free revisits.
+Cost objectives (`objectives=[...]`): `latency` (s) and `params` (millions), from
+the same tables."""
 
 _REFS = """\
 * Qin et al., "NAS-Bench-Graph: Benchmarking Graph Neural Architecture Search",
