@@ -79,6 +79,28 @@ def load_split(
         UnknownOptionError: Unknown dataset.
         BenchmarkDataMissingError: CIFAR without a complete ``data_dir``.
     """
+    if dataset in CIFAR_DATASETS:  # large: read once per supernet, not cached
+        return _load_split(dataset, data_dir, image_size, val_fraction, split_seed)
+    key = (dataset, image_size, val_fraction, split_seed)
+    cached = _SPLITS.get(key)
+    if cached is None:
+        cached = _SPLITS[key] = _load_split(
+            dataset, data_dir, image_size, val_fraction, split_seed
+        )
+    return cached
+
+
+#: Offline splits loaded in this process (read-only arrays), by their arguments.
+_SPLITS: dict[tuple[Any, ...], ImageSplit] = {}
+
+
+def _load_split(
+    dataset: str,
+    data_dir: str | os.PathLike[str] | None,
+    image_size: int | None,
+    val_fraction: float | None,
+    split_seed: int,
+) -> ImageSplit:
     if dataset in CIFAR_DATASETS:
         if image_size not in (None, 32):
             raise UnknownOptionError(
@@ -93,13 +115,16 @@ def load_split(
         )
     if dataset not in DATASETS:
         raise unknown_option("supernet dataset", dataset, SUPERNET_DATASETS)
-    return load_images(
+    split = load_images(
         dataset,
         size=16 if image_size is None else image_size,
         channels=1,
         val_fraction=0.2 if val_fraction is None else val_fraction,
         seed=split_seed,
     )
+    for array in (split.x_train, split.y_train, split.x_val, split.y_val):
+        array.setflags(write=False)
+    return split
 
 
 def resolve_auto_device(device: str | torch.device) -> torch.device:
@@ -293,9 +318,9 @@ class Supernet:
             split_seed=split_seed,
         )
         self._x_train = self._to_device(self.split.x_train)
-        self._y_train = torch.from_numpy(self.split.y_train).to(self.device)
+        self._y_train = torch.tensor(self.split.y_train, device=self.device)
         self._x_val = self._to_device(self.split.x_val)
-        self._y_val = torch.from_numpy(self.split.y_val).to(self.device)
+        self._y_val = torch.tensor(self.split.y_val, device=self.device)
         #: Training images seen by weight steps (for images/s).
         self.images_trained = 0
         #: Bumped whenever the weights change (steps, resets, loads): caches of
@@ -304,7 +329,10 @@ class Supernet:
         self.reset(seed)
 
     def _to_device(self, array: NDArray[np.float32]) -> Tensor:
-        tensor = torch.from_numpy(array).to(self.device)
+        # Cached offline splits are read-only: copy those (they are small).
+        tensor = torch.from_numpy(array if array.flags.writeable else array.copy()).to(
+            self.device
+        )
         if self.channels_last:
             tensor = tensor.contiguous(memory_format=torch.channels_last)
         return tensor

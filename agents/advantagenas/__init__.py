@@ -1,0 +1,24 @@
+"""AdvantageNAS (METHODS.md section 3) and its REINFORCE baseline on the NB201 supernet.
+
+Both train ``nasgym.supernet.Supernet`` one-shot, with sparse propagation. They run
+as leaderboard agents on ``nasgym/Supernet201Query-v0`` (entry points
+``advantagenas`` and ``reinforce_supernet``; one query per architecture step) and as
+a standalone search with a wall-clock report (``python -m agents.advantagenas``). See
+``docs/supernet.md``.
+"""
+
+from agents.advantagenas.agent import (
+    AdvantageNAS,
+    AdvantageNASConfig,
+    OneShotSearch,
+    ReinforceSupernet,
+    SearchResult,
+)
+
+__all__ = [
+    "AdvantageNAS",
+    "AdvantageNASConfig",
+    "OneShotSearch",
+    "ReinforceSupernet",
+    "SearchResult",
+]
