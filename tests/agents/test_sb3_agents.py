@@ -14,6 +14,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import nasgym  # noqa: F401  (registers the envs)
 from agents.sb3 import MaskablePPOAgent, PPOAgent, SACAgent, TD3Agent
@@ -208,3 +210,36 @@ def test_agents_train_on_the_real_nb201_table(
 def test_entry_points() -> None:
     for name, (cls, _) in AGENTS.items():
         assert load_agent(name) is cls
+
+
+# ------------------------------------------------ masking (property over training)
+class MaskAudit(gym.Wrapper[Any, Any, Any, Any]):
+    """Records (legal-action mask, action) of every step."""
+
+    def __init__(self, env: gym.Env[Any, Any]) -> None:
+        super().__init__(env)
+        self.taken: list[tuple[np.ndarray, int]] = []
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        mask = np.array(self.env.unwrapped.action_masks(), copy=True)  # type: ignore[attr-defined]
+        self.taken.append((mask, int(action)))
+        return self.env.step(action)
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16), horizon=st.sampled_from([5, 20, 100]))
+def test_maskable_ppo_never_takes_a_masked_action(seed: int, horizon: int) -> None:
+    # invalid_action="penalize" so that an illegal edit would not stop training early:
+    # the audit, not an exception, is what must catch it.
+    env = MaskAudit(
+        gym.make(
+            "nasgym/NBGraphEdit-v0",
+            max_queries=60,
+            horizon=horizon,
+            invalid_action="penalize",
+        )
+    )
+    MaskablePPOAgent(env, seed=seed, n_steps=16, batch_size=8, **TINY).run()
+    assert env.unwrapped.search_info()["queries"] == 60  # type: ignore[attr-defined]
+    assert len(env.taken) >= 30  # resets query start cells too
+    assert all(mask[action] for mask, action in env.taken)
