@@ -204,6 +204,16 @@ def _nb101_status(kind: str) -> dict[str, Any]:
         row["checksum"] = sha256_file(found)
         row["sources"] = [dict(source) for source in table.sources]
         row["coverage"] = {"cifar10": {f"cells ({kind})": len(table)}}
+        from nasgym.benchmarks.nb101 import COST_OBJECTIVES
+        from nasgym.objectives import CostSpec
+
+        row["costs"] = _cost_list(
+            {
+                name: CostSpec(name, unit, text)
+                for name, (metric, unit, text) in COST_OBJECTIVES.items()
+                if metric in table.metrics
+            }
+        )
         row["present"] = True
     except Error as exc:
         row["error"] = str(exc)
@@ -228,6 +238,7 @@ def _nb301_status() -> dict[str, Any]:
         row["error"] = str(exc)
         return row
     row["path"] = str(directory)
+    row["costs"] = ["train_time (s, predicted)"]
     row["files"] = [
         {"path": str(directory / name), "sha256": sha256_file(directory / name)}
         for name in REQUIRED_FILES

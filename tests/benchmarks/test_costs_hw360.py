@@ -114,6 +114,7 @@ def test_status_lists_costs(hw_table: Path) -> None:
     assert rows["hw-nas-bench-360"]["present"]
     assert "latency:pi5-litert (ms)" in rows["nb201"]["costs"]
     assert rows["nbgraph"]["costs"] == ["latency (s)", "params (M)"]
+    assert rows["nb301"]["costs"] == ["train_time (s, predicted)"]
     assert "costs  latency:pi5-litert (ms)" in format_status(list(rows.values()))
 
 
