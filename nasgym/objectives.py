@@ -410,6 +410,48 @@ class TableObjectives:
             **options,  # type: ignore[arg-type]
         )
 
+        # Per-code lookups for the single-env step (a few NumPy calls per step would
+        # cost more than the table lookup itself).
+        obj = self.objectives
+        self._names = obj.names
+        if obj.vector:
+            vec = np.zeros(matrix.shape, dtype=np.float32)
+            vec[:, obj.cost_index] = -obj.normalised_costs(matrix)
+            self._vector_rows: NDArray[np.float32] | None = vec
+        else:
+            self._vector_rows = None
+        self._penalty: list[float] = (
+            (
+                (1.0 - obj.mo_alpha) * (obj.normalised_costs(matrix) @ obj._weights)
+            ).tolist()
+            if obj.mo_reward == "weighted" and obj.k > 1
+            else []
+        )
+        self._violated: list[bool] = (
+            obj.violated(matrix).tolist() if obj.constrained else []
+        )
+
+    def reward(self, shaped: float, code: int) -> float | NDArray[np.float32]:
+        """:meth:`Objectives.reward` of the architecture ``code`` (fast path)."""
+        obj = self.objectives
+        if self._vector_rows is not None:
+            out: NDArray[np.float32] = self._vector_rows[code].copy()
+            out[obj.accuracy_index] = shaped
+            return out
+        if self._penalty:
+            return obj.mo_alpha * shaped - self._penalty[code]
+        if self._violated:
+            return obj.constraint_penalty if self._violated[code] else shaped
+        return shaped
+
+    def values(self, code: int) -> dict[str, float]:
+        """``name -> raw value`` of ``code`` (NaN everywhere for ``-1``)."""
+        return dict(zip(self._names, self.matrix[code].tolist(), strict=True))
+
+    def violated(self, code: int) -> bool:
+        """Whether ``code`` breaks a cost threshold (constrained form; else False)."""
+        return bool(self._violated[code]) if self._violated else False
+
     def table(self) -> FloatArray:
         """``(len(rows), k)`` raw values of every distinct architecture."""
         out: FloatArray = self.matrix[self.rows].copy()

@@ -316,10 +316,9 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
     def _mo_reward(self, shaped: float, rejected: str | None, code: int) -> Any:
         """The multi-objective reward of a step (``shaped``: its accuracy reward)."""
         assert self._objectives is not None
-        objectives = self._objectives.objectives
         if rejected is not None:
-            return objectives.rejected()
-        return objectives.reward(shaped, self._objectives.matrix[code])
+            return self._objectives.objectives.rejected()
+        return self._objectives.reward(shaped, code)
 
     # ----------------------------------------------------------- objectives
     @property
@@ -434,15 +433,12 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
 
     def _add_objectives(self, info: dict[str, Any], code: int, best: int) -> None:
         """Add ``objectives``, ``incumbent_objectives``, ``constraint_violated``."""
-        assert self._objectives is not None
-        matrix = self._objectives.matrix
-        objectives = self._objectives.objectives
-        info["objectives"] = objectives.as_dict(matrix[code])
-        info["incumbent_objectives"] = objectives.as_dict(matrix[best])
-        if objectives.constrained:
-            info["constraint_violated"] = bool(
-                code >= 0 and objectives.violated(matrix[code])
-            )
+        table = self._objectives
+        assert table is not None
+        info["objectives"] = table.values(code)
+        info["incumbent_objectives"] = table.values(best)
+        if table.objectives.constrained:
+            info["constraint_violated"] = code >= 0 and table.violated(code)
 
     def search_info(self) -> dict[str, Any]:
         """The current ``info`` dict of the search (e.g. after training stopped)."""

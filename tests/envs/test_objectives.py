@@ -184,6 +184,42 @@ def test_constrained_env_reward_and_flag() -> None:
     assert any(flags) and not all(flags)
 
 
+@pytest.mark.parametrize("env_class", [NB201QueryEnv, NB201ContinuousEnv])
+def test_weighted_env_reward_by_formula(env_class: Any) -> None:
+    env = _fake(
+        env_class,
+        objectives=["valid_accuracy", "latency", "train_time"],
+        mo_reward="weighted",
+        mo_alpha=0.75,
+        cost_weights=[2.0, 1.0],
+    )
+    tables = [FAKE.table("latency_s"), FAKE.table("train_time_s")]
+    norm = [(t - np.nanmin(t)) / (np.nanmax(t) - np.nanmin(t)) for t in tables]
+    for reward, info in _rollout(env, 30, seed=6):
+        code = info["arch_code"]
+        penalty = 2.0 * norm[0][code] + 1.0 * norm[1][code]
+        expected = 0.75 * info["valid_accuracy"] / 100.0 - 0.25 * penalty
+        assert type(reward) is float and reward == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("form", ["weighted", "constrained"])
+def test_scalar_forms_in_the_vector_env(form: str) -> None:
+    extra: dict[str, Any] = {"cost_threshold": 0.005} if form == "constrained" else {}
+    kwargs: dict[str, Any] = {"objectives": TWO, "mo_reward": form, **extra}
+    vec = gym.make_vec("nasgym/NBGraphQuery-v0", num_envs=2, benchmark=CORA, **kwargs)
+    single = NBGraphQueryEnv(benchmark=CORA, **kwargs)
+    vec.reset(seed=3)
+    single.reset(seed=3)
+    vec.action_space.seed(0)
+    for _ in range(10):
+        actions = vec.action_space.sample()
+        _, rewards, _, _, infos = vec.step(actions)
+        _, r, _, _, info = single.step(actions[0])
+        assert rewards.shape == (2,) and rewards[0] == pytest.approx(r)
+        if form == "constrained":
+            assert infos["constraint_violated"][0] == info["constraint_violated"]
+
+
 def test_vector_env_matches_single_envs() -> None:
     kwargs: dict[str, Any] = {"objectives": ["valid_accuracy", "latency", "params"]}
     vec = NBGraphEditVectorEnv(num_envs=3, benchmark=CORA, horizon=7, **kwargs)
