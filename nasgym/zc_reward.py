@@ -11,12 +11,14 @@ plus the raw score in ``info["zc_score"]``.
 **Scores.** A cell's raw score is the proxy of the real NB201 network (``C=16``,
 ``N=5``, the dataset's number of classes) at the initialisation seeded by ``seed``
 (:func:`nasgym.zero_cost.score_many`). Data-dependent proxies see a real batch of
-``batch_size`` training images of ``images`` (``"mnist5k"`` or ``"digits"``, the image
-sets that ship in PyPI wheels, see :mod:`nasgym.datasets`; CIFAR is not downloaded),
-brought to the dataset's input size (32x32, 16x16 for ImageNet16-120), drawn with
-``seed``. ``synflow``, ``params`` and ``flops`` only use the input shape. Every code
-(all 15,625, isomorphic cells included, as the NB201 tables index them) is scored on
-its own.
+``batch_size`` training images of ``images``, drawn with ``seed``: ``"mnist5k"``
+(default) or ``"digits"``, the image sets that ship in PyPI wheels (see
+:mod:`nasgym.datasets`), brought to the dataset's input size (32x32, 16x16 for
+ImageNet16-120); or, for the CIFAR-10/100 envs, the path of a local torchvision-format
+CIFAR directory, whose training images of the env's dataset are read with
+:func:`nasgym.datasets.load_cifar` (CIFAR is never downloaded). ``synflow``,
+``params`` and ``flops`` only use the input shape. Every code (all 15,625, isomorphic
+cells included, as the NB201 tables index them) is scored on its own.
 
 **Normalisation to [0, 1].** ``value = Phi((t(score) - mu) / sigma)``, with ``Phi``
 the standard normal CDF, ``t = log`` for the positive proxies (``synflow``, ``snip``,
@@ -89,8 +91,11 @@ LOG_PROXIES: frozenset[str] = frozenset(
 DATA_DEPENDENT: frozenset[str] = frozenset(
     {"snip", "grad_norm", "fisher", "jacov", "naswot"}
 )
-#: Image sets the batch can come from (see :mod:`nasgym.datasets`).
+#: Image sets the batch can come from (see :mod:`nasgym.datasets`); a CIFAR
+#: directory path is accepted too.
 IMAGE_SETS: tuple[str, ...] = ("mnist5k", "digits")
+#: Prefix of :attr:`ZeroCostSettings.images` for a CIFAR directory.
+CIFAR_PREFIX = "cifar-dir:"
 #: NB201 dataset -> (classes, input side length).
 DATASET_SHAPES: dict[str, tuple[int, int]] = {
     "cifar10": (10, 32),
@@ -138,7 +143,8 @@ class ZeroCostSettings:
     Attributes:
         proxy: A name of :data:`PROXIES`.
         dataset: An NB201 dataset (sets the classes and the input size).
-        images: Image set of the batch (``None`` for data-independent proxies).
+        images: Image set of the batch (``None`` for data-independent proxies); a
+            CIFAR directory is ``"cifar-dir:<resolved path>:<bytes of its files>"``.
         batch_size: Images in the batch (``0`` for data-independent proxies).
         seed: Seeds the networks' initialisation and the batch.
         C: Channels of the first stage.
@@ -280,6 +286,12 @@ class ScoreStore:
                 # Only the input shape matters: two all-zero images.
                 images = np.zeros((2, 3, size, size), dtype=np.float32)
                 self._batch = (images, np.zeros(2, dtype=np.int64))
+            elif s.images.startswith(CIFAR_PREFIX):
+                from nasgym.datasets import load_cifar
+
+                folder = s.images[len(CIFAR_PREFIX) :].rsplit(":", 1)[0]
+                split = load_cifar(s.dataset, folder, seed=s.seed)
+                self._batch = split.batch(s.batch_size, seed=s.seed)
             else:
                 from nasgym.datasets import load_images
 
@@ -380,6 +392,29 @@ def clear_memory() -> None:
         _STORES.clear()
 
 
+def _image_key(images: str, dataset: str) -> str:
+    """Check ``images`` and return its cache-key form."""
+    if images in IMAGE_SETS:
+        return images
+    if not isinstance(images, str) or not Path(images).expanduser().is_dir():
+        raise UnknownOptionError(
+            f"unknown zc_images {images!r}; valid choices: "
+            f"{', '.join(repr(i) for i in IMAGE_SETS)}, or the path of a local "
+            f"torchvision-format CIFAR directory (for the cifar10/cifar100 envs)"
+        )
+    if dataset not in ("cifar10", "cifar100"):
+        raise UnknownOptionError(
+            f"zc_images={images!r} is a CIFAR directory, but the env's dataset is "
+            f"{dataset!r}: nasgym has no ImageNet16-120 reader; use 'mnist5k' or "
+            f"'digits'"
+        )
+    from nasgym.datasets import _cifar_folder
+
+    folder = _cifar_folder(dataset, images).resolve()
+    size = sum(f.stat().st_size for f in sorted(folder.iterdir()) if f.is_file())
+    return f"{CIFAR_PREFIX}{folder}:{size}"
+
+
 def _transform(proxy: str, score: float) -> float:
     if proxy in LOG_PROXIES:
         return math.log(score) if score > 0 else -math.inf
@@ -400,7 +435,8 @@ class ZeroCostReward:
         dataset: ``"cifar10"``, ``"cifar100"`` or ``"ImageNet16-120"``.
         device: ``"cpu"`` or a CUDA device.
         seed: Seeds the networks' initialisation and the image batch.
-        images: ``"mnist5k"`` or ``"digits"`` (data-dependent proxies only).
+        images: ``"mnist5k"``, ``"digits"`` or a CIFAR directory (torchvision format,
+            CIFAR-10/100 datasets only); data-dependent proxies only.
         batch_size: Images in the batch (data-dependent proxies only).
         C: Channels of the first stage (16 in NB201).
         N: Cells per stage (5 in NB201).
@@ -433,8 +469,7 @@ class ZeroCostReward:
             raise unknown_option("zero-cost proxy", proxy, PROXIES)
         if dataset not in DATASET_SHAPES:
             raise unknown_option("NB201 dataset", dataset, DATASET_SHAPES)
-        if images not in IMAGE_SETS:
-            raise unknown_option("zc_images", images, IMAGE_SETS)
+        image_key = _image_key(images, dataset)  # checked for every proxy
         for name, value, low in (
             ("zc_seed", seed, 0),
             ("zc_batch_size", batch_size, 2),
@@ -455,7 +490,7 @@ class ZeroCostReward:
         self.settings = ZeroCostSettings(
             proxy=proxy,
             dataset=dataset,
-            images=images if dependent else None,
+            images=image_key if dependent else None,
             batch_size=int(batch_size) if dependent else 0,
             seed=int(seed),
             C=int(C),

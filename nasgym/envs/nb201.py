@@ -23,7 +23,7 @@ _ARGS = """\
 | `report_metric` | str | `"test@200"` | test metric reported in `info` (`test@200` or `test@12`) |
 | `zc_device` | str | `"cpu"` | `zc:` only: torch device of the proxy networks (`"cpu"`, `"cuda"`, `"cuda:N"`) |
 | `zc_seed` | int | 0 | `zc:` only: seeds the networks' initialisation and the image batch |
-| `zc_images` | str | `"mnist5k"` | `zc:` only: image set of the batch of data-dependent proxies (`"mnist5k"` or `"digits"`) |
+| `zc_images` | str | `"mnist5k"` | `zc:` only: image set of the batch of data-dependent proxies: `"mnist5k"`, `"digits"`, or the path of a local torchvision-format CIFAR directory (CIFAR-10/100 envs; its training images of the env's dataset) |
 | `zc_batch_size` | int | 16 | `zc:` only: images in that batch |"""
 
 _ZC_REWARDS = """\
@@ -34,7 +34,8 @@ shaping receives, in place of `acc`, the cell's zero-cost proxy score normalised
 identity for `jacov`/`naswot`, `mu`/`sigma` fitted on a fixed sample of 64 cells
 (strictly increasing, about the cell's percentile in the space). The score is that of
 the real NB201 network at initialisation (seed `zc_seed`); data-dependent proxies see
-`zc_batch_size` MNIST (or digits) training images, not CIFAR. The incumbent is the
+`zc_batch_size` MNIST training images (or digits, or CIFAR from a local directory
+given as `zc_images`). The incumbent is the
 cell with the best score; `valid_accuracy`, `test_accuracy`, `best_*` and `regret`
 still report the benchmark (validation accuracy `valid@12`), for evaluation only.
 Scores are computed per cell on first use (tens of ms on a CPU for `synflow`,

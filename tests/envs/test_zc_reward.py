@@ -32,7 +32,7 @@ from nasgym.zc_reward import ZeroCostReward
 SPACE = NB201Space()
 FAKE = FakeBenchmark(SPACE, seed=0)
 #: A narrow network and a small reference sample keep network proxies fast.
-TINY: dict[str, Any] = {"C": 4, "N": 1, "reference_size": 8}
+TINY: dict[str, Any] = {"C": 4, "N": 1, "reference_size": 4}
 IDS = ("nasgym/NB201Edit-v0", "nasgym/NB201Query-v0", "nasgym/NB201Continuous-v0")
 
 
@@ -268,6 +268,37 @@ def test_network_proxy_matches_zero_cost_and_is_keyed_by_settings() -> None:
     want = zero_cost.score(arch, "naswot", batch=(images, labels), C=4, N=1)
     assert naswot.score(4321) == pytest.approx(want, rel=1e-12)
     assert naswot.settings.images == "digits" and signal.settings.images is None
+
+
+def test_batch_from_a_local_cifar_directory(tmp_path: Path) -> None:
+    import pickle
+
+    folder = tmp_path / "cifar" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(1, 6):
+        batch = {
+            "data": rng.integers(0, 256, (20, 3072), dtype=np.uint8),
+            "labels": [k % 10 for k in range(20)],
+        }
+        (folder / f"data_batch_{i}").write_bytes(pickle.dumps(batch))
+    root = str(tmp_path / "cifar")
+    signal = ZeroCostReward("naswot", **TINY, images=root, batch_size=8)
+    assert signal.settings.images is not None
+    assert signal.settings.images.startswith(f"cifar-dir:{folder.resolve()}:")
+    from nasgym.datasets import load_cifar
+
+    images, labels = load_cifar("cifar10", root, seed=0).batch(8, seed=0)
+    want = zero_cost.score(
+        SPACE.from_code(77), "naswot", batch=(images, labels), C=4, N=1
+    )
+    assert signal.score(77) == pytest.approx(want, rel=1e-12)
+    env = make(reward_metric="zc:flops", zc_images=root)  # accepted, unused by flops
+    assert env.unwrapped.zc_reward.settings.images is None
+    with pytest.raises(UnknownOptionError, match="ImageNet16-120 reader"):
+        ZeroCostReward("naswot", dataset="ImageNet16-120", images=root)
+    with pytest.raises(UnknownOptionError, match="torchvision-format CIFAR"):
+        ZeroCostReward("naswot", images=str(tmp_path / "nowhere"))
 
 
 def test_concurrent_writers_merge() -> None:
