@@ -405,7 +405,15 @@ def test_datastore_status_and_import(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("NASGYM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("NASGYM_DATA_DIR", raising=False)
     rows = {row["name"]: row for row in datastore.status()}
-    assert set(rows) == {"nb201", "nbgraph", "nb101", "ecnas", "nb301"}
+    assert set(rows) == {
+        "nb201",
+        "hw-nas-bench-360",
+        "nbgraph",
+        "nb101",
+        "ecnas",
+        "nb301",
+    }
+    assert "nasgym data import hw-nas-bench-360" in rows["hw-nas-bench-360"]["error"]
     assert rows["nb201"]["present"] is False
     assert "nasgym data import nb201" in rows["nb201"]["error"]
     # Every benchmark that needs files says how to get them when they are absent.

@@ -123,7 +123,7 @@ def test_generated_env_docs_are_current():
 def test_data_status_lists_every_benchmark(capsys):
     assert main(["data", "status"]) == 0
     out = capsys.readouterr().out
-    for name in ("nb201", "nbgraph", "nb101", "ecnas", "nb301"):
+    for name in ("nb201", "hw-nas-bench-360", "nbgraph", "nb101", "ecnas", "nb301"):
         assert f"\n{name} " in f"\n{out}"
 
 
