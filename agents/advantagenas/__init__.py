@@ -13,6 +13,7 @@ from agents.advantagenas.agent import (
     OneShotSearch,
     ReinforceSupernet,
     SearchResult,
+    zero_op_credit,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "OneShotSearch",
     "ReinforceSupernet",
     "SearchResult",
+    "zero_op_credit",
 ]

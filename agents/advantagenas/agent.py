@@ -180,6 +180,47 @@ def softmax(theta: FloatArray) -> FloatArray:
     return probs
 
 
+def zero_op_credit(
+    advantage: FloatArray, pick: NDArray[np.int64], ema: FloatArray, coefficient: float
+) -> FloatArray:
+    """The zero-op rule of METHODS.md 3.4 (updates ``ema`` in place).
+
+    ``ema[e, k]`` is an exponential moving average (``ema += c * (A - ema)``) of the
+    advantages observed for op ``k`` on edge ``e``, updated only where ``k`` was
+    sampled and is not ``none``. Where ``none`` was sampled (its output is zero, so
+    ``dL/da`` is identically 0), the advantage becomes the largest EMA among that
+    edge's other ops.
+
+    Args:
+        advantage: ``(6,)`` observed ``dL/da_e``.
+        pick: ``(6,)`` sampled op per edge.
+        ema: ``(6, 5)`` running averages.
+        coefficient: EMA coefficient (0.05).
+
+    Returns:
+        The advantages to use.
+
+    Example:
+        >>> ema = np.zeros((6, 5))
+        >>> pick = np.array([3, 3, 0, 1, 2, 4])
+        >>> float(zero_op_credit(np.arange(6.0), pick, ema, 0.5)[2])  # max EMA: 0
+        0.0
+        >>> float(ema[0, 3]), float(ema[1, 3])
+        (0.0, 0.5)
+        >>> float(zero_op_credit(np.zeros(6), np.array([0] * 6), ema, 0.5)[1])
+        0.5
+    """
+    out = np.array(advantage, dtype=np.float64)
+    rows = np.arange(len(pick))
+    zero = pick == ZERO_OP
+    seen = rows[~zero], pick[~zero]
+    ema[seen] += coefficient * (out[~zero] - ema[seen])
+    if zero.any():
+        others = np.delete(ema, ZERO_OP, axis=1)
+        out[zero] = others[zero].max(axis=1)
+    return out
+
+
 class OneShotSearch:
     """The search loop of AdvantageNAS / REINFORCE on a supernet (see module doc).
 
@@ -264,12 +305,7 @@ class OneShotSearch:
             if cfg.estimator == "advantage":
                 advantage, loss = supernet.edge_advantages(a)
                 if cfg.zero_op:
-                    zero = pick == ZERO_OP
-                    seen = rows[~zero], pick[~zero]
-                    ema[seen] += cfg.zero_ema * (advantage[~zero] - ema[seen])
-                    if zero.any():
-                        others = np.delete(ema, ZERO_OP, axis=1)
-                        advantage[zero] = others[zero].max(axis=1)
+                    advantage = zero_op_credit(advantage, pick, ema, cfg.zero_ema)
                 if cfg.baseline:
                     centred = advantage - edge_baseline
                     edge_baseline = (
