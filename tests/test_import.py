@@ -96,6 +96,11 @@ def test_import_is_light_and_fast() -> None:
             "nasgym/NB301Edit-v0",
             "nasgym/NB301Continuous-v0",
             "nasgym/NB301Query-v0",
+            "nasgym/Supernet201-v0",
+            *(
+                f"nasgym/Supernet201{mode}-v0"
+                for mode in ("Edit", "Query", "Continuous")
+            ),
         ]
     )
     # A guard, not a benchmark: the best of two fresh interpreters.
