@@ -72,7 +72,8 @@ IntArray = NDArray[np.int64]
 
 #: Prefix of a zero-cost ``reward_metric``.
 PREFIX = "zc:"
-#: Every proxy name (as :data:`nasgym.zero_cost.PROXIES`, without importing torch).
+#: Every proxy name, in the order of :mod:`nasgym.zero_cost`'s table (also exported
+#: there as ``nasgym.zero_cost.PROXIES``).
 PROXIES: tuple[str, ...] = (
     "synflow",
     "snip",

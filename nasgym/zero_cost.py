@@ -72,21 +72,13 @@ from nasgym.error import Error, InvalidArchitectureError, unknown_option
 from nasgym.nn.nb201 import NB201Network
 from nasgym.spaces.nb201 import OPS, NB201Arch
 
-#: Every proxy name, in the order of the module table.
-PROXIES: tuple[str, ...] = (
-    "synflow",
-    "snip",
-    "grad_norm",
-    "fisher",
-    "jacov",
-    "naswot",
-    "params",
-    "flops",
-)
-#: Proxies that use the batch's images and labels (the others only its shape).
-DATA_DEPENDENT: frozenset[str] = frozenset(
-    {"snip", "grad_norm", "fisher", "jacov", "naswot"}
-)
+# PROXIES (every proxy name, in the order of the module table) and DATA_DEPENDENT
+# (those that use the batch's images and labels; the others only its shape) live in
+# the torch-free nasgym.zc_reward, so the envs can check names without torch.
+from nasgym.zc_reward import DATA_DEPENDENT as DATA_DEPENDENT
+from nasgym.zc_reward import DATASET_SHAPES
+from nasgym.zc_reward import PROXIES as PROXIES
+
 #: Proxies computed together from one pass of the network.
 GROUPS: tuple[tuple[str, ...], ...] = (
     ("synflow",),
@@ -732,14 +724,6 @@ def freeflow_arch_scores(
     )
 
 
-#: NB201 dataset -> (classes, input side length) of its images.
-NB201_INPUTS: dict[str, tuple[int, int]] = {
-    "cifar10": (10, 32),
-    "cifar100": (100, 32),
-    "ImageNet16-120": (120, 16),
-}
-
-
 def freenas_report(
     dataset: str = "cifar10",
     *,
@@ -767,9 +751,9 @@ def freenas_report(
         UnknownOptionError: Unknown dataset or device.
         DeviceUnavailableError: CUDA requested but not available.
     """
-    if dataset not in NB201_INPUTS:
-        raise unknown_option("NB201 dataset", dataset, NB201_INPUTS)
-    classes, size = NB201_INPUTS[dataset]
+    if dataset not in DATASET_SHAPES:
+        raise unknown_option("NB201 dataset", dataset, DATASET_SHAPES)
+    classes, size = DATASET_SHAPES[dataset]
     result = freenas_search(
         input_shape=(3, size, size),
         num_classes=classes,
