@@ -282,7 +282,7 @@ class ScoreStore:
     def _get_batch(self) -> tuple[Any, Any]:
         if self._batch is None:
             s = self.settings
-            classes, size = DATASET_SHAPES[s.dataset]
+            size = DATASET_SHAPES[s.dataset][1]
             if s.images is None:
                 # Only the input shape matters: two all-zero images.
                 images = np.zeros((2, 3, size, size), dtype=np.float32)
@@ -297,8 +297,7 @@ class ScoreStore:
                 from nasgym.datasets import load_images
 
                 split = load_images(s.images, size=size, channels=3, seed=s.seed)
-                images, labels = split.batch(s.batch_size, seed=s.seed)
-                self._batch = (images, labels % classes)
+                self._batch = split.batch(s.batch_size, seed=s.seed)
         return self._batch
 
     def ensure(
@@ -313,8 +312,7 @@ class ScoreStore:
             from nasgym.zero_cost import score_many
 
             s = self.settings
-            space = _space()
-            assert isinstance(space, NB201Space)
+            space = NB201Space()
             archs = [space.from_code(int(c)) for c in missing]
             bar = _progress_bar(missing.size, s) if progress is None else None
             start = time.perf_counter()
@@ -363,12 +361,6 @@ class _Bar:
 
 def _progress_bar(total: int, settings: ZeroCostSettings) -> _Bar | None:
     return _Bar(total, settings) if total >= PROGRESS_MIN_CELLS else None
-
-
-def _space() -> Any:
-    from nasgym.spaces.nb201 import NB201Space
-
-    return NB201Space()
 
 
 _STORES: dict[str, ScoreStore] = {}
