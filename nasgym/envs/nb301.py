@@ -645,7 +645,9 @@ class _NB301VectorEnv(SyncVectorEnv):
         #: MO-Gymnasium's ``reward_space`` of one sub-env (``None``: scalar reward).
         self.reward_space = self.unwrapped_envs[0].reward_space
         if self.reward_space is not None:  # vector rewards: (num_envs, k)
-            self._rewards = np.zeros((self.num_envs, *self.reward_space.shape))
+            self._rewards = np.zeros(
+                (self.num_envs, *self.reward_space.shape), dtype=np.float32
+            )
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Predict every sub-env's next genotype in one batch, then step them all."""

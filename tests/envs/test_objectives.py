@@ -329,6 +329,37 @@ def test_mo_gymnasium_conformance() -> None:
     assert info["episode"]["r"].shape == (2,)
 
 
+def test_mo_gymnasium_vector_wrappers_on_the_batched_env() -> None:
+    mo_gym = pytest.importorskip("mo_gymnasium")
+    vector: Any = pytest.importorskip("mo_gymnasium.wrappers.vector")
+    MORecordEpisodeStatistics, MOSyncVectorEnv = (
+        vector.MORecordEpisodeStatistics,
+        vector.MOSyncVectorEnv,
+    )
+
+    kwargs: dict[str, Any] = {"benchmark": CORA, "objectives": TWO, "horizon": 5}
+    ours = MORecordEpisodeStatistics(
+        gym.make_vec("nasgym/NBGraphQuery-v0", num_envs=3, **kwargs), gamma=1.0
+    )
+    theirs = MOSyncVectorEnv(
+        [lambda: mo_gym.make("nasgym/NBGraphQuery-v0", **kwargs) for _ in range(3)]
+    )
+    assert ours.unwrapped.reward_space == theirs.reward_space
+    ours.reset(seed=0)
+    theirs.reset(seed=0)
+    ours.action_space.seed(0)
+    finished = 0
+    for _ in range(12):
+        actions = ours.action_space.sample()
+        _, r1, _, trunc, info = ours.step(actions)
+        _, r2, *_ = theirs.step(actions)
+        np.testing.assert_allclose(r1, r2, rtol=1e-6)
+        if trunc.any():
+            finished += 1
+            assert info["episode"]["r"].shape == (3, 2)
+    assert finished > 0
+
+
 def test_scalarised_env_passes_checkers() -> None:
     from gymnasium.utils.env_checker import check_env
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
