@@ -80,16 +80,25 @@ def test_costs_and_units(hw_table: Path) -> None:
     )
 
 
-def test_missing_costs_are_errors(hw_table: Path) -> None:
+def test_missing_costs_are_errors(
+    hw_table: Path, data_root: Path, tmp_path: Path
+) -> None:
+    from nasgym.benchmarks.nb201 import NB201Benchmark, import_nb201
+
     bench = _nb201()
     with pytest.raises(UnknownOptionError, match="'latency:pi5-litert'"):
         bench.cost_table("energy:pixel-litert")  # never measured on the Pixel
     with pytest.raises(UnknownOptionError, match="has no cost objective 'power'"):
         bench.cost_table("power")
-    # FLOPs exist only for the few archs of the staged NATS-Bench archive sample.
-    if "flops_m" in bench.metrics:
-        with pytest.raises(BenchmarkDataMissingError, match="covers only"):
-            bench.cost_table("flops")
+    # The staged NATS-Bench archive holds FLOPs for 3 cells only: not offered.
+    if not (data_root / "nats-bench").is_dir():
+        missing_data(f"{data_root / 'nats-bench'} is not a directory")
+    table = import_nb201(data_root, dest=tmp_path / "nb201.npz")
+    merged = NB201Benchmark("cifar100", path=table, hw_path=hw_table)
+    assert merged.coverage("flops_m") == 3
+    assert "flops" not in merged.costs() and "latency:pi5-litert" in merged.costs()
+    with pytest.raises(BenchmarkDataMissingError, match="covers only 3 of 15,625"):
+        merged.cost_table("flops")
 
 
 def test_missing_hw_table_says_how_to_import(nb201_table: Path, tmp_path: Path) -> None:
