@@ -16,7 +16,7 @@ from nasgym.datastore import format_status, import_data, status
 from nasgym.error import BenchmarkDataMissingError, CorruptDataError, UnknownOptionError
 
 try:
-    from conftest import missing_data
+    from conftest import missing_data  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover
     from tests.conftest import missing_data
 
@@ -129,7 +129,7 @@ def test_status_lists_costs(hw_table: Path) -> None:
 
 def test_nb201_env_with_pi5_latency(hw_table: Path) -> None:
     names = ["valid_accuracy", "latency:pi5-litert"]
-    env = gym.make(
+    env: Any = gym.make(
         "nasgym/NB201Query-v0",
         dataset="cifar100",
         objectives=names,
