@@ -61,10 +61,9 @@ def register_nasgym_envs() -> None:
             gym.register(
                 id=env_id,
                 entry_point=f"{module}:{cls}",
-                # NB301: one batched surrogate call per vector step.
-                vector_entry_point=f"{module}:{cls[: -len('Env')]}VectorEnv"
-                if module.endswith("nb301")
-                else None,
+                # NB301: one batched surrogate call per vector step; NB101: a
+                # SyncVectorEnv that also batches vector (multi-objective) rewards.
+                vector_entry_point=f"{module}:{cls[: -len('Env')]}VectorEnv",
                 disable_env_checker=False,
             )
     for env_id, (module, cls) in SUPERNET_ENVS.items():

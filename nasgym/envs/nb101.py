@@ -17,12 +17,14 @@ import hashlib
 import math
 import os
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from numpy.typing import NDArray
 
 from nasgym.benchmarks.nb101 import NB101Benchmark, NB101Table, load_table
@@ -776,3 +778,52 @@ NB101QueryEnv.__doc__ = _doc(
     "interface of random search, regularized evolution and REINFORCE controllers.",
     _QUERY_ACTION,
 )
+
+
+class _NB101VectorEnv(SyncVectorEnv):
+    """``num_envs`` NB101 searches in Gymnasium's ``SyncVectorEnv``.
+
+    Sub-env ``i`` of ``reset(seed=s)`` is seeded ``s + i`` and episodes autoreset on
+    the next step, as in every nasgym vector env; the sub-envs share the process-wide
+    table and neighbour arrays. With a vector reward (``objectives=[...]``) rewards
+    have shape ``(num_envs, k)`` (float32, MO-Gymnasium's ``MOSyncVectorEnv``
+    layout) and :attr:`reward_space` is one sub-env's.
+    """
+
+    env_class: ClassVar[type[_NB101Env]]
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)):
+            raise UnknownOptionError(f"num_envs must be an integer, got {num_envs!r}")
+        if num_envs < 1:
+            raise UnknownOptionError(f"num_envs must be >= 1, got {num_envs}")
+        super().__init__(
+            [partial(self.env_class, **kwargs) for _ in range(int(num_envs))],
+            autoreset_mode=AutoresetMode.NEXT_STEP,
+        )
+        #: MO-Gymnasium's ``reward_space`` of one sub-env (``None``: scalar reward).
+        self.reward_space: gym.spaces.Box | None = getattr(
+            self.envs[0].unwrapped, "reward_space", None
+        )
+        if self.reward_space is not None:
+            self._rewards = np.zeros(
+                (self.num_envs, *self.reward_space.shape), dtype=np.float32
+            )
+
+    def action_masks(self) -> BoolArray:
+        """``(num_envs, n)`` legal-action masks of the sub-envs."""
+        return np.stack(
+            [cast(_NB101Env, env.unwrapped).action_masks() for env in self.envs]
+        )
+
+
+class NB101EditVectorEnv(_NB101VectorEnv):
+    """``gym.make_vec`` entry point of ``nasgym/NB101Edit-v0``."""
+
+    env_class = NB101EditEnv
+
+
+class NB101QueryVectorEnv(_NB101VectorEnv):
+    """``gym.make_vec`` entry point of ``nasgym/NB101Query-v0``."""
+
+    env_class = NB101QueryEnv

@@ -70,14 +70,12 @@ def test_graph_ids_are_registered_apart_from_tabular_ones() -> None:
     for env_id in GRAPH_ENVS:
         spec = gym.spec(env_id)
         assert isinstance(spec.entry_point, str)
-        # NB301 ids batch their surrogate calls in a vector env; NB101 ids use
-        # Gymnasium's SyncVectorEnv.
-        if "NB301" in env_id:
-            assert spec.vector_entry_point == (
-                f"nasgym.envs.nb301:{env_id[7:-3]}VectorEnv"
-            )
-        else:
-            assert spec.vector_entry_point is None
+        # NB301 ids batch their surrogate calls in a vector env; NB101 ids use a
+        # SyncVectorEnv that also batches vector (multi-objective) rewards.
+        module = "nb301" if "NB301" in env_id else "nb101"
+        assert spec.vector_entry_point == (
+            f"nasgym.envs.{module}:{env_id[7:-3]}VectorEnv"
+        )
     assert nasgym.ENVS is ENVS
 
 

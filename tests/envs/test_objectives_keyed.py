@@ -92,6 +92,35 @@ def test_nb101_constrained_and_errors(ecnas_bench: Any) -> None:
         NB101QueryEnv(benchmark=ecnas_bench, objectives=["valid_accuracy", "latency"])
 
 
+def test_nb101_vector_env_batches_vector_rewards(ecnas_bench: Any) -> None:
+    kwargs: dict[str, Any] = {
+        "benchmark": ecnas_bench,
+        "objectives": ["valid_accuracy", "energy_kwh"],
+        "horizon": 4,
+    }
+    vec = gym.make_vec("nasgym/NB101Query-v0", num_envs=2, **kwargs)
+    singles = [NB101QueryEnv(**kwargs) for _ in range(2)]
+    assert vec.reward_space == singles[0].reward_space  # type: ignore[attr-defined]
+    vec.reset(seed=7)
+    for i, env in enumerate(singles):
+        env.reset(seed=7 + i)
+    vec.action_space.seed(0)
+    pending = np.zeros(2, dtype=bool)
+    for _ in range(10):
+        actions = vec.action_space.sample()
+        _, rewards, _, truncs, _ = vec.step(actions)
+        assert rewards.shape == (2, 2) and rewards.dtype == np.float32
+        for i, env in enumerate(singles):
+            if pending[i]:
+                env.reset()
+                np.testing.assert_array_equal(rewards[i], 0.0)
+            else:
+                np.testing.assert_allclose(
+                    rewards[i], np.asarray(env.step(actions[i])[1]), rtol=1e-6
+                )
+        pending = truncs.copy()
+
+
 def test_nb301_predicted_runtime(nb301_surrogate: Any) -> None:
     env = NB301QueryEnv(
         surrogate=nb301_surrogate,
