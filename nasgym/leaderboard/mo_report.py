@@ -21,8 +21,11 @@ the report adds, per agent and checkpoint:
   its regret against the best feasible test accuracy of the benchmark (from the true
   front), and the share of queries that violated the constraint.
 
-Each statistic is given as mean ± standard error over runs and as the rliable IQM with
-a 95% stratified-bootstrap CI (as the rest of the report). Files: a
+Hypervolume regret and the feasible accuracy are given as mean ± standard error over
+runs and as the rliable IQM with a 95% stratified-bootstrap CI (as the rest of the
+report); hypervolume (the mirror image of its regret; with a CI where there is no
+regret) and the violation share as mean ± standard error (the CSV adds their IQM).
+Files: a
 ``multi-objective.csv`` of those numbers, ``pareto-<env key>.png`` (per agent: the
 true front, the non-dominated points every seed found and their median (50%)
 attainment surface, moocore's EAF; for two objectives, else the accuracy against the
@@ -43,8 +46,6 @@ from nasgym.leaderboard.report import (
     EnvRuns,
     Estimate,
     _bootstrap,
-    _iqm,
-    _mean_se,
     _png,
     estimate,
     iqm_columns,
@@ -59,6 +60,9 @@ from nasgym.pareto import (
     TrueFront,
     pareto_front,
 )
+
+#: Decimals of hypervolume (regret) in the Markdown tables.
+HV_DIGITS = 4
 
 MO_CSV_COLUMNS = (
     "env_key",
@@ -238,17 +242,46 @@ def mo_rows(
         hv = np.array([run_hypervolume(r, setup, checkpoint) for r in full])
         row = MORow(
             agent,
-            estimate(hv, reps),
+            # with a true front, HV regret carries the bootstrap CI; HV is its mirror
+            estimate(hv, reps) if setup.true is None else summary(hv),
             None if setup.true is None else estimate(setup.true.hypervolume - hv, reps),
         )
         if setup.constrained:
             pairs = np.array([_feasible(r, checkpoint) for r in full]).reshape(-1, 2)
             found = pairs[:, 0][np.isfinite(pairs[:, 0])]
             row.feasible_test = estimate(found, reps)
-            row.violation_share = estimate(pairs[:, 1], reps)
+            row.violation_share = summary(pairs[:, 1])
             row.no_feasible = int(len(full) - found.size)
         rows.append(row)
     return rows
+
+
+def summary(values: np.ndarray) -> Estimate:
+    """Mean, standard error and IQM without a bootstrap (the CI fields are NaN)."""
+    values = np.asarray(values, dtype=float)
+    n = int(values.size)
+    if n == 0:
+        return Estimate(0, *([math.nan] * 5))
+    se = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
+    iqm = float(iqm_columns(values.reshape(-1, 1))[0])
+    return Estimate(n, float(values.mean()), se, iqm, math.nan, math.nan)
+
+
+def _fmt(value: float, digits: int) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def _mean_se(est: Estimate, digits: int) -> str:
+    if est.n == 0:
+        return "n/a"
+    return f"{_fmt(est.mean, digits)} ± {_fmt(est.se, digits)}"
+
+
+def _iqm(est: Estimate, digits: int) -> str:
+    if est.n == 0:
+        return "n/a"
+    low, high = _fmt(est.ci_low, digits), _fmt(est.ci_high, digits)
+    return f"{_fmt(est.iqm, digits)} [{low}, {high}]"
 
 
 # ------------------------------------------------------------------ plots
@@ -295,10 +328,24 @@ def pareto_plot(env_runs: EnvRuns, setup: MOSetup, budget: int) -> bytes:
         ax.set_xlabel(setup.label(setup.names[cost]))
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(setup.label(setup.names[acc]))
+    cut = ""
+    if setup.true is not None and len(setup.true.front) >= 3:
+        # the cheapest corner of a front is often a degenerate network (e.g. all
+        # skip/none ops, ~1% accuracy) that would squash the rest: when one gap
+        # between the front's accuracies spans over half their range, the axis
+        # starts 5 points below the gap's top end
+        levels = np.sort(np.unique(setup.true.front[:, acc]))
+        gaps = np.diff(levels)
+        j = int(np.argmax(gaps))
+        bottom = float(levels[j + 1]) - 5.0
+        if gaps[j] > 0.5 * float(np.ptp(levels)) and bottom > float(levels[j]):
+            axes[0].set_ylim(bottom=bottom)
+            cut = f"; accuracy axis from {bottom:.1f}, the cheapest front points below"
     axes[0].legend(fontsize=8, loc="lower right")
     title = f"{env_runs.env.label}: Pareto fronts after {budget} queries"
     if len(setup.names) > 2:
         title += f" (projection on {setup.names[cost]})"
+    title += cut
     fig.suptitle(title, fontsize=10)
     return _png(fig)
 
@@ -339,15 +386,15 @@ def hv_regret_plot(env_runs: EnvRuns, setup: MOSetup, budget: int, reps: int) ->
 
 # ------------------------------------------------------------------ section
 def _cells(row: MORow, setup: MOSetup) -> list[str]:
-    cells = [row.agent, str(row.hv.n), _mean_se(row.hv)]
+    cells = [row.agent, str(row.hv.n), _mean_se(row.hv, HV_DIGITS)]
     if setup.true is not None:
         assert row.hv_regret is not None
-        cells += [_mean_se(row.hv_regret), _iqm(row.hv_regret)]
+        cells += [_mean_se(row.hv_regret, HV_DIGITS), _iqm(row.hv_regret, HV_DIGITS)]
     else:
-        cells.append(_iqm(row.hv))
+        cells.append(_iqm(row.hv, HV_DIGITS))
     if setup.constrained:
         assert row.feasible_test is not None and row.violation_share is not None
-        cells += [_iqm(row.feasible_test), _mean_se(row.violation_share)]
+        cells += [_iqm(row.feasible_test, 2), _mean_se(row.violation_share, 3)]
     return cells
 
 
