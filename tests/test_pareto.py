@@ -171,3 +171,59 @@ def test_errors_name_the_problem() -> None:
         False,
         True,
     ]
+
+
+def dominates(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``[i, j]``: row ``a[i]`` dominates row ``b[j]`` (all minimised)."""
+    a, b = a[:, None, :], b[None, :, :]
+    result: np.ndarray = (a <= b).all(-1) & (a < b).any(-1)
+    return result
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("env_id", "kwargs", "names"),
+    [
+        (
+            "nasgym/NB201Query-v0",
+            {"dataset": "cifar100"},
+            ["valid_accuracy", "latency:pi5-litert"],
+        ),
+        ("nasgym/NBGraphQuery-v0", {"dataset": "cora"}, ["valid_accuracy", "latency"]),
+    ],
+)
+def test_true_front_of_a_real_table_satisfies_the_definition(
+    request: pytest.FixtureRequest,
+    env_id: str,
+    kwargs: dict[str, Any],
+    names: list[str],
+) -> None:
+    import gymnasium as gym
+
+    import nasgym  # noqa: F401
+
+    if env_id.startswith("nasgym/NB201"):
+        from nasgym.benchmarks import hw360
+        from nasgym.datastore import import_data
+
+        request.getfixturevalue("nb201_table")
+        source = request.getfixturevalue("data_root") / "hw-nas-bench-360"
+        if not (source / hw360.SOURCE_FILE).is_file():
+            from conftest import missing_data  # type: ignore[import-not-found]
+
+            missing_data(f"{source / hw360.SOURCE_FILE} is not a file")
+        import_data("hw-nas-bench-360", source)
+    env = gym.make(env_id, objectives=names, max_queries=10, **kwargs)
+    front = true_front(env, names)
+    table = env.unwrapped.objective_table(names, accuracy="test")
+    # the definition, checked pairwise without an all-pairs table: no row dominates a
+    # front point, every other row is dominated by a front point (so nothing is
+    # missing), and every front point is a row of the table
+    signs = np.array([-1.0, 1.0])
+    costs, best = table * signs, front.front * signs
+    assert not dominates(costs, best).any()
+    on_front = (table[:, None, :] == front.front[None]).all(-1).any(-1)
+    assert on_front.sum() >= len(front.front)
+    assert dominates(best, costs[~on_front]).any(0).all()
+    assert len(np.unique(front.front, axis=0)) == len(front.front)
+    assert front.archs == len(table)
