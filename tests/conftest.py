@@ -84,6 +84,17 @@ def _prevent_leaking_rng() -> Iterator[None]:
     np.random.set_state(np_state)
 
 
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Run torch on one CPU thread (small supernets thrash on shared cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def nb201_table(data_root: Path) -> Path:
     """Import the real NB201 CSV tables once per session; return the table path.

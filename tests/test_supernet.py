@@ -17,10 +17,12 @@ import pytest
 import torch
 
 from nasgym.datasets import load_cifar
-from nasgym.error import BenchmarkDataMissingError, CorruptDataError
+from nasgym.error import BenchmarkDataMissingError, CorruptDataError, UnknownOptionError
 from nasgym.nn.supernet import NB201Supernet
 from nasgym.supernet import Supernet, load_split
 from nasgym.zero_cost import DeviceUnavailableError
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 TINY: dict[str, Any] = {
     "channels": 3,
@@ -99,10 +101,13 @@ def test_evaluation_of_several_cells_matches_one_at_a_time() -> None:
     net = Supernet("digits", seed=0, **TINY)
     net.train_step(ARCH)
     cells = [ARCH, (1, 1, 1, 1, 1, 1), (4, 3, 2, 1, 0, 4)]
-    together = net.evaluate(cells)
+    together = net.evaluate(cells, max_batch=3)  # one forward for all three
     alone = np.concatenate([net.evaluate([c]) for c in cells])
     np.testing.assert_allclose(together, alone)
     assert together.shape == (3,) and ((0 <= together) & (together <= 100)).all()
+    np.testing.assert_allclose(net.evaluate(cells), together)  # CPU default: 1
+    with pytest.raises(UnknownOptionError, match="max_batch"):
+        net.evaluate(cells, max_batch=0)
 
 
 def test_checkpoint_resume_continues_exactly(tmp_path: Path) -> None:

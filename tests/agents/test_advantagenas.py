@@ -29,6 +29,8 @@ from nasgym.benchmarks.fake import FakeBenchmark
 from nasgym.leaderboard.agents import load_agent
 from nasgym.spaces.nb201 import NB201Arch, NB201Space
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TINY: dict[str, Any] = {
     "channels": 2,
     "num_cells": 1,

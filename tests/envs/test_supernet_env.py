@@ -30,6 +30,8 @@ from nasgym.error import (
 from nasgym.registration import ALL_ENVS, SUPERNET_ENVS
 from nasgym.spaces.nb201 import NB201Arch, NB201Space
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TINY: dict[str, Any] = {
     "channels": 2,
     "num_cells": 1,
