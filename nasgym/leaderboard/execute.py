@@ -40,7 +40,6 @@ from nasgym.leaderboard.errors import LeaderboardError, RunFailedError
 from nasgym.leaderboard.objectives import ObjectiveRecorder, env_kwargs
 from nasgym.leaderboard.protocol import SearchAgent
 from nasgym.leaderboard.store import encode_run
-from nasgym.wrappers import QueryLog
 
 #: Steps in a row without a new query after which a run fails as stalled.
 MAX_IDLE_STEPS = 1_000_000
@@ -362,9 +361,8 @@ def _search(
     started: str,
     on_query: Callable[[], None] | None,
 ) -> RunOutcome:
-    log = QueryLog(base)
-    recorder = ObjectiveRecorder(log)
-    env = HarnessMonitor(recorder, env_seed, on_query)
+    log = ObjectiveRecorder(base)  # a QueryLog that keeps the objectives too
+    env = HarnessMonitor(log, env_seed, on_query)
     env.action_space.seed(env_seed)
     env.observation_space.seed(env_seed)
     agent = factory(env, seed=agent_seed, **dict(task.agent_config))
@@ -405,7 +403,7 @@ def _search(
         "started": started,
         "finished": now_iso(),
         "host": host_info(),
-        **recorder.header(base),
+        **log.header(base),
     }
     records = []
     for record in log.records:
@@ -413,7 +411,7 @@ def _search(
         for key in ("valid", "test", "best_valid", "best_test", "regret"):
             row[key] = _float(row[key])
         row["sim_time_s"] = _float(row["sim_time_s"])
-        row.update(recorder.record_fields(record.query))
+        row.update(log.record_fields(record.query))
         records.append(row)
     summary = {
         "queries": int(info.get("queries", len(records))),

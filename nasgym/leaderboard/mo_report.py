@@ -42,11 +42,10 @@ from typing import Any
 import numpy as np
 
 from nasgym.leaderboard.report import (
-    CURVE_POINTS,
     EnvRuns,
     Estimate,
-    _bootstrap,
     _png,
+    curve_plot,
     estimate,
     iqm_columns,
     markdown_table,
@@ -352,36 +351,18 @@ def pareto_plot(env_runs: EnvRuns, setup: MOSetup, budget: int) -> bytes:
 
 def hv_regret_plot(env_runs: EnvRuns, setup: MOSetup, budget: int, reps: int) -> bytes:
     """PNG of IQM hypervolume regret against queries (log x), 95% CI bands."""
-    from matplotlib.figure import Figure
-
-    assert setup.true is not None
-    grid = np.unique(np.round(np.geomspace(1, budget, CURVE_POINTS)).astype(int))
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.add_subplot()
-    for agent, runs in env_runs.runs.items():
-        full = [run for run in runs if len(run.records) >= budget]
-        if not full:
-            continue
-        curves = np.array(
-            [
-                [setup.true.hypervolume - run_hypervolume(run, setup, q) for q in grid]
-                for run in full
-            ]
-        )
-        point, interval = _bootstrap(curves, iqm_columns, reps)
-        (line,) = ax.plot(grid, point, label=f"{agent} (n={len(full)})")
-        ax.fill_between(
-            grid, interval[0], interval[1], color=line.get_color(), alpha=0.2
-        )
-    ax.set_xscale("log")
-    ax.set_xlabel("queries")
-    ax.set_ylabel("hypervolume regret (normalised)")
-    ax.set_title(
-        f"{env_runs.env.label}: IQM hypervolume regret, 95% bootstrap CI", fontsize=10
+    true = setup.true
+    assert true is not None
+    return curve_plot(
+        env_runs,
+        budget,
+        reps,
+        lambda run, grid: [
+            true.hypervolume - run_hypervolume(run, setup, int(q)) for q in grid
+        ],
+        "hypervolume regret (normalised)",
+        "IQM hypervolume regret, 95% bootstrap CI",
     )
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    return _png(fig)
 
 
 # ------------------------------------------------------------------ section

@@ -2,8 +2,8 @@
 
 An env made with ``objectives=[...]`` reports the raw value of every objective of the
 architecture a step reached in ``info["objectives"]`` (and, with
-``mo_reward="constrained"``, ``info["constraint_violated"]``). The harness wraps the
-env in :class:`ObjectiveRecorder`, which keeps those values for every new query; the
+``mo_reward="constrained"``, ``info["constraint_violated"]``). The harness logs the
+env's queries with :class:`ObjectiveRecorder`, which keeps those values too; the
 run file then holds, per query record, the optional keys
 
 * ``objectives``: ``{name: raw value}`` (accuracy in percent, costs in their units),
@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import gymnasium as gym
+
+from nasgym.wrappers import QueryLog
 
 #: Env keyword arguments that take a list of names, given comma-separated.
 LIST_KWARGS = ("objectives",)
@@ -66,8 +68,11 @@ def _units(env: gym.Env[Any, Any], names: list[str]) -> dict[str, str]:
     return {n: str(specs[n].unit) for n in names if n in specs}
 
 
-class ObjectiveRecorder(gym.Wrapper[Any, Any, Any, Any]):
-    """Keep ``info["objectives"]`` (and ``constraint_violated``) of every new query.
+class ObjectiveRecorder(QueryLog):
+    """A :class:`~nasgym.wrappers.QueryLog` that also keeps every query's objectives.
+
+    Besides :attr:`records`, it keeps ``info["objectives"]`` (and
+    ``constraint_violated``) of every new query.
 
     Attributes:
         names: The objective names, in the order of the first ``info["objectives"]``
@@ -81,24 +86,17 @@ class ObjectiveRecorder(gym.Wrapper[Any, Any, Any, Any]):
         self.values: dict[int, dict[str, Any]] = {}
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
-        """Reset; a seeded reset starts a new search and clears the values."""
+        """Reset; a seeded reset starts a new search and clears the log."""
         if kwargs.get("seed") is not None:
             self.values = {}
-        obs, info = self.env.reset(**kwargs)
-        self._record(info)
-        return obs, info
-
-    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
-        """Step and keep the objectives of a new query."""
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        self._record(info)
-        return obs, reward, terminated, truncated, info
+        return super().reset(**kwargs)
 
     def action_masks(self) -> Any:
         """The wrapped env's ``action_masks()`` (for agents that call it here)."""
         return self.env.get_wrapper_attr("action_masks")()
 
-    def _record(self, info: Mapping[str, Any]) -> None:
+    def _record(self, info: dict[str, Any]) -> None:
+        super()._record(info)
         objectives = info.get("objectives")
         if not info.get("new_query") or not isinstance(objectives, Mapping):
             return

@@ -429,8 +429,19 @@ def _png(fig: Any) -> bytes:
     return buffer.getvalue()
 
 
-def regret_plot(env_runs: EnvRuns, budget: int, reps: int) -> bytes:
-    """PNG of IQM regret against queries (log x), with pointwise 95% CI bands."""
+def curve_plot(
+    env_runs: EnvRuns,
+    budget: int,
+    reps: int,
+    curve: Callable[[RunFile, np.ndarray], Sequence[float]],
+    ylabel: str,
+    title: str,
+) -> bytes:
+    """PNG of the IQM of ``curve(run, grid)`` against queries (log x), 95% CI bands.
+
+    ``grid`` holds :data:`CURVE_POINTS` log-spaced query counts from 1 to ``budget``;
+    each agent's runs that reached ``budget`` make one line.
+    """
     from matplotlib.figure import Figure
 
     grid = np.unique(np.round(np.geomspace(1, budget, CURVE_POINTS)).astype(int))
@@ -440,9 +451,7 @@ def regret_plot(env_runs: EnvRuns, budget: int, reps: int) -> bytes:
         full = [run for run in runs if len(run.records) >= budget]
         if not full:
             continue
-        curves = np.array(
-            [[run.records[q - 1]["regret"] for q in grid] for run in full], dtype=float
-        )
+        curves = np.array([curve(run, grid) for run in full], dtype=float)
         point, interval = _bootstrap(curves, iqm_columns, reps)
         (line,) = ax.plot(grid, point, label=f"{agent} (n={len(full)})")
         ax.fill_between(
@@ -450,11 +459,23 @@ def regret_plot(env_runs: EnvRuns, budget: int, reps: int) -> bytes:
         )
     ax.set_xscale("log")
     ax.set_xlabel("queries")
-    ax.set_ylabel("regret (optimum - test accuracy of incumbent)")
-    ax.set_title(f"{env_runs.env.label}: IQM regret, 95% bootstrap CI", fontsize=10)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{env_runs.env.label}: {title}", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     return _png(fig)
+
+
+def regret_plot(env_runs: EnvRuns, budget: int, reps: int) -> bytes:
+    """PNG of IQM regret against queries (log x), with pointwise 95% CI bands."""
+    return curve_plot(
+        env_runs,
+        budget,
+        reps,
+        lambda run, grid: [run.records[q - 1]["regret"] for q in grid],
+        "regret (optimum - test accuracy of incumbent)",
+        "IQM regret, 95% bootstrap CI",
+    )
 
 
 def performance_profile(
