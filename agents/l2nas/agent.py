@@ -11,7 +11,8 @@ The loop (METHODS.md 2.5), one env step per proposal:
    action is uniformly random; otherwise ``a = pi(s) + N(0, sigma^2)``, clipped at 0
    and re-normalised per slot.
 3. The env decodes ``a`` (argmax per slot) and queries it; the reward is its
-   validation accuracy as a fraction (``info["valid_accuracy"] / 100``).
+   validation accuracy as a fraction (``info["valid_accuracy"] / 100``; on a
+   training-free ``reward_metric="zc:<proxy>"`` env, the proxy's normalised value).
 4. ``(s, a, r, s')`` goes to the replay buffer.
 5. One critic step on the pinball loss at quantile tau, on a minibatch of which a
    fraction comes from the buffer's top rewards, then one actor step maximising
@@ -35,7 +36,7 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from agents.baselines.common import check_positive_int, query_budget
+from agents.baselines.common import check_positive_int, query_budget, valid_accuracy
 from agents.l2nas.networks import (
     Actor,
     Critic,
@@ -495,8 +496,9 @@ class L2NAS:
             exhausted = bool(info["budget_exhausted"])
             queries = int(info["queries"])
             stale = 0 if info["new_query"] else stale + 1
-            if info.get("invalid_action") is None:
-                reward = float(info["valid_accuracy"]) / 100.0
+            fitness = valid_accuracy(info)  # the proxy's value on a zc: env
+            if fitness is not None:
+                reward = fitness / 100.0
                 stored = layout.one_hot(probs) if s.critic_on_decoded else probs
                 buffer.add(obs, stored, reward, next_obs)
                 if queries >= s.warmup_queries and not exhausted:

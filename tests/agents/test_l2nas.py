@@ -437,3 +437,43 @@ def test_runs_on_nb301_continuous(request: pytest.FixtureRequest) -> None:
     first = run(0)
     assert len(first) == 30 == len(set(first))
     assert run(0) == first
+
+
+def test_learns_from_the_proxy_on_a_training_free_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On ``reward_metric="zc:..."`` the critic's targets are the proxy's values,
+    never the benchmark's validation accuracy (which is there for evaluation)."""
+    from agents.l2nas import agent as l2nas_module
+    from nasgym import zc_reward
+    from nasgym.benchmarks.fake import FakeBenchmark
+    from nasgym.spaces.nb201 import NB201Space
+
+    monkeypatch.setenv("NASGYM_CACHE_DIR", str(tmp_path))
+    zc_reward.clear_memory()
+    stored: list[float] = []
+    add = l2nas_module.ReplayBuffer.add
+
+    def recording(self: Any, obs: Any, action: Any, reward: float, nxt: Any) -> None:
+        stored.append(reward)
+        add(self, obs, action, reward, nxt)
+
+    monkeypatch.setattr(l2nas_module.ReplayBuffer, "add", recording)
+    seen: list[tuple[float, float]] = []
+
+    class Audit(gym.Wrapper[Any, Any, Any, Any]):
+        def step(self, action: Any) -> Any:
+            out = self.env.step(action)
+            seen.append((out[4]["zc_value"], out[4]["valid_accuracy"]))
+            return out
+
+    env = gym.make(
+        "nasgym/NB201Continuous-v0",
+        benchmark=FakeBenchmark(NB201Space(), seed=0),
+        reward_metric="zc:flops",
+        max_queries=20,
+    )
+    L2NAS(Audit(env), seed=0, actor_hidden=(16,), critic_hidden=(16,)).run()
+    zc_reward.clear_memory()
+    assert stored == pytest.approx([value for value, _ in seen])
+    assert stored != pytest.approx([acc / 100 for _, acc in seen])
