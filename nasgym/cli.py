@@ -36,8 +36,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         print(f"{env_id:<{width}}  {mode:<10}  {datasets}")
     print(
         "\nmake one with gym.make(ID, dataset=...); NB101 ids take table='full' or "
-        "'ecnas' instead, NB301 ids read the YAHPO surrogate; `nasgym data status` "
-        "shows data."
+        "'ecnas' instead, NB301 ids read the YAHPO surrogate, Supernet201 ids train "
+        "a supernet (torch; CIFAR needs data_dir=); `nasgym data status` shows data."
     )
     return 0
 
