@@ -51,6 +51,8 @@ DATASETS: tuple[str, ...] = ("digits", "mnist5k", "cifar10", "cifar100")
 BENCHMARK_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "ImageNet16-120")
 #: Which subnetworks the interleaved training steps train.
 TRAIN_ARCHS: tuple[str, ...] = ("uniform", "query")
+#: Most cached evaluations before those of older weights are dropped.
+MAX_CACHED = 1 << 16
 NUM_SLOTS = len(EDGES)
 NUM_OPS = len(OPS)
 WIDTH = NUM_SLOTS * NUM_OPS
@@ -199,7 +201,7 @@ class _Supernet201Env(KeyedNASEnv):
         )
         #: ``(cell, version) -> valid %`` (shared by the sub-envs of a vector env).
         self._values: dict[Hashable, float] = {}
-        self._last_key: dict[Choice, Hashable] = {}
+        self._best_key: Hashable | None = None
         self._choice: Choice | None = None
         self._best_choice: Choice | None = None
         self._pretrained = False
@@ -223,7 +225,7 @@ class _Supernet201Env(KeyedNASEnv):
             if self.checkpoint is not None:
                 self.supernet.load_checkpoint(self.checkpoint)
         self._values.clear()
-        self._last_key.clear()
+        self._best_key = None
         self._best_choice = None
 
     def train(self, choice: Choice) -> None:
@@ -248,6 +250,10 @@ class _Supernet201Env(KeyedNASEnv):
         """The validation accuracy (%) of ``choice`` now, evaluated on a cache miss."""
         key = self.key(choice)
         if key not in self._values:
+            if len(self._values) >= MAX_CACHED:  # keep the current weights' values
+                version = self.supernet.version
+                for old in [k for k in self._values if k[1] != version]:  # type: ignore[index]
+                    del self._values[old]
             self._values[key] = float(self.supernet.evaluate([choice])[0])
         return self._values[key]
 
@@ -259,13 +265,12 @@ class _Supernet201Env(KeyedNASEnv):
         new_best = valid > self._search.best_valid
         self._moved(choice, valid)
         self._choice = choice
-        self._last_key[choice] = key
         test = valid if self.benchmark is None else self._bench_test
         reward = self._search.evaluate(
             key, NB201Arch(choice).to_str(), code, valid, test, 0.0
         )
         if new_best:
-            self._best_choice = choice
+            self._best_choice, self._best_key = choice, key
         return reward
 
     def _moved(self, choice: Choice, valid: float) -> None:
@@ -385,9 +390,8 @@ class Supernet201EditEnv(_Supernet201Env):
     def _start(self, rng: np.random.Generator) -> None:
         super()._start(rng)
         if self._search.spent and self._best_choice is not None:
-            choice = self._best_choice
-            key = self._last_key[choice]
-            self._record(choice, key, self._values[key])
+            # the incumbent, with its recorded value: a free revisit
+            self._record(self._best_choice, self._best_key, self._search.best_valid)
             return
         choice = tuple(int(o) for o in rng.integers(0, NUM_OPS, NUM_SLOTS))
         self.train(choice)

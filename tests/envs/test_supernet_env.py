@@ -134,6 +134,19 @@ def test_edit_env_masks_and_penalises_no_op_edits() -> None:
         env.step(30)
 
 
+def test_edit_env_restarts_from_the_incumbent_once_the_budget_is_spent() -> None:
+    env = make("Edit", max_queries=2)
+    _, info = env.reset(seed=5)
+    legal = int(np.flatnonzero(info["action_mask"])[0])
+    info = env.step(legal)[4]
+    assert info["budget_exhausted"] and info["queries"] == 2
+    _, again = env.reset()
+    assert again["arch"] == info["best_arch"] and not again["new_query"]
+    assert (
+        again["queries"] == 2 and again["valid_accuracy"] == info["best_valid_accuracy"]
+    )
+
+
 def test_continuous_env_decodes_by_argmax() -> None:
     env = make("Continuous")
     env.reset(seed=0)
