@@ -287,6 +287,13 @@ def _agent_description(
     }
 
 
+def _reward_metric(env: gym.Env[Any, Any], benchmark: object) -> str | None:
+    """What the env rewards: ``zc:<proxy>``, or the benchmark's validation metric."""
+    signal = getattr(env.unwrapped, "zc_reward", None)
+    name = getattr(signal, "name", None)
+    return str(name) if name else getattr(benchmark, "reward_metric", None)
+
+
 def _entry_point(name: str) -> str | None:
     from nasgym.leaderboard.agents import registered_agents
 
@@ -387,7 +394,7 @@ def _search(
         "benchmark": {
             "name": getattr(benchmark, "name", None),
             "dataset": getattr(benchmark, "dataset", None),
-            "reward_metric": getattr(benchmark, "reward_metric", None),
+            "reward_metric": _reward_metric(base, benchmark),
             "report_metric": getattr(benchmark, "report_metric", None),
             "optimum": _float(getattr(base.unwrapped, "optimum", math.nan)),
         },

@@ -580,7 +580,8 @@ def build_report(
         f"generated {now_iso()[:19].replace('T', ' ')} UTC by nasgym {__version__}.",
         "",
         "Test accuracy is that of the incumbent (the architecture with the best "
-        "validation accuracy so far) after the given number of queries; regret is the "
+        "rewarded metric so far: validation accuracy, or the proxy on a zc: env) "
+        "after the given number of queries; regret is the "
         "benchmark optimum minus it. n: runs (seeds). Mean ± standard error over "
         "runs; IQM: interquartile mean with a 95% stratified-bootstrap confidence "
         f"interval (rliable, {reps} samples).",

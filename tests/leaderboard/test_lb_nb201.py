@@ -34,3 +34,20 @@ def test_baselines_on_nb201_cifar10(nb201_table, tmp_path, capsys):
     assert "### nasgym/NB201Query-v0 (dataset=cifar10), 25 queries" in markdown
     for agent in ("random", "rea", "ls", "reinforce"):
         assert f"| {agent} " in markdown
+
+
+def test_a_zero_cost_leaderboard_records_the_proxy_as_its_reward(
+    nb201_table, tmp_path, capsys
+):
+    out = tmp_path / "zc"
+    argv = [
+        "leaderboard", "run", "--env", "nasgym/NB201Query-v0",
+        "--env-kwargs", "dataset=cifar10", "reward_metric=zc:flops",
+        "--agents", "random,rea", "--seeds", "1", "--budget", "10",
+        "--out", str(out), "--workers", "1", "--no-progress",
+    ]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    for path in run_files(out):
+        bench = read_run(path).header["benchmark"]
+        assert bench["reward_metric"] == "zc:flops"
+        assert bench["report_metric"] == "test@200"
