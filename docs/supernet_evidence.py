@@ -195,17 +195,22 @@ def nb201_lookup() -> Any:
 
 
 def search(
-    device: str, seeds: int, arch_steps: int, epochs: int
+    device: str,
+    seeds: int,
+    arch_steps: int,
+    epochs: int,
+    warmup_steps: int | None = None,
+    methods: tuple[str, ...] = ("advantage", "reinforce", "random"),
 ) -> list[dict[str, Any]]:
     """AdvantageNAS, REINFORCE and random sampling, then stand-alone retraining."""
     from agents.advantagenas.standalone import search_report
     from nasgym.spaces.nb201 import NB201Arch
 
     lookup = nb201_lookup()
-    warmup = round(1.25 * arch_steps)
+    warmup = round(1.25 * arch_steps) if warmup_steps is None else warmup_steps
     runs: list[dict[str, Any]] = []
     for seed in range(seeds):
-        for method in ("advantage", "reinforce", "random"):
+        for method in methods:
             if method == "random":
                 cell, supernet_acc, wall = random_sampling(
                     device, arch_steps, warmup, seed
@@ -219,6 +224,7 @@ def search(
                     seed=seed,
                     device=device,
                     estimator=method,
+                    warmup_steps=warmup,
                 )
                 cell = tuple(report["arch_ops"])
                 supernet_acc = report["supernet_valid_accuracy"]
@@ -273,6 +279,15 @@ def main() -> int:
         default=1,
         help="torch CPU threads (1: a shared machine thrashes with more)",
     )
+    parser.add_argument(
+        "--warmup-steps", type=int, default=None, help="default: 1.25 x arch steps"
+    )
+    parser.add_argument(
+        "--methods", default="advantage,reinforce,random", help="comma-separated"
+    )
+    parser.add_argument(
+        "--search-only", action="store_true", help="skip throughput and correlation"
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -292,20 +307,27 @@ def main() -> int:
         },
         "config": vars(args) | {"out": str(args.out)},
     }
-    results["throughput"] = throughput(args.device, args.quick)
-    print("| what | value | unit |\n|---|---:|---|")
-    for row in results["throughput"]:
-        print(f"| {row['what']} | {row['value']:,.1f} | {row['unit']} |")
-    results["correlation"] = correlation(args.device, 12 if args.quick else 50)
-    print("correlation:", results["correlation"])
+    if not args.search_only:
+        results["throughput"] = throughput(args.device, args.quick)
+        print("| what | value | unit |\n|---|---:|---|")
+        for row in results["throughput"]:
+            print(f"| {row['what']} | {row['value']:,.1f} | {row['unit']} |")
+        results["correlation"] = correlation(args.device, 12 if args.quick else 50)
+        print("correlation:", results["correlation"])
+    methods = tuple(args.methods.split(","))
     results["runs"] = runs = search(
-        args.device, args.seeds, args.arch_steps, args.epochs
+        args.device,
+        args.seeds,
+        args.arch_steps,
+        args.epochs,
+        args.warmup_steps,
+        methods,
     )
     print(
         "\n| method | stand-alone valid % (mean ± sd) | supernet valid % | search s |"
     )
     print("|---|---:|---:|---:|")
-    for method in ("advantage", "reinforce", "random"):
+    for method in methods:
         mine = [r for r in runs if r["method"] == method]
         alone = [r["standalone_valid"] for r in mine]
         sd = statistics.stdev(alone) if len(alone) > 1 else 0.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import os
+from abc import abstractmethod
 from collections.abc import Hashable
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -142,6 +143,7 @@ class _Supernet201Env(KeyedNASEnv):
         invalid_action: str = "penalize",
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
+        top_k: int = 10,
     ) -> None:
         from nasgym.supernet import Supernet
 
@@ -208,6 +210,11 @@ class _Supernet201Env(KeyedNASEnv):
         self._last_loss = math.nan
         self._bench_valid = math.nan
         self._bench_test = math.nan
+        self._init_mode(top_k)
+
+    @abstractmethod
+    def _init_mode(self, top_k: int) -> None:
+        """Set the mode's spaces (``top_k``: the Continuous history size)."""
 
     # ------------------------------------------------------------- supernet
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
@@ -352,8 +359,7 @@ class Supernet201QueryEnv(_Supernet201Env):
 
     mode: ClassVar[str] = "query"
 
-    def __init__(self, dataset: str = "digits", **kwargs: Any) -> None:
-        super().__init__(dataset, **kwargs)
+    def _init_mode(self, top_k: int) -> None:
         self.action_space = spaces.MultiDiscrete([NUM_OPS] * NUM_SLOTS)
         self.observation_space = _graph_space()
 
@@ -376,8 +382,7 @@ class Supernet201EditEnv(_Supernet201Env):
 
     mode: ClassVar[str] = "edit"
 
-    def __init__(self, dataset: str = "digits", **kwargs: Any) -> None:
-        super().__init__(dataset, **kwargs)
+    def _init_mode(self, top_k: int) -> None:
         self.action_space = spaces.Discrete(WIDTH)
         self.observation_space = _graph_space()
         self._masks = np.zeros(WIDTH, dtype=bool)
@@ -431,8 +436,7 @@ class Supernet201ContinuousEnv(_Supernet201Env):
 
     mode: ClassVar[str] = "continuous"
 
-    def __init__(self, dataset: str = "digits", *, top_k: int = 10, **kwargs: Any):
-        super().__init__(dataset, **kwargs)
+    def _init_mode(self, top_k: int) -> None:
         self._topk = TopK(top_k, WIDTH)
         self.top_k = self._topk.k
         self.action_space = spaces.Box(-1.0, 1.0, (WIDTH,), np.float32)
