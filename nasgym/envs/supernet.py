@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 import os
 from abc import abstractmethod
-from collections.abc import Hashable
-from functools import partial
+from collections.abc import Hashable, Sequence
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import numpy as np
@@ -41,6 +41,7 @@ from nasgym.error import (
     UnknownOptionError,
     unknown_option,
 )
+from nasgym.objectives import ACCURACY, check_names, unknown_cost
 from nasgym.spaces.nb201 import EDGES, OPS, NB201Arch, NB201Space
 
 if TYPE_CHECKING:  # torch is imported when an env is made, not with this module
@@ -61,6 +62,77 @@ WIDTH = NUM_SLOTS * NUM_OPS
 Choice = tuple[int, ...]
 
 _SPACE = NB201Space()
+
+#: Cost objectives of the Supernet201 envs -> unit: parameters (millions) and
+#: multiply-accumulates per image (millions) of the NB201 network of the cell at the
+#: env's ``channels``, ``num_cells``, image shape and class count.
+SUPERNET_COSTS: dict[str, str] = {"params": "M", "flops": "MFLOPs"}
+
+
+@lru_cache(maxsize=16)
+def cell_costs(
+    channels: int,
+    num_cells: int,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+) -> dict[str, NDArray[np.float64]]:
+    """``params`` and ``flops`` (millions) of the NB201 network of every cell, by code.
+
+    Both counts are a fixed part (stem, reductions, classifier) plus one term per
+    edge that depends only on the edge's op (the cells of a stage all run at one
+    width and resolution). The fixed part and the five op terms come from the
+    existing counters (:func:`nasgym.zero_cost.params_of` of an
+    :class:`nasgym.nn.nb201.NB201Network` built on the meta device, and
+    :func:`nasgym.zero_cost.nb201_flops`) on one-edge cells, so the 15,625 values, and
+    their exact minimum and maximum, cost six evaluations of each counter.
+
+    Args:
+        channels: Channels ``C`` of the first stage.
+        num_cells: Cells per stage ``N``.
+        input_shape: ``(channels, height, width)`` of one image.
+        num_classes: Outputs of the classifier.
+
+    Returns:
+        ``{"params": ..., "flops": ...}``, read-only float64 arrays over
+        :class:`nasgym.spaces.nb201.NB201Space` codes.
+    """
+    import torch
+
+    from nasgym.nn.nb201 import NB201Network
+    from nasgym.zero_cost import nb201_flops, params_of
+
+    def params(arch: NB201Arch) -> float:
+        with torch.device("meta"):
+            net = NB201Network(
+                arch,
+                C=channels,
+                N=num_cells,
+                in_channels=input_shape[0],
+                num_classes=num_classes,
+            )
+        return params_of(net)
+
+    def flops(arch: NB201Arch) -> float:
+        return nb201_flops(
+            arch,
+            C=channels,
+            N=num_cells,
+            input_shape=input_shape,
+            num_classes=num_classes,
+        )
+
+    vectors = _SPACE.codes_to_vectors(np.arange(_SPACE.size))
+    out: dict[str, NDArray[np.float64]] = {}
+    for name, count in (("params", params), ("flops", flops)):
+        terms = [
+            count(NB201Arch((op,) + (0,) * (NUM_SLOTS - 1))) for op in range(NUM_OPS)
+        ]
+        base = terms[0]  # every edge "none": the fixed part
+        per_op = np.array(terms, dtype=np.float64) - base
+        column = (base + per_op[vectors].sum(axis=1)) / 1e6
+        column.setflags(write=False)
+        out[name] = column
+    return out
 
 
 def _positive_or_zero(name: str, value: object) -> int:
@@ -144,6 +216,12 @@ class _Supernet201Env(KeyedNASEnv):
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
         top_k: int = 10,
+        objectives: Sequence[str] | None = None,
+        mo_reward: str | None = None,
+        mo_alpha: float = 0.5,
+        cost_weights: float | Sequence[float] | None = None,
+        cost_threshold: float | Sequence[float] | None = None,
+        constraint_penalty: float = 0.0,
     ) -> None:
         from nasgym.supernet import Supernet
 
@@ -210,11 +288,110 @@ class _Supernet201Env(KeyedNASEnv):
         self._last_loss = math.nan
         self._bench_valid = math.nan
         self._bench_test = math.nan
+        #: ``(code, k)`` raw objective values by cell code, NaN in the accuracy
+        #: column (filled per query); set with ``objectives``.
+        self._cost_rows: NDArray[np.float64] | None = None
+        self._obj_current: tuple[Hashable, NDArray[np.float64]] | None = None
+        self._obj_best: tuple[Hashable, NDArray[np.float64]] | None = None
+        self._setup_objectives(
+            objectives,
+            {
+                "mo_reward": mo_reward,
+                "mo_alpha": mo_alpha,
+                "cost_weights": cost_weights,
+                "cost_threshold": cost_threshold,
+                "constraint_penalty": constraint_penalty,
+            },
+            self._objective_bounds,
+        )
         self._init_mode(top_k)
 
     @abstractmethod
     def _init_mode(self, top_k: int) -> None:
         """Set the mode's spaces (``top_k``: the Continuous history size)."""
+
+    # ------------------------------------------------------------ objectives
+    def cell_costs(self) -> dict[str, NDArray[np.float64]]:
+        """:func:`cell_costs` at this env's network size, image shape and classes."""
+        cfg = self.supernet.config
+        split = self.supernet.split
+        c, h, w = (int(v) for v in split.x_train.shape[1:])
+        return cell_costs(cfg.channels, cfg.num_cells, (c, h, w), split.num_classes)
+
+    def _objective_columns(self, names: tuple[str, ...]) -> NDArray[np.float64]:
+        """``(15625, k)`` costs of every cell by code; NaN in the accuracy column."""
+        for name in names:
+            if name != ACCURACY and name not in SUPERNET_COSTS:
+                raise unknown_cost("Supernet201", name, tuple(SUPERNET_COSTS))
+        costs = self.cell_costs()
+        nan = np.full(_SPACE.size, np.nan)
+        return np.stack([nan if n == ACCURACY else costs[n] for n in names], axis=1)
+
+    def _objective_bounds(
+        self, names: tuple[str, ...]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], tuple[str, ...]]:
+        """Costs' exact range over all 15,625 cells; accuracy's is 0..100 %."""
+        rows = self._objective_columns(names)
+        self._cost_rows = rows
+        costs = self.cell_costs()
+        low = np.array([0.0 if n == ACCURACY else costs[n].min() for n in names])
+        high = np.array([100.0 if n == ACCURACY else costs[n].max() for n in names])
+        units = tuple("%" if n == ACCURACY else SUPERNET_COSTS[n] for n in names)
+        return low, high, units
+
+    def _objective_values(self, best: bool) -> NDArray[np.float64] | None:
+        held = self._obj_best if best else self._obj_current
+        key = self._search.best_key if best else self._search.key
+        if held is None or held[0] != key:
+            return None
+        return held[1]
+
+    def objective_table(
+        self, names: Sequence[str] | None = None, *, accuracy: str = "valid"
+    ) -> NDArray[np.float64]:
+        """Raw objective values of every cell, ``(15625, k)``, where they exist.
+
+        The costs are exact for every cell, but the rewarded ``valid_accuracy`` is
+        the supernet's shared-weight accuracy, which changes with every weight step
+        and is only known for the cells queried: ``accuracy="valid"`` raises. With an
+        NB201 benchmark (``benchmark_dataset``), ``accuracy="test"`` fills the
+        accuracy column with the NB201 test accuracy that ``info["test_accuracy"]``
+        reports (so fronts are in what the env reports), costs at this env's
+        network size; rows are NB201 codes.
+
+        Raises:
+            UnknownOptionError: No names and no ``objectives``, an unknown cost
+                (lists the env's), ``accuracy="valid"``, or ``"test"`` without a
+                benchmark.
+        """
+        if names is None:
+            if self.objectives is None:
+                raise UnknownOptionError(
+                    "objective_table() needs names=[...] (this env was made without "
+                    "objectives=...)"
+                )
+            names = self.objectives
+        names = check_names(names)
+        if accuracy not in ("valid", "test"):
+            raise unknown_option("accuracy", accuracy, ("valid", "test"))
+        table = self._objective_columns(names)
+        if accuracy == "valid":
+            raise UnknownOptionError(
+                "Supernet201: valid_accuracy is the supernet's shared-weight accuracy, "
+                "which changes with every weight step and is evaluated per query, so "
+                "there is no table of it over all cells; objective_table(accuracy="
+                "'test') gives NB201's tabulated test accuracy when the env has a "
+                "benchmark (benchmark_dataset=...)"
+            )
+        if self.benchmark is None:
+            raise UnknownOptionError(
+                "Supernet201: objective_table(accuracy='test') needs an NB201 "
+                "benchmark (benchmark_dataset='cifar10', 'cifar100' or "
+                "'ImageNet16-120', with the NB201 table imported); without one the "
+                "env reports no test accuracy and has no true Pareto front"
+            )
+        table[:, names.index(ACCURACY)] = self.benchmark.test
+        return table
 
     # ------------------------------------------------------------- supernet
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
@@ -234,6 +411,7 @@ class _Supernet201Env(KeyedNASEnv):
         self._values.clear()
         self._best_key = None
         self._best_choice = None
+        self._obj_best = None
 
     def train(self, choice: Choice) -> None:
         """Run this query's interleaved weight steps (once per query)."""
@@ -278,6 +456,13 @@ class _Supernet201Env(KeyedNASEnv):
         )
         if new_best:
             self._best_choice, self._best_key = choice, key
+        if self._cost_rows is not None:
+            assert self._objectives is not None
+            raw = self._cost_rows[code].copy()
+            raw[self._objectives.accuracy_index] = valid
+            self._obj_current = (key, raw)
+            if new_best:
+                self._obj_best = (key, raw)
         return reward
 
     def _moved(self, choice: Choice, valid: float) -> None:
@@ -315,6 +500,7 @@ class _Supernet201Env(KeyedNASEnv):
 
     def _start(self, rng: np.random.Generator) -> None:
         self._choice = None
+        self._obj_current = None
         self._last_loss = math.nan
         self._bench_valid = self._bench_test = math.nan
 
@@ -513,6 +699,12 @@ class _Supernet201VectorEnv(SyncVectorEnv):
         values = first._values
         for env in self.unwrapped_envs[1:]:
             env._values = values
+        #: MO-Gymnasium's ``reward_space`` of one sub-env (``None``: scalar reward).
+        self.reward_space = first.reward_space
+        if self.reward_space is not None:  # vector rewards: (num_envs, k)
+            self._rewards = np.zeros(
+                (self.num_envs, *self.reward_space.shape), dtype=np.float32
+            )
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: Any = None
@@ -596,7 +788,14 @@ rewards come from the validation part only. Without the CIFAR files construction
 raises `BenchmarkDataMissingError` naming the expected layout. The NB201 table
 (`nasgym data import nb201`) is used only to *report* `benchmark_*` accuracies when
 `benchmark_dataset` maps to it (default `"auto"`: `cifar10`/`cifar100` datasets map
-to their NB201 table when it is imported)."""
+to their NB201 table when it is imported). Cost objectives (`objectives=[...]`),
+computed, not measured: `params` (M), the parameters, and `flops` (MFLOPs), the
+multiply-accumulates per image counted by `nasgym.zero_cost.nb201_flops`, of the NB201
+network of the cell at the env's `channels`, `num_cells`, image shape and class count
+(`nasgym.envs.supernet.cell_costs`); they are normalised with their exact range over
+all 15,625 cells. `valid_accuracy` is the shared-weight accuracy the env rewards.
+`objective_table()` raises for it (it is not tabulated); with a benchmark,
+`objective_table(accuracy="test")` gives NB201's test accuracy with the costs."""
 
 _DOC_REFS = """\
 * Dong & Yang, "NAS-Bench-201: Extending the Scope of Reproducible Neural Architecture
@@ -722,6 +921,7 @@ def _doc(mode: str, env_id: str, title: str, action: str, obs: str) -> str:
             "runs all sub-envs' training steps on it, then evaluates their cells in "
             "one batched evaluation (sub-env `i` seeded `seed + i`, next-step "
             "autoreset).",
+            multi_objective=True,
         ),
         mode,
         reward_default="valid",

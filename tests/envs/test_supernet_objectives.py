@@ -1,0 +1,250 @@
+"""``objectives=[...]`` in the Supernet201 envs: exact params/FLOPs costs, MONAS forms.
+
+The costs are checked against networks built and counted directly
+(:class:`nasgym.nn.nb201.NB201Network`, :func:`nasgym.zero_cost.params_of` and the
+forward-hook counter :func:`nasgym.zero_cost.flops_of`), the rewards against hand
+computation, and the vector env against single envs on equal fixed weights.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium.utils.env_checker import check_env as gym_check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import nasgym  # noqa: F401
+from nasgym import zero_cost
+from nasgym.envs.supernet import Supernet201QueryEnv, cell_costs
+from nasgym.error import UnknownOptionError
+from nasgym.nn.nb201 import NB201Network
+from nasgym.spaces.nb201 import NB201Arch, NB201Space
+from nasgym.supernet import Supernet
+from nasgym.wrappers import LinearScalarization
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SPACE = NB201Space()
+#: Channels 4, one cell per stage, 8x8 grey digits (10 classes).
+TINY: dict[str, Any] = {
+    "channels": 4,
+    "num_cells": 1,
+    "image_size": 8,
+    "batch_size": 16,
+    "eval_batch_size": 32,
+    "eval_batches": 1,
+    "device": "cpu",
+}
+SHAPE = (1, 8, 8)
+THREE = ["valid_accuracy", "params", "flops"]
+
+
+def make(mode: str, **kwargs: Any) -> Any:
+    return gym.make(
+        f"nasgym/Supernet201{mode}-v0", disable_env_checker=True, **{**TINY, **kwargs}
+    )
+
+
+def counted(code: int, C: int = 4, N: int = 1, shape: tuple[int, ...] = SHAPE) -> Any:
+    """``(params, flops)`` in millions of the NB201 network of ``code``, counted."""
+    net = NB201Network(SPACE.from_code(code), C=C, N=N, in_channels=shape[0])
+    return zero_cost.params_of(net) / 1e6, zero_cost.flops_of(net, shape) / 1e6
+
+
+def test_costs_equal_the_counted_networks_and_their_exact_range() -> None:
+    costs = cell_costs(4, 1, SHAPE, 10)
+    assert set(costs) == {"params", "flops"}
+    assert all(
+        c.shape == (SPACE.size,) and not c.flags.writeable for c in costs.values()
+    )
+    codes = np.random.default_rng(0).choice(SPACE.size, 12, replace=False)
+    for code in codes.tolist():
+        params, flops = counted(code)
+        assert costs["params"][code] == pytest.approx(params, rel=1e-12)
+        assert costs["flops"][code] == pytest.approx(flops, rel=1e-12)
+        arch = SPACE.from_code(code)
+        closed = zero_cost.nb201_flops(arch, C=4, N=1, input_shape=SHAPE) / 1e6
+        assert costs["flops"][code] == pytest.approx(closed, rel=1e-12)
+    # The range: all-"none" is the cheapest cell, all-conv3x3 the dearest.
+    none, conv = SPACE.code(NB201Arch((0,) * 6)), SPACE.code(NB201Arch((3,) * 6))
+    for j, name in enumerate(("params", "flops")):
+        assert costs[name].min() == pytest.approx(counted(none)[j], rel=1e-12)
+        assert costs[name].max() == pytest.approx(counted(conv)[j], rel=1e-12)
+    # NB201 size (C=16, N=5, CIFAR-10 images): arch 11's published 0.802426 M.
+    big = cell_costs(16, 5, (3, 32, 32), 10)
+    arch = NB201Arch.from_str(
+        "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+"
+        "|none~0|nor_conv_3x3~1|avg_pool_3x3~2|"
+    )
+    assert big["params"][SPACE.code(arch)] == pytest.approx(0.802426)
+
+
+def _raw(info: dict[str, Any]) -> tuple[float, float, float]:
+    params, flops = counted(int(info["arch_code"]))
+    return float(info["valid_accuracy"]), params, flops
+
+
+def test_vector_reward_reward_space_and_info() -> None:
+    env = make("Query", objectives=THREE)
+    space = env.unwrapped.reward_space
+    assert space == gym.spaces.Box(
+        np.array([0, -1, -1], np.float32), np.array([1, 0, 0], np.float32)
+    )
+    costs = cell_costs(4, 1, SHAPE, 10)
+    low = np.array([costs["params"].min(), costs["flops"].min()])
+    high = np.array([costs["params"].max(), costs["flops"].max()])
+    _, info = env.reset(seed=0)
+    assert all(np.isnan(v) for v in info["objectives"].values())
+    env.action_space.seed(0)
+    for _ in range(4):
+        _, reward, _, _, info = env.step(env.action_space.sample())
+        assert reward.shape == (3,) and reward.dtype == np.float32
+        assert space.contains(reward)
+        valid, params, flops = _raw(info)
+        assert info["objectives"] == pytest.approx(
+            {"valid_accuracy": valid, "params": params, "flops": flops}
+        )
+        expected = [valid / 100, *(-(np.array([params, flops]) - low) / (high - low))]
+        np.testing.assert_allclose(reward, expected, rtol=1e-6, atol=1e-7)
+        best = info["incumbent_objectives"]
+        assert best["valid_accuracy"] == info["best_valid_accuracy"]
+        best_code = SPACE.code(NB201Arch.from_str(info["best_arch"]))
+        assert (best["params"], best["flops"]) == pytest.approx(counted(best_code))
+
+
+def test_weighted_form_by_hand() -> None:
+    env = make(
+        "Edit",
+        objectives=THREE,
+        mo_reward="weighted",
+        mo_alpha=0.7,
+        cost_weights=[0.25, 0.75],
+        reward="power",
+        alpha=2.0,
+    )
+    assert env.unwrapped.reward_space is None
+    costs = cell_costs(4, 1, SHAPE, 10)
+    span = {n: costs[n].max() - costs[n].min() for n in costs}
+    env.reset(seed=1)
+    for _ in range(4):
+        mask = env.unwrapped.action_masks()
+        _, reward, _, _, info = env.step(int(np.flatnonzero(mask)[3]))
+        assert isinstance(reward, float)
+        valid, params, flops = _raw(info)
+        norm_p = (params - costs["params"].min()) / span["params"]
+        norm_f = (flops - costs["flops"].min()) / span["flops"]
+        expected = 0.7 * (valid / 100) ** 2 - 0.3 * (0.25 * norm_p + 0.75 * norm_f)
+        assert reward == pytest.approx(expected, rel=1e-9)
+
+
+def test_constrained_form_by_hand() -> None:
+    costs = cell_costs(4, 1, SHAPE, 10)["params"]
+    limit = float(np.median(costs))
+    env = make(
+        "Query",
+        objectives=["valid_accuracy", "params"],
+        mo_reward="constrained",
+        cost_threshold=limit,
+        constraint_penalty=-1.0,
+    )
+    env.reset(seed=2)
+    env.action_space.seed(2)
+    seen = set()
+    for _ in range(8):
+        _, reward, _, _, info = env.step(env.action_space.sample())
+        valid, params, _ = _raw(info)
+        over = params > limit
+        seen.add(over)
+        assert info["constraint_violated"] is over
+        assert reward == (-1.0 if over else valid / 100)
+    assert seen == {True, False}
+
+
+def test_error_paths() -> None:
+    with pytest.raises(UnknownOptionError, match="costs 'params', 'flops'"):
+        make("Query", objectives=["valid_accuracy", "latency"])
+    with pytest.raises(UnknownOptionError, match="must include 'valid_accuracy'"):
+        make("Query", objectives=["params"])
+    with pytest.raises(UnknownOptionError, match="needs objectives"):
+        make("Continuous", mo_reward="weighted")
+    with pytest.raises(UnknownOptionError, match="needs cost_threshold"):
+        make("Query", objectives=THREE, mo_reward="constrained")
+    env = make("Query", objectives=THREE, benchmark_dataset=None)
+    with pytest.raises(UnknownOptionError, match="shared-weight accuracy"):
+        env.unwrapped.objective_table()
+    with pytest.raises(UnknownOptionError, match="needs an NB201 benchmark"):
+        env.unwrapped.objective_table(accuracy="test")
+    with pytest.raises(UnknownOptionError, match="costs 'params', 'flops'"):
+        env.unwrapped.objective_table(["valid_accuracy", "energy"], accuracy="test")
+    with pytest.raises(UnknownOptionError, match="accuracy"):
+        env.unwrapped.objective_table(accuracy="best")
+    with pytest.raises(UnknownOptionError, match="needs names"):
+        make("Query").unwrapped.objective_table()
+
+
+@pytest.mark.parametrize(
+    ("mode", "options"),
+    [
+        ("Query", {"mo_reward": "weighted"}),
+        ("Edit", {"mo_reward": "constrained", "cost_threshold": [0.01, 0.1]}),
+        ("Continuous", {}),  # the vector form, scalarised
+    ],
+)
+def test_checkers(mode: str, options: dict[str, Any]) -> None:
+    env = make(mode, objectives=THREE, horizon=4, **options).unwrapped
+    if not options:
+        env = LinearScalarization(env, weights=[0.6, 0.2, 0.2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SB3: 2-D Dict entries are unconventional
+        gym_check_env(env, skip_render_check=True)
+        sb3_check_env(env)
+
+
+def test_vector_env_equals_single_envs_on_equal_weights() -> None:
+    kwargs = {**TINY, "eval_batches": None, "train_steps_per_query": 0}
+    supernet_kwargs = {k: v for k, v in kwargs.items() if k != "train_steps_per_query"}
+    names = ["valid_accuracy", "flops"]
+    vec = gym.make_vec(
+        "nasgym/Supernet201Query-v0",
+        num_envs=2,
+        vectorization_mode="vector_entry_point",
+        objectives=names,
+        horizon=3,
+        **kwargs,
+    )
+    own = Supernet(**supernet_kwargs)
+    singles = [
+        Supernet201QueryEnv(supernet=own, objectives=names, horizon=3, **kwargs)
+        for _ in range(2)
+    ]
+    assert vec.unwrapped.reward_space == singles[0].reward_space  # type: ignore[attr-defined]
+    vec.reset(seed=5)
+    own.reset(5)  # the vector env re-initialises its supernet from the seed
+    for i, env in enumerate(singles):
+        env.reset(seed=5 + i)
+    vec.action_space.seed(0)
+    pending = np.zeros(2, dtype=bool)
+    for _ in range(7):
+        actions = vec.action_space.sample()
+        _, rewards, _, truncs, infos = vec.step(actions)
+        assert rewards.shape == (2, 2) and rewards.dtype == np.float32
+        for i, env in enumerate(singles):
+            if pending[i]:
+                env.reset()
+                np.testing.assert_array_equal(rewards[i], 0.0)
+                continue
+            _, reward, _, _, info = env.step(actions[i])
+            np.testing.assert_array_equal(rewards[i], reward)
+            for name in names:
+                assert infos["objectives"][name][i] == info["objectives"][name]
+                assert (
+                    infos["incumbent_objectives"][name][i]
+                    == info["incumbent_objectives"][name]
+                )
+        pending = truncs.copy()
+    assert torch.get_num_threads() == 1
