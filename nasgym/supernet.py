@@ -377,10 +377,11 @@ class Supernet:
         self._eval_pos = 0
 
     def set_schedule(self, steps: int | None) -> None:
-        """Cosine-anneal the weight lr over ``steps`` weight steps from now's count.
+        """Cosine-anneal the weight lr over weight steps ``0 .. steps`` since the reset.
 
-        ``None`` keeps the lr constant. Agents that know their total number of
-        weight steps (AdvantageNAS) call this after a reset.
+        The count is :attr:`weight_steps` since the last :meth:`reset` (steps already
+        run count), not from this call. ``None`` keeps the lr constant. Agents that
+        know their total number of weight steps (AdvantageNAS) call this.
         """
         if steps is not None and (not isinstance(steps, int) or steps < 1):
             raise UnknownOptionError(

@@ -8,8 +8,8 @@ METHODS.md section 3, on :class:`nasgym.supernet.Supernet`:
 3. the per-edge advantage is ``A_e = dL/da_e = <dL/dy_e, o_k(x)>`` of the validation
    loss (:meth:`~nasgym.supernet.Supernet.edge_advantages`);
 4. zero op: a per-(edge, op) EMA (coefficient 0.05) of the observed ``A``, updated for
-   the sampled op only; when ``none`` is sampled its advantage is the largest EMA on
-   that edge;
+   the sampled op only (``none``'s is 0); when ``none`` is sampled its advantage is
+   the largest EMA on that edge, ``none``'s 0 included (the official ``adv_grad``);
 5. ``g_theta_e = A_e (a_e - p_e)``, minimised with Adam (lr 3e-4 cosine-annealed
    over the architecture steps, betas (0.5, 0.999), weight decay 3e-3, gradient-norm
    clip 1.0); variant ``baseline=True`` subtracts a per-edge EMA of ``A``;
@@ -181,15 +181,24 @@ def softmax(theta: FloatArray) -> FloatArray:
 
 
 def zero_op_credit(
-    advantage: FloatArray, pick: NDArray[np.int64], ema: FloatArray, coefficient: float
+    advantage: FloatArray,
+    pick: NDArray[np.int64],
+    ema: FloatArray,
+    coefficient: float,
 ) -> FloatArray:
     """The zero-op rule of METHODS.md 3.4 (updates ``ema`` in place).
 
     ``ema[e, k]`` is an exponential moving average (``ema += c * (A - ema)``) of the
     advantages observed for op ``k`` on edge ``e``, updated only where ``k`` was
-    sampled and is not ``none``. Where ``none`` was sampled (its output is zero, so
-    ``dL/da`` is identically 0), the advantage becomes the largest EMA among that
-    edge's other ops.
+    sampled. ``none``'s observed ``dL/da`` is identically 0 (its output is zero), so
+    its own average stays 0. Where ``none`` was sampled, the advantage becomes the
+    largest average on that edge, ``none``'s 0 included: ``max(0, max_k ema[e, k])``,
+    as the official code's ``adv_grad`` does (``worst = max(eadv, axis=1)`` over all
+    candidates). So removing an edge is credited as its worst op, or as neutral when
+    every op helps, and never rewarded. (Before this was matched, the max excluded
+    ``none``'s 0, so on an edge whose ops all lowered the loss ``none`` got a
+    *negative* advantage and was reinforced.) Pass ``coefficient=1`` on the first
+    architecture step: the official EMA starts from its first observation.
 
     Args:
         advantage: ``(6,)`` observed ``dL/da_e``.
@@ -209,15 +218,18 @@ def zero_op_credit(
         (0.0, 0.5)
         >>> float(zero_op_credit(np.zeros(6), np.array([0] * 6), ema, 0.5)[1])
         0.5
+        >>> ema[5] = -1.0  # every op on edge 5 lowers the loss: none is neutral
+        >>> ema[5, ZERO_OP] = 0.0
+        >>> float(zero_op_credit(np.zeros(6), np.array([0] * 6), ema, 0.5)[5])
+        0.0
     """
     out = np.array(advantage, dtype=np.float64)
     rows = np.arange(len(pick))
     zero = pick == ZERO_OP
-    seen = rows[~zero], pick[~zero]
-    ema[seen] += coefficient * (out[~zero] - ema[seen])
+    out[zero] = 0.0  # dL/da of a zero output
+    ema[rows, pick] += coefficient * (out - ema[rows, pick])
     if zero.any():
-        others = np.delete(ema, ZERO_OP, axis=1)
-        out[zero] = others[zero].max(axis=1)
+        out[zero] = ema[zero].max(axis=1)
     return out
 
 
@@ -269,7 +281,9 @@ class OneShotSearch:
         arch_steps = check_positive_int("arch_steps", arch_steps)
         rng = np.random.default_rng(self.seed)
         warmup = cfg.warmup_for(arch_steps)
-        supernet.set_schedule(warmup + arch_steps)
+        # The weight lr is cosine-annealed over the supernet's whole training: steps
+        # it already had (a shared warm-up, say), then this search's.
+        supernet.set_schedule(supernet.weight_steps + warmup + arch_steps)
         theta = torch.tensor(self.theta, requires_grad=True)
         optimizer = torch.optim.Adam(
             [theta],
@@ -305,7 +319,8 @@ class OneShotSearch:
             if cfg.estimator == "advantage":
                 advantage, loss = supernet.edge_advantages(a)
                 if cfg.zero_op:
-                    advantage = zero_op_credit(advantage, pick, ema, cfg.zero_ema)
+                    coefficient = cfg.zero_ema if step > 0 else 1.0
+                    advantage = zero_op_credit(advantage, pick, ema, coefficient)
                 if cfg.baseline:
                     centred = advantage - edge_baseline
                     edge_baseline = (

@@ -90,6 +90,50 @@ def test_zero_op_rule_by_hand() -> None:
     assert second[3] == pytest.approx(0.005)
 
 
+def test_zero_op_is_never_rewarded_when_every_op_helps() -> None:
+    # The official adv_grad takes the max over all candidates, none's 0 included:
+    # on an edge whose ops all lower the loss (negative EMAs) none is neutral (0),
+    # not credited with the least negative EMA (which would reinforce it).
+    ema = np.zeros((6, 5))
+    ema[:, 1:] = -np.arange(1.0, 5.0)  # every non-zero op lowers the loss
+    out = zero_op_credit(np.full(6, 5.0), np.array([0, 0, 0, 1, 2, 3]), ema, 0.05)
+    np.testing.assert_array_equal(out[:3], 0.0)
+    assert ema[:3, 0].tolist() == [0.0] * 3  # none's observed dL/da is 0
+    assert out[3] == 5.0 and ema[3, 1] == pytest.approx(-1 + 0.05 * 6)
+    ema[0, 3] = 0.7  # one harmful op: none is credited as that worst op
+    assert zero_op_credit(np.zeros(6), np.zeros(6, np.int64), ema, 0.05)[0] == 0.7
+
+
+def test_zero_op_ema_starts_from_the_first_observation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import agents.advantagenas.agent as module
+
+    seen: list[np.ndarray] = []
+
+    def spy(adv: np.ndarray, pick: np.ndarray, ema: np.ndarray, c: float) -> Any:
+        out = zero_op_credit(adv, pick, ema, c)
+        seen.append(ema.copy())
+        return out
+
+    monkeypatch.setattr(module, "zero_op_credit", spy)
+    stub = StubSupernet()
+    OneShotSearch(AdvantageNASConfig(warmup_steps=0), seed=0).run(stub, 2)  # type: ignore[arg-type]
+    first = np.array(stub.scored[0])
+    adv, _ = stub.edge_advantages(tuple(first))
+    adv[first == 0] = 0.0
+    # official EMA: the first observation initialises it (coefficient 1)
+    np.testing.assert_allclose(seen[0][np.arange(6), first], adv)
+
+
+def test_search_continues_the_weight_schedule_of_a_trained_supernet() -> None:
+    stub = StubSupernet()
+    stub.weight_steps = 7  # e.g. a shared warm-up already run
+    cfg = AdvantageNASConfig(warmup_steps=2)
+    OneShotSearch(cfg, seed=0).run(stub, 3)  # type: ignore[arg-type]
+    assert stub.schedule == 7 + 2 + 3
+
+
 def test_first_architecture_step_by_hand() -> None:
     stub = StubSupernet()
     cfg = AdvantageNASConfig(warmup_steps=2, arch_grad_clip=None, arch_weight_decay=0.0)
