@@ -387,8 +387,9 @@ class _Supernet201Env(KeyedNASEnv):
             raise UnknownOptionError(
                 "Supernet201: objective_table(accuracy='test') needs an NB201 "
                 "benchmark (benchmark_dataset='cifar10', 'cifar100' or "
-                "'ImageNet16-120', with the NB201 table imported); without one the "
-                "env reports no test accuracy and has no true Pareto front"
+                "'ImageNet16-120', with the NB201 table imported); without one "
+                "test_accuracy only repeats the supernet's validation accuracy, which "
+                "is not tabulated, so there is no true Pareto front"
             )
         table[:, names.index(ACCURACY)] = self.benchmark.test
         return table

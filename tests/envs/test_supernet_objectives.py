@@ -248,3 +248,29 @@ def test_vector_env_equals_single_envs_on_equal_weights() -> None:
                 )
         pending = truncs.copy()
     assert torch.get_num_threads() == 1
+
+
+@pytest.mark.data
+def test_objective_table_with_a_benchmark_is_nb201_test_accuracy(
+    nb201_table: Any,
+) -> None:
+    from nasgym.benchmarks.nb201 import NB201Benchmark
+    from nasgym.pareto import true_front
+
+    env = make(
+        "Query",
+        objectives=THREE,
+        benchmark_dataset="cifar10",
+        benchmark_path=nb201_table,
+    ).unwrapped
+    table = env.objective_table(accuracy="test")
+    costs = cell_costs(4, 1, SHAPE, 10)
+    bench = NB201Benchmark("cifar10", path=nb201_table)
+    assert table.shape == (SPACE.size, 3)
+    np.testing.assert_array_equal(table[:, 0], bench.table("test@200"))
+    np.testing.assert_array_equal(table[:, 1], costs["params"])
+    np.testing.assert_array_equal(table[:, 2], costs["flops"])
+    front = true_front(env, ["valid_accuracy", "flops"])
+    assert front.accuracy == "test" and 1 <= len(front.front) < SPACE.size
+    with pytest.raises(UnknownOptionError, match="shared-weight accuracy"):
+        env.objective_table(accuracy="valid")
