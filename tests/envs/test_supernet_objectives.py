@@ -142,6 +142,18 @@ def test_weighted_form_by_hand() -> None:
         assert reward == pytest.approx(expected, rel=1e-9)
 
 
+def test_accuracy_only_keeps_the_scalar_reward() -> None:
+    env = make("Continuous", objectives=["valid_accuracy"], reward="exp", alpha=3.0)
+    assert env.unwrapped.reward_space is None
+    env.reset(seed=4)
+    env.action_space.seed(4)
+    for _ in range(2):
+        _, reward, _, _, info = env.step(env.action_space.sample())
+        assert isinstance(reward, float)
+        assert reward == pytest.approx(np.exp(3.0 * (info["valid_accuracy"] / 100 - 1)))
+        assert info["objectives"] == {"valid_accuracy": info["valid_accuracy"]}
+
+
 def test_constrained_form_by_hand() -> None:
     costs = cell_costs(4, 1, SHAPE, 10)["params"]
     limit = float(np.median(costs))
