@@ -106,6 +106,28 @@ def check_names(objectives: object) -> tuple[str, ...]:
     return names
 
 
+def table_names(
+    names: Sequence[str] | None, objectives: Sequence[str] | None
+) -> tuple[str, ...]:
+    """The checked columns of an ``objective_table(names)`` call.
+
+    Args:
+        names: The names asked for (``None``: the env's ``objectives``).
+        objectives: The env's ``objectives`` option (``None``: made without).
+
+    Raises:
+        UnknownOptionError: Neither is given, or the names fail :func:`check_names`.
+    """
+    if names is None:
+        if objectives is None:
+            raise UnknownOptionError(
+                "objective_table() needs names=[...] (this env was made without "
+                "objectives=...)"
+            )
+        names = objectives
+    return check_names(names)
+
+
 def _per_cost(
     option: str, value: object, count: int, *, positive: bool
 ) -> tuple[float, ...]:
@@ -467,5 +489,6 @@ __all__ = [
     "TableObjectives",
     "check_names",
     "check_unused",
+    "table_names",
     "unknown_cost",
 ]

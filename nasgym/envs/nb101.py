@@ -38,7 +38,7 @@ from nasgym.envs.keyed import (
     int_vector,
 )
 from nasgym.error import BenchmarkDataMissingError, UnknownOptionError, unknown_option
-from nasgym.objectives import ACCURACY, check_names
+from nasgym.objectives import ACCURACY, table_names
 from nasgym.spaces.base import BoolArray, IntArray
 from nasgym.spaces.nb101 import (
     EDGE_TOGGLE,
@@ -426,14 +426,7 @@ class _NB101Env(KeyedNASEnv):
             UnknownOptionError: No names and no ``objectives``, an unknown cost
                 (lists the table's) or ``accuracy``.
         """
-        if names is None:
-            if self.objectives is None:
-                raise UnknownOptionError(
-                    "objective_table() needs names=[...] (this env was made without "
-                    "objectives=...)"
-                )
-            names = self.objectives
-        return self._objective_columns(check_names(names), accuracy)
+        return self._objective_columns(table_names(names, self.objectives), accuracy)
 
     def _restart(self) -> None:
         self._cur = -1

@@ -41,7 +41,7 @@ from nasgym.error import (
     UnknownOptionError,
     unknown_option,
 )
-from nasgym.objectives import ACCURACY, check_names, unknown_cost
+from nasgym.objectives import ACCURACY, table_names, unknown_cost
 from nasgym.spaces.nb201 import EDGES, OPS, NB201Arch, NB201Space
 
 if TYPE_CHECKING:  # torch is imported when an env is made, not with this module
@@ -364,14 +364,7 @@ class _Supernet201Env(KeyedNASEnv):
                 (lists the env's), ``accuracy="valid"``, or ``"test"`` without a
                 benchmark.
         """
-        if names is None:
-            if self.objectives is None:
-                raise UnknownOptionError(
-                    "objective_table() needs names=[...] (this env was made without "
-                    "objectives=...)"
-                )
-            names = self.objectives
-        names = check_names(names)
+        names = table_names(names, self.objectives)
         if accuracy not in ("valid", "test"):
             raise unknown_option("accuracy", accuracy, ("valid", "test"))
         table = self._objective_columns(names)

@@ -37,6 +37,7 @@ from nasgym.objectives import (
     TableObjectives,
     check_names,
     check_unused,
+    table_names,
 )
 from nasgym.rewards import RewardShaping, RewardSignal
 from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
@@ -345,14 +346,10 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
             UnknownOptionError: No names given and the env has no ``objectives``, an
                 unknown cost (lists the backend's) or ``accuracy``.
         """
-        if names is None:
-            if self._objectives is None:
-                raise UnknownOptionError(
-                    "objective_table() needs names=[...] (this env was made without "
-                    "objectives=...)"
-                )
-            names = self._objectives.objectives.names
-        names = check_names(names)
+        names = table_names(
+            names,
+            None if self._objectives is None else self._objectives.objectives.names,
+        )
         columns, _ = objective_columns(self._core, names, accuracy)
         rows = distinct_codes(self._core)
         return np.stack([columns[n][rows] for n in names], axis=1)
