@@ -388,6 +388,10 @@ class KeyedNASEnv(gym.Env[Any, Any], ABC):
         )
         self._needs_reset = True
         self._objectives: Objectives | None = None
+        #: ``(key, raw objective values)`` of the current / incumbent architecture
+        #: (see :meth:`_hold_objectives`).
+        self._obj_current: tuple[Hashable, NDArray[np.float64]] | None = None
+        self._obj_best: tuple[Hashable, NDArray[np.float64]] | None = None
         #: MO-Gymnasium's ``reward_space`` with a vector reward, else ``None``.
         self.reward_space: gym.spaces.Box | None = None
 
@@ -416,12 +420,28 @@ class KeyedNASEnv(gym.Env[Any, Any], ABC):
         if self._objectives.vector:
             self.reward_space = self._objectives.reward_space()
 
+    def _hold_objectives(self, key: Hashable, raw: NDArray[np.float64]) -> None:
+        """Keep the raw objective values of ``key``, just evaluated by the search.
+
+        They are the current architecture's, and the incumbent's when ``key`` is the
+        search's best (call after :meth:`KeyedSearch.evaluate`).
+        """
+        self._obj_current = (key, raw)
+        if self._search.best_key == key:
+            self._obj_best = (key, raw)
+
     def _objective_values(self, best: bool) -> NDArray[np.float64] | None:
         """Raw objective values of the current (or incumbent) architecture.
 
-        ``None`` before the first query. Envs that take ``objectives`` override it.
+        ``None`` before the first query: the values :meth:`_hold_objectives` kept, if
+        they belong to the search's current (or best) key. Envs that tabulate their
+        objectives may override it.
         """
-        return None
+        held = self._obj_best if best else self._obj_current
+        key = self._search.best_key if best else self._search.key
+        if held is None or held[0] != key:
+            return None
+        return held[1]
 
     @property
     def objectives(self) -> tuple[str, ...] | None:
@@ -446,6 +466,17 @@ class KeyedNASEnv(gym.Env[Any, Any], ABC):
 
     def _restart(self) -> None:
         """Extra state to forget on a seeded reset (e.g. a top-K history)."""
+
+    def _target(self, action: Any) -> Any:
+        """What ``action`` would query now, without querying (``None``: masked).
+
+        Vector envs that batch their sub-envs' queries call it before stepping
+        (:meth:`KeyedNASVectorEnv._targets`); the default takes no actions.
+
+        Raises:
+            InvalidActionError: The action is malformed or out of range.
+        """
+        raise InvalidActionError(f"{type(self).__name__} takes no actions")
 
     # --------------------------------------------------------------- helpers
     def _reject(self, reason: str) -> float:

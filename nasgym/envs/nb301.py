@@ -273,9 +273,12 @@ class _NB301Env(KeyedNASEnv):
         )
         self._values: dict[str, tuple[float, float]] = {}
         self._arr: Int8Array | None = None
-        self._obj_current: tuple[str, NDArray[np.float64]] | None = None
-        self._obj_best: tuple[str, NDArray[np.float64]] | None = None
-        self._setup_objectives(objectives, mo_options, self._objective_bounds)
+        # The costs clip: their range is a sample's, not the space's.
+        self._setup_objectives(
+            objectives,
+            mo_options if objectives is None else {"clip": True, **mo_options},
+            self._objective_bounds,
+        )
 
     # ------------------------------------------------------------ objectives
     def _objective_bounds(
@@ -300,24 +303,6 @@ class _NB301Env(KeyedNASEnv):
         cols = [0 if n == ACCURACY else 1 for n in names]
         units = tuple(NB301_OBJECTIVES[n] for n in names)
         return sample[:, cols].min(axis=0), sample[:, cols].max(axis=0), units
-
-    def _setup_objectives(
-        self,
-        objectives: Sequence[str] | None,
-        options: dict[str, Any],
-        bounds: Any,
-    ) -> None:
-        options = {"clip": True, **options}
-        if objectives is None:
-            options.pop("clip")
-        super()._setup_objectives(objectives, options, bounds)
-
-    def _objective_values(self, best: bool) -> NDArray[np.float64] | None:
-        held = self._obj_best if best else self._obj_current
-        key = self._search.best_key if best else self._search.key
-        if held is None or held[0] != key:
-            return None
-        return held[1]
 
     def objective_table(
         self, names: Sequence[str] | None = None, *, accuracy: str = "valid"
@@ -370,22 +355,13 @@ class _NB301Env(KeyedNASEnv):
         reward = self._search.evaluate(key, key, -1, valid, valid, runtime)
         if self._objectives is not None:
             by_name = {ACCURACY: valid, "train_time": runtime}
-            raw = np.array([by_name[n] for n in self._objectives.names])
-            self._obj_current = (key, raw)
-            if self._search.best_key == key:
-                self._obj_best = (key, raw)
+            self._hold_objectives(
+                key, np.array([by_name[n] for n in self._objectives.names])
+            )
         return reward
 
     def _moved(self, arr: Int8Array, key: str, valid: float) -> None:
         """Hook: the state just became ``arr`` (before the search records it)."""
-
-    def _target(self, action: Any) -> Int8Array | None:
-        """The genotype ``action`` would query now (``None``: the action is masked).
-
-        Raises:
-            InvalidActionError: The action is malformed or out of range.
-        """
-        raise InvalidActionError(f"{type(self).__name__} takes no actions")
 
     def _query(self, arr: Int8Array, what: str) -> float:
         """Step to a valid genotype unless that exceeds the budget (``what`` did it)."""

@@ -291,8 +291,6 @@ class _Supernet201Env(KeyedNASEnv):
         #: ``(code, k)`` raw objective values by cell code, NaN in the accuracy
         #: column (filled per query); set with ``objectives``.
         self._cost_rows: NDArray[np.float64] | None = None
-        self._obj_current: tuple[Hashable, NDArray[np.float64]] | None = None
-        self._obj_best: tuple[Hashable, NDArray[np.float64]] | None = None
         self._setup_objectives(
             objectives,
             {
@@ -338,13 +336,6 @@ class _Supernet201Env(KeyedNASEnv):
         high = np.array([100.0 if n == ACCURACY else costs[n].max() for n in names])
         units = tuple("%" if n == ACCURACY else SUPERNET_COSTS[n] for n in names)
         return low, high, units
-
-    def _objective_values(self, best: bool) -> NDArray[np.float64] | None:
-        held = self._obj_best if best else self._obj_current
-        key = self._search.best_key if best else self._search.key
-        if held is None or held[0] != key:
-            return None
-        return held[1]
 
     def objective_table(
         self, names: Sequence[str] | None = None, *, accuracy: str = "valid"
@@ -454,9 +445,7 @@ class _Supernet201Env(KeyedNASEnv):
             assert self._objectives is not None
             raw = self._cost_rows[code].copy()
             raw[self._objectives.accuracy_index] = valid
-            self._obj_current = (key, raw)
-            if new_best:
-                self._obj_best = (key, raw)
+            self._hold_objectives(key, raw)
         return reward
 
     def _moved(self, choice: Choice, valid: float) -> None:
@@ -477,10 +466,6 @@ class _Supernet201Env(KeyedNASEnv):
         self._search.t += 1
         valid = self.value(choice)
         return self._record(choice, self.key(choice), valid)
-
-    def _target(self, action: Any) -> Choice | None:
-        """The cell ``action`` queries (``None``: masked); raises on bad actions."""
-        raise InvalidActionError(f"{type(self).__name__} takes no actions")
 
     def _info(self) -> dict[str, Any]:
         info = super()._info()
