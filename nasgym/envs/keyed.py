@@ -14,7 +14,8 @@ envs keep one search in Python scalars keyed by the architecture's *canonical ke
   :meth:`~KeyedNASEnv._start`, :meth:`~KeyedNASEnv._act` and
   :meth:`~KeyedNASEnv._observe`;
 * :class:`TopK` keeps the best architectures' feature vectors for the continuous
-  envs' history observation (METHODS.md 2.2).
+  envs' history observation (METHODS.md 2.2);
+* :class:`KeyedNASVectorEnv` is the template of their ``gym.make_vec`` entry points.
 
 The semantics are the tabular envs': a fixed horizon with truncation only, an
 optional ``max_queries`` budget counting distinct architectures, rejected actions that
@@ -25,11 +26,14 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Hashable, Sequence
+from functools import partial
+from typing import Any, ClassVar, cast
 
 import gymnasium as gym
 import numpy as np
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector.utils import iterate
 from numpy.typing import NDArray
 
 from nasgym.envs.core import (
@@ -596,11 +600,84 @@ class KeyedNASEnv(gym.Env[Any, Any], ABC):
         return self._search.t
 
 
+class KeyedNASVectorEnv(SyncVectorEnv):
+    """``num_envs`` searches of :attr:`env_class` in Gymnasium's ``SyncVectorEnv``.
+
+    Sub-env ``i`` of ``reset(seed=s)`` is seeded ``s + i`` and episodes autoreset on
+    the next step (Gymnasium's ``NEXT_STEP`` mode), as in every nasgym vector env.
+    With a vector reward (``objectives=[...]``) rewards have shape ``(num_envs, k)``
+    (float32, MO-Gymnasium's ``MOSyncVectorEnv`` layout) and :attr:`reward_space` is
+    one sub-env's. Subclasses that share a model between the sub-envs override
+    :meth:`_factories`; those that batch the sub-envs' queries override ``step``
+    and find what each action will query with :meth:`_targets`.
+
+    Raises:
+        UnknownOptionError: ``num_envs`` is not a positive integer.
+    """
+
+    env_class: ClassVar[type[KeyedNASEnv]]
+
+    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)):
+            raise UnknownOptionError(f"num_envs must be an integer, got {num_envs!r}")
+        if num_envs < 1:
+            raise UnknownOptionError(f"num_envs must be >= 1, got {num_envs}")
+        super().__init__(
+            self._factories(int(num_envs), kwargs),
+            autoreset_mode=AutoresetMode.NEXT_STEP,
+        )
+        #: The sub-envs, unwrapped.
+        self.unwrapped_envs: Sequence[KeyedNASEnv] = [
+            cast(KeyedNASEnv, env.unwrapped) for env in self.envs
+        ]
+        #: MO-Gymnasium's ``reward_space`` of one sub-env (``None``: scalar reward).
+        self.reward_space: gym.spaces.Box | None = self.unwrapped_envs[0].reward_space
+        if self.reward_space is not None:  # vector rewards: (num_envs, k)
+            self._rewards = np.zeros(
+                (self.num_envs, *self.reward_space.shape), dtype=np.float32
+            )
+
+    def _factories(
+        self, num_envs: int, kwargs: dict[str, Any]
+    ) -> list[Callable[[], gym.Env[Any, Any]]]:
+        """The sub-envs' constructors: ``num_envs`` of ``env_class(**kwargs)``."""
+        return [partial(self.env_class, **kwargs) for _ in range(num_envs)]
+
+    def _targets(self, actions: Any, *, spent: bool = True) -> list[tuple[int, Any]]:
+        """``(sub-env index, KeyedNASEnv._target)`` of each sub-env stepping a query.
+
+        Sub-envs that autoreset this step or need a reset are left out, as are
+        masked actions (target ``None``) and malformed ones (the sub-env's own step
+        raises); with ``spent=False`` also the sub-envs whose budget is spent.
+        """
+        found: list[tuple[int, Any]] = []
+        for i, action in enumerate(iterate(self.action_space, actions)):
+            env = self.unwrapped_envs[i]
+            if (
+                self._autoreset_envs[i]
+                or env._needs_reset
+                or (not spent and env._search.spent)
+            ):
+                continue
+            try:
+                target = env._target(action)
+            except InvalidActionError:
+                continue  # the sub-env's own step raises it
+            if target is not None:
+                found.append((i, target))
+        return found
+
+    def action_masks(self) -> NDArray[np.bool_]:
+        """``(num_envs, n)`` legal-action masks of the sub-envs."""
+        return np.stack([env.action_masks() for env in self.unwrapped_envs])
+
+
 __all__ = [
     "DEFAULT_HORIZON",
     "NUM_STATS",
     "Float32Array",
     "KeyedNASEnv",
+    "KeyedNASVectorEnv",
     "KeyedSearch",
     "TopK",
     "edit_index",

@@ -17,14 +17,12 @@ import hashlib
 import math
 import os
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from numpy.typing import NDArray
 
 from nasgym.benchmarks.nb101 import NB101Benchmark, NB101Table, load_table
@@ -34,6 +32,7 @@ from nasgym.envs.keyed import (
     NUM_STATS,
     Float32Array,
     KeyedNASEnv,
+    KeyedNASVectorEnv,
     edit_index,
     int_vector,
 )
@@ -773,41 +772,13 @@ NB101QueryEnv.__doc__ = _doc(
 )
 
 
-class _NB101VectorEnv(SyncVectorEnv):
-    """``num_envs`` NB101 searches in Gymnasium's ``SyncVectorEnv``.
+class _NB101VectorEnv(KeyedNASVectorEnv):
+    """``num_envs`` NB101 searches (:class:`~nasgym.envs.keyed.KeyedNASVectorEnv`).
 
-    Sub-env ``i`` of ``reset(seed=s)`` is seeded ``s + i`` and episodes autoreset on
-    the next step, as in every nasgym vector env; the sub-envs share the process-wide
-    table and neighbour arrays. With a vector reward (``objectives=[...]``) rewards
-    have shape ``(num_envs, k)`` (float32, MO-Gymnasium's ``MOSyncVectorEnv``
-    layout) and :attr:`reward_space` is one sub-env's.
+    The sub-envs share the process-wide table and neighbour arrays.
     """
 
     env_class: ClassVar[type[_NB101Env]]
-
-    def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)):
-            raise UnknownOptionError(f"num_envs must be an integer, got {num_envs!r}")
-        if num_envs < 1:
-            raise UnknownOptionError(f"num_envs must be >= 1, got {num_envs}")
-        super().__init__(
-            [partial(self.env_class, **kwargs) for _ in range(int(num_envs))],
-            autoreset_mode=AutoresetMode.NEXT_STEP,
-        )
-        #: MO-Gymnasium's ``reward_space`` of one sub-env (``None``: scalar reward).
-        self.reward_space: gym.spaces.Box | None = getattr(
-            self.envs[0].unwrapped, "reward_space", None
-        )
-        if self.reward_space is not None:
-            self._rewards = np.zeros(
-                (self.num_envs, *self.reward_space.shape), dtype=np.float32
-            )
-
-    def action_masks(self) -> BoolArray:
-        """``(num_envs, n)`` legal-action masks of the sub-envs."""
-        return np.stack(
-            [cast(_NB101Env, env.unwrapped).action_masks() for env in self.envs]
-        )
 
 
 class NB101EditVectorEnv(_NB101VectorEnv):

@@ -10,15 +10,12 @@ model; every query runs it once on a batch.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from functools import partial
-from typing import Any, ClassVar, cast
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
-from gymnasium.vector.utils import iterate
 from numpy.typing import ArrayLike, NDArray
 
 from nasgym.benchmarks.nb301 import DEFAULT_EPOCH, NB301Surrogate, SurrogateModel
@@ -27,6 +24,7 @@ from nasgym.envs.keyed import (
     DEFAULT_HORIZON,
     NUM_STATS,
     KeyedNASEnv,
+    KeyedNASVectorEnv,
     TopK,
     edit_index,
     int_vector,
@@ -588,7 +586,7 @@ class NB301ContinuousEnv(_NB301Env):
         ).astype(np.float32)
 
 
-class _NB301VectorEnv(SyncVectorEnv):
+class _NB301VectorEnv(KeyedNASVectorEnv):
     """``num_envs`` NB301 searches sharing one surrogate, queried in one batch a step.
 
     Sub-env ``i`` of ``reset(seed=s)`` is seeded ``s + i`` and episodes autoreset on
@@ -599,54 +597,29 @@ class _NB301VectorEnv(SyncVectorEnv):
     """
 
     env_class: ClassVar[type[_NB301Env]]
+    unwrapped_envs: Sequence[_NB301Env]
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)):
-            raise UnknownOptionError(f"num_envs must be an integer, got {num_envs!r}")
-        if num_envs < 1:
-            raise UnknownOptionError(f"num_envs must be >= 1, got {num_envs}")
-        if kwargs.get("surrogate") is None:
-            kwargs["surrogate"] = shared_surrogate(kwargs.pop("path", None))
-        env_class = self.env_class
-        super().__init__(
-            [partial(env_class, **kwargs) for _ in range(int(num_envs))],
-            autoreset_mode=AutoresetMode.NEXT_STEP,
-        )
-        self.unwrapped_envs: list[_NB301Env] = [
-            cast(_NB301Env, env.unwrapped) for env in self.envs
-        ]
+        super().__init__(num_envs, **kwargs)
         shared = self.unwrapped_envs[0]._values
         for env in self.unwrapped_envs[1:]:
             env._values = shared
-        #: MO-Gymnasium's ``reward_space`` of one sub-env (``None``: scalar reward).
-        self.reward_space = self.unwrapped_envs[0].reward_space
-        if self.reward_space is not None:  # vector rewards: (num_envs, k)
-            self._rewards = np.zeros(
-                (self.num_envs, *self.reward_space.shape), dtype=np.float32
-            )
+
+    def _factories(
+        self, num_envs: int, kwargs: dict[str, Any]
+    ) -> list[Callable[[], gym.Env[Any, Any]]]:
+        if kwargs.get("surrogate") is None:
+            kwargs["surrogate"] = shared_surrogate(kwargs.pop("path", None))
+        return super()._factories(num_envs, kwargs)
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Predict every sub-env's next genotype in one batch, then step them all."""
-        arrs: list[Int8Array] = []
-        for i, action in enumerate(iterate(self.action_space, actions)):
-            env = self.unwrapped_envs[i]
-            if self._autoreset_envs[i] or env._needs_reset:
-                continue
-            try:
-                arr = env._target(action)
-            except InvalidActionError:
-                continue  # the sub-env's own step raises it
-            if arr is not None:
-                arrs.append(arr)
+        arrs: list[Int8Array] = [arr for _, arr in self._targets(actions)]
         if arrs:
             self.unwrapped_envs[0].predict(
                 np.stack(arrs), [genotype_key(a) for a in arrs]
             )
         return super().step(actions)
-
-    def action_masks(self) -> BoolArray:
-        """``(num_envs, n)`` legal-action masks of the sub-envs."""
-        return np.stack([env.action_masks() for env in self.unwrapped_envs])
 
 
 class NB301EditVectorEnv(_NB301VectorEnv):

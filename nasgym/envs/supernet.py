@@ -16,14 +16,13 @@ from __future__ import annotations
 import math
 import os
 from abc import abstractmethod
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from functools import lru_cache, partial
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
-from gymnasium.vector.utils import iterate
 from numpy.typing import NDArray
 
 from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
@@ -31,6 +30,7 @@ from nasgym.envs.keyed import (
     DEFAULT_HORIZON,
     NUM_STATS,
     KeyedNASEnv,
+    KeyedNASVectorEnv,
     TopK,
     edit_index,
     int_vector,
@@ -643,7 +643,7 @@ class Supernet201ContinuousEnv(_Supernet201Env):
         ).astype(np.float32)
 
 
-class _Supernet201VectorEnv(SyncVectorEnv):
+class _Supernet201VectorEnv(KeyedNASVectorEnv):
     """``num_envs`` searches sharing one supernet, evaluated in one batch a step.
 
     The sub-envs share one :class:`nasgym.supernet.Supernet` (and one evaluation
@@ -656,34 +656,27 @@ class _Supernet201VectorEnv(SyncVectorEnv):
     """
 
     env_class: ClassVar[type[_Supernet201Env]]
+    unwrapped_envs: Sequence[_Supernet201Env]
 
     def __init__(self, num_envs: int = 1, **kwargs: Any) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)):
-            raise UnknownOptionError(f"num_envs must be an integer, got {num_envs!r}")
-        if num_envs < 1:
-            raise UnknownOptionError(f"num_envs must be >= 1, got {num_envs}")
+        super().__init__(num_envs, **kwargs)
+        first = self._owner
+        first.owns_supernet = False
+        values = first._values
+        for env in self.unwrapped_envs[1:]:
+            env._values = values
+
+    def _factories(
+        self, num_envs: int, kwargs: dict[str, Any]
+    ) -> list[Callable[[], gym.Env[Any, Any]]]:
         first = self.env_class(**kwargs)
         shared = first.supernet
         kwargs = {**kwargs, "supernet": shared, "checkpoint": None}
         self.supernet = shared
         self._owner = first
-        factories = [lambda: first] + [
-            partial(self.env_class, **kwargs) for _ in range(int(num_envs) - 1)
-        ]
-        super().__init__(factories, autoreset_mode=AutoresetMode.NEXT_STEP)
-        self.unwrapped_envs: list[_Supernet201Env] = [
-            cast(_Supernet201Env, env.unwrapped) for env in self.envs
-        ]
-        first.owns_supernet = False
-        values = first._values
-        for env in self.unwrapped_envs[1:]:
-            env._values = values
-        #: MO-Gymnasium's ``reward_space`` of one sub-env (``None``: scalar reward).
-        self.reward_space = first.reward_space
-        if self.reward_space is not None:  # vector rewards: (num_envs, k)
-            self._rewards = np.zeros(
-                (self.num_envs, *self.reward_space.shape), dtype=np.float32
-            )
+        factories: list[Callable[[], gym.Env[Any, Any]]] = [lambda: first]
+        factories += [partial(self.env_class, **kwargs) for _ in range(num_envs - 1)]
+        return factories
 
     def reset(
         self, *, seed: int | list[int | None] | None = None, options: Any = None
@@ -697,17 +690,10 @@ class _Supernet201VectorEnv(SyncVectorEnv):
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
         """Train for every querying sub-env, evaluate all in one batch, then step."""
-        todo: list[tuple[_Supernet201Env, Choice]] = []
-        for i, action in enumerate(iterate(self.action_space, actions)):
-            env = self.unwrapped_envs[i]
-            if self._autoreset_envs[i] or env._needs_reset or env._search.spent:
-                continue
-            try:
-                choice = env._target(action)
-            except InvalidActionError:
-                continue  # the sub-env's own step raises it
-            if choice is not None:
-                todo.append((env, choice))
+        todo: list[tuple[_Supernet201Env, Choice]] = [
+            (self.unwrapped_envs[i], choice)
+            for i, choice in self._targets(actions, spent=False)
+        ]
         for env, choice in todo:
             env.train(choice)
             env._pretrained = True
@@ -719,10 +705,6 @@ class _Supernet201VectorEnv(SyncVectorEnv):
             for choice, value in zip(fresh, accuracy.tolist(), strict=True):
                 cache[(choice, version)] = float(value)
         return super().step(actions)
-
-    def action_masks(self) -> NDArray[np.bool_]:
-        """``(num_envs, n)`` legal-action masks of the sub-envs."""
-        return np.stack([env.action_masks() for env in self.unwrapped_envs])
 
 
 class Supernet201QueryVectorEnv(_Supernet201VectorEnv):
