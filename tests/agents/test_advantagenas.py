@@ -273,3 +273,36 @@ def test_standalone_report_and_cli(
     assert "reinforce on digits" in capsys.readouterr().out and out.is_file()
     assert main(["--dataset", "cifar10", "--arch-steps", "2"]) == 2
     assert "data_dir" in capsys.readouterr().err
+
+
+def test_comparison_harness_gives_every_method_the_same_budget() -> None:
+    """docs/supernet_compare.py: paired seeds, equal weight steps, paired table."""
+    import argparse
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "docs"))
+    try:
+        from supernet_compare import METHODS, run_seed, tables
+    finally:
+        sys.path.pop(0)
+    args = argparse.Namespace(
+        dataset="digits",
+        channels=2,
+        arch_steps=3,
+        warmup=2,
+        eval_images=64,
+        epochs=1,
+        methods=list(METHODS),
+    )
+    rows = run_seed(args, 0)  # asserts W + A weight steps for every searching method
+    assert [r["method"] for r in rows] == list(METHODS)
+    assert all(0 <= r["standalone_valid"] <= 100 for r in rows)
+    assert rows[-1]["supernet_valid"] is None  # the no-search floor
+    again = run_seed(argparse.Namespace(**{**vars(args), "methods": ["advantage"]}), 0)
+    assert again[0]["arch"] == rows[0]["arch"]  # seeded
+    by = {r["method"]: r["standalone_valid"] for r in rows}
+    diff = by["advantage"] - by["reinforce"]
+    tally = "2 / 0 / 0" if diff > 0 else "0 / 0 / 2" if diff < 0 else "0 / 2 / 0"
+    text = tables(rows + [{**r, "seed": 1} for r in rows], list(METHODS))
+    assert f"| REINFORCE (same harness) | {diff:+.2f} ± 0.00 | {tally} |" in text
