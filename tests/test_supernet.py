@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from tiny_supernet import tiny_supernet
 
 from nasgym.datasets import load_cifar
 from nasgym.error import BenchmarkDataMissingError, CorruptDataError, UnknownOptionError
@@ -24,14 +24,7 @@ from nasgym.zero_cost import DeviceUnavailableError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-TINY: dict[str, Any] = {
-    "channels": 3,
-    "num_cells": 1,
-    "batch_size": 16,
-    "eval_batch_size": 64,
-    "image_size": 8,
-    "device": "cpu",
-}
+TINY = tiny_supernet(channels=3, eval_batch_size=64, eval_batches=None)
 ARCH = (3, 1, 2, 0, 4, 3)
 
 

@@ -19,6 +19,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from test_env_api import INFO_TYPES, assert_same_rollouts, draw_action, rollout
+from tiny_supernet import tiny_supernet
 
 import nasgym
 from nasgym.envs.supernet import Supernet201QueryEnv
@@ -32,15 +33,7 @@ from nasgym.spaces.nb201 import NB201Arch, NB201Space
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-TINY: dict[str, Any] = {
-    "channels": 2,
-    "num_cells": 1,
-    "image_size": 8,
-    "batch_size": 16,
-    "eval_batch_size": 32,
-    "eval_batches": 1,
-    "device": "cpu",
-}
+TINY = tiny_supernet()
 MODES = ("Query", "Edit", "Continuous")
 EXTRA = {"weight_steps": (int,), "train_loss": (float,)}
 

@@ -17,6 +17,7 @@ import pytest
 import torch
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
+from tiny_supernet import tiny_supernet
 
 import nasgym  # noqa: F401
 from nasgym import zero_cost
@@ -31,15 +32,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SPACE = NB201Space()
 #: Channels 4, one cell per stage, 8x8 grey digits (10 classes).
-TINY: dict[str, Any] = {
-    "channels": 4,
-    "num_cells": 1,
-    "image_size": 8,
-    "batch_size": 16,
-    "eval_batch_size": 32,
-    "eval_batches": 1,
-    "device": "cpu",
-}
+TINY = tiny_supernet(channels=4)
 SHAPE = (1, 8, 8)
 THREE = ["valid_accuracy", "params", "flops"]
 
