@@ -12,6 +12,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
+from vector_checks import assert_vector_rewards_match_singles
 
 import nasgym  # noqa: F401  (registers the envs)
 from nasgym.benchmarks.fake import FakeBenchmark
@@ -237,26 +238,14 @@ def test_vector_env_matches_single_envs() -> None:
     for i, env in enumerate(singles):
         env.reset(seed=10 + i)
     rng = np.random.default_rng(0)
-    pending = np.zeros(3, dtype=bool)
-    for _ in range(20):
-        masks = vec.action_masks()
-        actions = np.array([rng.choice(np.flatnonzero(m)) for m in masks])
-        _, rewards, _, truncs, vinfo = vec.step(actions)
-        assert rewards.shape == (3, 3) and rewards.dtype == np.float32
-        for i, env in enumerate(singles):
-            if pending[i]:  # NEXT_STEP autoreset: this step reset sub-env i
-                _, info = env.reset()
-                np.testing.assert_array_equal(rewards[i], 0.0)
-            else:
-                _, r, _, t, info = env.step(int(actions[i]))
-                np.testing.assert_allclose(rewards[i], np.asarray(r, dtype=float))
-                assert t == truncs[i]
-            for name, value in info["objectives"].items():
-                assert vinfo["objectives"][name][i] == pytest.approx(value)
-            for name, value in info["incumbent_objectives"].items():
-                assert vinfo["incumbent_objectives"][name][i] == pytest.approx(value)
-        pending = truncs.copy()
-    assert pending.any() or vinfo["queries"].min() > 0
+    truncs, vinfo = assert_vector_rewards_match_singles(
+        vec,
+        singles,
+        lambda: np.array([rng.choice(np.flatnonzero(m)) for m in vec.action_masks()]),
+        20,
+        rtol=1e-6,
+    )
+    assert truncs.any() or vinfo["queries"].min() > 0
 
 
 def test_objective_table_rows_and_errors() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
+from vector_checks import assert_vector_rewards_match_singles
 
 import nasgym  # noqa: F401
 from nasgym.envs.nb101 import NB101QueryEnv
@@ -105,20 +106,9 @@ def test_nb101_vector_env_batches_vector_rewards(ecnas_bench: Any) -> None:
     for i, env in enumerate(singles):
         env.reset(seed=7 + i)
     vec.action_space.seed(0)
-    pending = np.zeros(2, dtype=bool)
-    for _ in range(10):
-        actions = vec.action_space.sample()
-        _, rewards, _, truncs, _ = vec.step(actions)
-        assert rewards.shape == (2, 2) and rewards.dtype == np.float32
-        for i, env in enumerate(singles):
-            if pending[i]:
-                env.reset()
-                np.testing.assert_array_equal(rewards[i], 0.0)
-            else:
-                np.testing.assert_allclose(
-                    rewards[i], np.asarray(env.step(actions[i])[1]), rtol=1e-6
-                )
-        pending = truncs.copy()
+    assert_vector_rewards_match_singles(
+        vec, singles, vec.action_space.sample, 10, rtol=1e-6
+    )
 
 
 def test_nb301_predicted_runtime(nb301_surrogate: Any) -> None:

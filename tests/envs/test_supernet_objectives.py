@@ -18,6 +18,7 @@ import torch
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from tiny_supernet import tiny_supernet
+from vector_checks import assert_vector_rewards_match_singles
 
 import nasgym  # noqa: F401
 from nasgym import zero_cost
@@ -233,25 +234,7 @@ def test_vector_env_equals_single_envs_on_equal_weights() -> None:
     for i, env in enumerate(singles):
         env.reset(seed=5 + i)
     vec.action_space.seed(0)
-    pending = np.zeros(2, dtype=bool)
-    for _ in range(7):
-        actions = vec.action_space.sample()
-        _, rewards, _, truncs, infos = vec.step(actions)
-        assert rewards.shape == (2, 2) and rewards.dtype == np.float32
-        for i, env in enumerate(singles):
-            if pending[i]:
-                env.reset()
-                np.testing.assert_array_equal(rewards[i], 0.0)
-                continue
-            _, reward, _, _, info = env.step(actions[i])
-            np.testing.assert_array_equal(rewards[i], reward)
-            for name in names:
-                assert infos["objectives"][name][i] == info["objectives"][name]
-                assert (
-                    infos["incumbent_objectives"][name][i]
-                    == info["incumbent_objectives"][name]
-                )
-        pending = truncs.copy()
+    assert_vector_rewards_match_singles(vec, singles, vec.action_space.sample, 7)
     assert torch.get_num_threads() == 1
 
 
