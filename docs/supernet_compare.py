@@ -30,8 +30,9 @@ the same retraining initialisation, so the comparison is paired):
     python docs/supernet_compare.py --tables-from a.json b.json  # pool saved runs
 
 Prints one JSON line per run, then a Markdown table (mean +- s.e. over seeds) and
-paired differences (mean +- s.e., wins/ties/losses over seeds) of AdvantageNAS
-against each other method.
+paired differences (mean +- s.e., wins/ties/losses over seeds)
+of the first ``--methods`` entry (AdvantageNAS by default) against each other one.
+``--methods advantage_baseline,advantage,random`` adds the "with baseline" variant.
 """
 
 from __future__ import annotations
@@ -52,8 +53,11 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 METHODS = ("advantage", "reinforce", "random", "random_cell")
+#: Not run by default: AdvantageNAS's "with baseline" variant (METHODS.md 3.5).
+VARIANTS = ("advantage_baseline",)
 LABELS = {
     "advantage": "AdvantageNAS",
+    "advantage_baseline": "AdvantageNAS with baseline (per-edge EMA of A subtracted)",
     "reinforce": "REINFORCE (same harness)",
     "random": "random sampling of the supernet (best of A by supernet accuracy)",
     "random_cell": "one random cell, no search (floor)",
@@ -146,9 +150,12 @@ def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
         tick = time.perf_counter()
         net.load_state_dict(copy.deepcopy(snapshot))
         supernet_acc: float | None
-        if method in ("advantage", "reinforce"):
+        if method in ("advantage", "advantage_baseline", "reinforce"):
             config = AdvantageNASConfig.scaled(
-                arch_steps, estimator=method, warmup_steps=0
+                arch_steps,
+                estimator="reinforce" if method == "reinforce" else "advantage",
+                baseline=method == "advantage_baseline",
+                warmup_steps=0,
             )
             result = OneShotSearch(config, seed).run(net, arch_steps)
             cell = result.arch
@@ -165,7 +172,9 @@ def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
             cell = uniform_cell(np.random.default_rng([seed, 3]))
             supernet_acc = None
         else:
-            raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
+            raise ValueError(
+                f"unknown method {method!r}; choose from {METHODS + VARIANTS}"
+            )
         assert net.weight_steps == warmup + arch_steps or method == "random_cell"
         search_s = time.perf_counter() - tick
         tick = time.perf_counter()
@@ -247,7 +256,7 @@ def mean_se(values: list[float]) -> tuple[float, float]:
 
 
 def tables(runs: list[dict[str, Any]], methods: list[str]) -> str:
-    """Markdown: per-method summary, then paired differences against AdvantageNAS."""
+    """Markdown: per-method summary, then paired differences against ``methods[0]``."""
     by = {m: {r["seed"]: r for r in runs if r["method"] == m} for m in methods}
     lines = [
         "| method | retrained validation % (mean ± s.e.) | min-max | supernet "
@@ -264,19 +273,18 @@ def tables(runs: list[dict[str, Any]], methods: list[str]) -> str:
             f"| {LABELS[m]} | {mean:.2f} ± {se:.2f} | {min(acc):.1f}-{max(acc):.1f} | "
             f"{sup_text} | {statistics.mean(r['search_s'] for r in rows):.1f} |"
         )
-    if "advantage" in by:
+    ref = methods[0]
+    if len(methods) > 1:
         lines += [
             "",
-            "| paired: AdvantageNAS minus | mean difference ± s.e. (points) | "
-            "AdvantageNAS better / equal / worse (seeds) |",
+            f"| paired: {LABELS[ref]} minus | mean difference ± s.e. (points) | "
+            f"{LABELS[ref]} better / equal / worse (seeds) |",
             "|---|---:|---:|",
         ]
-        for m in methods:
-            if m == "advantage":
-                continue
-            seeds = sorted(set(by["advantage"]) & set(by[m]))
+        for m in methods[1:]:
+            seeds = sorted(set(by[ref]) & set(by[m]))
             diff = [
-                by["advantage"][s]["standalone_valid"] - by[m][s]["standalone_valid"]
+                by[ref][s]["standalone_valid"] - by[m][s]["standalone_valid"]
                 for s in seeds
             ]
             mean, se = mean_se(diff)
@@ -302,7 +310,12 @@ def main() -> int:
     )
     parser.add_argument("--eval-images", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument(
+        "--methods",
+        default=None,
+        help=f"comma-separated, first = paired reference (default {','.join(METHODS)}; "
+        f"with --tables-from: those of the first file)",
+    )
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--out", type=Path, default=None)
@@ -321,7 +334,8 @@ def main() -> int:
         help="only print the tables of saved --out files (their runs pooled)",
     )
     args = parser.parse_args()
-    args.methods = args.methods.split(",")
+    chosen = args.methods is not None
+    args.methods = args.methods.split(",") if chosen else list(METHODS)
     if args.quick:
         args.seeds, args.arch_steps, args.epochs = 2, 6, 1
     if args.warmup is None:
@@ -332,7 +346,7 @@ def main() -> int:
     if args.tables_from is not None:
         saved = [json.loads(path.read_text()) for path in args.tables_from]
         pooled = [run for one in saved for run in one["runs"]]
-        print(tables(pooled, saved[0]["config"]["methods"]))
+        print(tables(pooled, args.methods if chosen else saved[0]["config"]["methods"]))
         return 0
     if args.diagnose is not None:
         print(diagnose(args, args.diagnose))
