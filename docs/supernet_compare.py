@@ -76,15 +76,23 @@ def retrain(
     channels: int,
     epochs: int,
     seed: int,
+    split_seed: int | None = None,
+    device: str = "cpu",
 ) -> float:
-    """Train ``cell`` from scratch on the training split; validation accuracy %."""
+    """Train ``cell`` from scratch on the training split; validation accuracy %.
+
+    NB201Network(C=``channels``, N=1), Nesterov SGD lr 0.1 cosine, momentum 0.9,
+    weight decay 5e-4, batch 64, clip 1.0, ``epochs`` epochs; weights and batch
+    order seeded by ``seed``, the split by ``split_seed`` (default ``seed``).
+    """
     import torch
 
     from nasgym.nn.nb201 import NB201Network
     from nasgym.spaces.nb201 import NB201Arch
-    from nasgym.supernet import load_split
+    from nasgym.supernet import load_split, resolve_auto_device
 
-    split = load_split(dataset, split_seed=seed)
+    dev = resolve_auto_device(device)
+    split = load_split(dataset, split_seed=seed if split_seed is None else split_seed)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         net = NB201Network(
@@ -93,9 +101,9 @@ def retrain(
             N=1,
             in_channels=int(split.x_train.shape[1]),
             num_classes=split.num_classes,
-        )
-    x = torch.tensor(split.x_train)
-    y = torch.tensor(split.y_train)
+        ).to(dev)
+    x = torch.tensor(split.x_train, device=dev)
+    y = torch.tensor(split.y_train, device=dev)
     per_epoch = math.ceil(len(y) / 64)
     opt = torch.optim.SGD(
         net.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4
@@ -104,7 +112,7 @@ def retrain(
     rng = np.random.default_rng(seed)
     net.train()
     for _ in range(epochs):
-        order = torch.from_numpy(rng.permutation(len(y)))
+        order = torch.from_numpy(rng.permutation(len(y))).to(dev)
         for k in range(per_epoch):
             idx = order[k * 64 : (k + 1) * 64]
             opt.zero_grad()
@@ -115,8 +123,8 @@ def retrain(
             sched.step()
     net.eval()  # running BN statistics of the stand-alone net
     with torch.no_grad():
-        logits = net(torch.tensor(split.x_val))
-    return float((logits.argmax(1).numpy() == split.y_val).mean() * 100)
+        logits = net(torch.tensor(split.x_val, device=dev))
+    return float((logits.argmax(1).cpu().numpy() == split.y_val).mean() * 100)
 
 
 def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:

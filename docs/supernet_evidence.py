@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -115,44 +114,21 @@ def retrain(
 ) -> tuple[float, float]:
     """Train ``arch`` from scratch on digits' training split; validation accuracy.
 
-    NB201Network(C=8, N=1), Nesterov SGD lr 0.1 cosine, momentum 0.9, wd 5e-4,
-    batch 64, ``epochs`` epochs. Returns ``(accuracy %, seconds)``.
+    :func:`supernet_compare.retrain` with NB201Network(C=8, N=1) on digits' split 0.
+    Returns ``(accuracy %, seconds)``.
     """
-    import torch
+    from supernet_compare import retrain as train_cell
 
-    from nasgym.nn.nb201 import NB201Network
-    from nasgym.spaces.nb201 import NB201Arch
-    from nasgym.supernet import load_split, resolve_auto_device
-
-    dev = resolve_auto_device(device)
-    split = load_split("digits")
     tick = time.perf_counter()
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net = NB201Network(NB201Arch(arch), C=8, N=1, in_channels=1).to(dev)
-    x = torch.tensor(split.x_train, device=dev)
-    y = torch.tensor(split.y_train, device=dev)
-    steps_per_epoch = math.ceil(len(y) / 64)
-    opt = torch.optim.SGD(
-        net.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4
+    acc = train_cell(
+        arch,
+        dataset="digits",
+        channels=8,
+        epochs=epochs,
+        seed=seed,
+        split_seed=0,
+        device=device,
     )
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs * steps_per_epoch)
-    rng = np.random.default_rng(seed)
-    net.train()
-    for _ in range(epochs):
-        order = torch.from_numpy(rng.permutation(len(y))).to(dev)
-        for k in range(steps_per_epoch):
-            idx = order[k * 64 : (k + 1) * 64]
-            opt.zero_grad()
-            loss = torch.nn.functional.cross_entropy(net(x[idx]), y[idx])
-            loss.backward()  # type: ignore[no-untyped-call]
-            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-            opt.step()
-            sched.step()
-    net.eval()
-    with torch.no_grad():
-        logits = net(torch.tensor(split.x_val, device=dev))
-        acc = float((logits.argmax(1).cpu().numpy() == split.y_val).mean() * 100)
     return acc, time.perf_counter() - tick
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
+from tiny_supernet import tiny_supernet
 
 import nasgym  # noqa: F401  (registers the ids)
 from agents.advantagenas import (
@@ -31,16 +32,7 @@ from nasgym.spaces.nb201 import NB201Arch, NB201Space
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-TINY: dict[str, Any] = {
-    "channels": 2,
-    "num_cells": 1,
-    "image_size": 8,
-    "batch_size": 16,
-    "eval_batch_size": 32,
-    "eval_batches": 1,
-    "device": "cpu",
-    "train_steps_per_query": 0,
-}
+TINY = tiny_supernet(train_steps_per_query=0)
 
 
 class StubSupernet:
