@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 import gymnasium as gym
 from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.baselines.common import check_positive_int, query_budget
 from agents.sb3.common import (
@@ -136,6 +137,10 @@ class SB3Agent(Generic[ConfigT]):
         """The agent's settings (every config field), as recorded by the harness."""
         return dataclasses.asdict(self.settings)
 
+    def extra_callbacks(self) -> list[BaseCallback]:
+        """Callbacks of :meth:`run` besides the budget's (none by default)."""
+        return []
+
     def build_model(self) -> BaseAlgorithm:
         """A fresh, seeded model on :attr:`env`."""
         return self.algorithm(
@@ -156,7 +161,9 @@ class SB3Agent(Generic[ConfigT]):
         with isolated_rngs(self.settings.num_threads):
             model = self.model = self.build_model()
             stop = StopOnBudget()
-            model.learn(total_timesteps=max_steps, callback=stop)
+            model.learn(
+                total_timesteps=max_steps, callback=[stop, *self.extra_callbacks()]
+            )
         self.steps = stop.steps
         if not stop.exhausted:
             raise RuntimeError(

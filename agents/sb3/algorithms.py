@@ -27,9 +27,10 @@ import numpy as np
 from sb3_contrib import MaskablePPO
 from stable_baselines3 import PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.noise import NormalActionNoise
+from stable_baselines3.common.callbacks import BaseCallback
 
 from agents.sb3.agent import SB3Agent, SB3Config
+from agents.sb3.common import NoiseFeedback, RevisitNoise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +83,11 @@ class TD3Config(OffPolicyConfig):
         learning_rate: Adam step size of actor and critics (1e-3, TD3's default).
         action_noise_sigma: Standard deviation of the Gaussian exploration noise
             added to every action score (0.1, as L2NAS's sigma); 0 disables it.
+        revisit_noise_growth: The noise's factor per step in a row without a new
+            query (2.0, as L2NAS's; [I], see :class:`agents.sb3.common.RevisitNoise`);
+            1.0 keeps it constant. Without it, TD3's deterministic actor can settle
+            on architectures already evaluated and never spend the budget (3 of 90
+            NB201 runs at budget 300 did).
         policy_delay: Critic updates per actor update.
         target_policy_noise: Noise of the target policy smoothing.
         target_noise_clip: Clip of that noise.
@@ -89,6 +95,7 @@ class TD3Config(OffPolicyConfig):
 
     learning_rate: float = 1e-3
     action_noise_sigma: float = 0.1
+    revisit_noise_growth: float = 2.0
     policy_delay: int = 2
     target_policy_noise: float = 0.2
     target_noise_clip: float = 0.5
@@ -96,6 +103,7 @@ class TD3Config(OffPolicyConfig):
     OWN_FIELDS: ClassVar[tuple[str, ...]] = (
         *SB3Config.OWN_FIELDS,
         "action_noise_sigma",
+        "revisit_noise_growth",
     )
 
     def __post_init__(self) -> None:
@@ -104,6 +112,9 @@ class TD3Config(OffPolicyConfig):
             raise ValueError(
                 f"action_noise_sigma must be >= 0, got {self.action_noise_sigma!r}"
             )
+        growth = self.revisit_noise_growth
+        if not (np.isfinite(growth) and growth >= 1.0):
+            raise ValueError(f"revisit_noise_growth must be >= 1, got {growth!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,16 +183,22 @@ class TD3Agent(SB3Agent[TD3Config]):
     action_kind = gym.spaces.Box
     env_mode = "Continuous"
 
+    noise: RevisitNoise | None = None
+
     def build_model(self) -> BaseAlgorithm:
         """A fresh, seeded TD3 model with the configured Gaussian action noise."""
         kwargs: dict[str, Any] = self.settings.algorithm_kwargs()
         sigma = self.settings.action_noise_sigma
+        self.noise = None
         if sigma > 0:
             dim = int(np.prod(self.env.action_space.shape or ()))
-            kwargs["action_noise"] = NormalActionNoise(
-                np.zeros(dim), np.full(dim, sigma)
-            )
+            self.noise = RevisitNoise(dim, sigma, self.settings.revisit_noise_growth)
+            kwargs["action_noise"] = self.noise
         return TD3("MlpPolicy", self.env, seed=self.seed, **kwargs)
+
+    def extra_callbacks(self) -> list[BaseCallback]:
+        """Widen the action noise while no new architecture is found."""
+        return [] if self.noise is None else [NoiseFeedback(self.noise)]
 
 
 class PPOAgent(SB3Agent[PPOConfig]):

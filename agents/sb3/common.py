@@ -18,6 +18,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.noise import ActionNoise
 
 #: The env kind each action space belongs to, for error messages.
 ENV_KINDS = {
@@ -82,6 +83,64 @@ class StopOnBudget(BaseCallback):
         if any(info.get("budget_exhausted") for info in infos):
             self.exhausted = True
             return False
+        return True
+
+
+class RevisitNoise(ActionNoise):
+    """Gaussian action noise that widens while the policy finds no new architecture.
+
+    The scale is ``sigma * growth ** n`` after ``n`` steps in a row without a new
+    query (``n`` capped at :attr:`MAX_DOUBLINGS`), and ``sigma`` again on the step
+    after a new one, as L2NAS's ``revisit_noise_growth`` ([I]). A deterministic actor
+    whose proposals decode to architectures already evaluated (free revisits) would
+    otherwise stay there: the budget would never be spent. Samples come from NumPy's
+    global generator, which stable-baselines3 seeds, as its ``NormalActionNoise``.
+
+    Example:
+        >>> noise = RevisitNoise(2, sigma=0.1, growth=2.0)
+        >>> noise.observe(new_query=False); noise.observe(new_query=False)
+        >>> noise.scale
+        0.4
+    """
+
+    #: Cap of ``n`` in the scale (the scale stops growing there).
+    MAX_DOUBLINGS = 30
+
+    def __init__(self, dim: int, sigma: float, growth: float) -> None:
+        super().__init__()
+        self.dim = int(dim)
+        self.sigma = float(sigma)
+        self.growth = float(growth)
+        self.stale = 0
+
+    @property
+    def scale(self) -> float:
+        """The current standard deviation."""
+        return self.sigma * self.growth ** min(self.stale, self.MAX_DOUBLINGS)
+
+    def observe(self, new_query: bool) -> None:
+        """Record whether the last step queried a new architecture."""
+        self.stale = 0 if new_query else self.stale + 1
+
+    def __call__(self) -> np.ndarray:
+        """One noise vector."""
+        sample: np.ndarray = np.random.normal(0.0, self.scale, size=self.dim)
+        return sample
+
+    def __repr__(self) -> str:
+        return f"RevisitNoise(sigma={self.sigma}, growth={self.growth})"
+
+
+class NoiseFeedback(BaseCallback):
+    """Tells a :class:`RevisitNoise` after every step whether it made a new query."""
+
+    def __init__(self, noise: RevisitNoise) -> None:
+        super().__init__()
+        self.noise = noise
+
+    def _on_step(self) -> bool:
+        infos: list[dict[str, Any]] = self.locals.get("infos", [])
+        self.noise.observe(any(bool(info.get("new_query")) for info in infos))
         return True
 
 

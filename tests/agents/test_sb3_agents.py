@@ -243,3 +243,34 @@ def test_maskable_ppo_never_takes_a_masked_action(seed: int, horizon: int) -> No
     assert env.unwrapped.search_info()["queries"] == 60  # type: ignore[attr-defined]
     assert len(env.taken) >= 30  # resets query start cells too
     assert all(mask[action] for mask, action in env.taken)
+
+
+def test_revisit_noise_widens_until_a_new_query() -> None:
+    from agents.sb3.common import RevisitNoise
+
+    noise = RevisitNoise(3, sigma=0.1, growth=2.0)
+    scales = []
+    for new in (False, False, False, True, False):
+        noise.observe(new_query=new)
+        scales.append(noise.scale)
+    assert scales == pytest.approx([0.2, 0.4, 0.8, 0.1, 0.2])
+    for _ in range(100):
+        noise.observe(new_query=False)
+    assert noise.scale == pytest.approx(0.1 * 2.0**RevisitNoise.MAX_DOUBLINGS)
+    np.random.seed(0)
+    noise.observe(new_query=True)
+    draws = np.stack([noise() for _ in range(4000)])
+    assert draws.shape == (4000, 3)
+    assert draws.std() == pytest.approx(0.1, rel=0.05)
+
+
+def test_td3_noise_follows_the_queries_of_its_run() -> None:
+    cls, mode = AGENTS["td3"]
+    env = _env(mode)
+    agent = cls(env, seed=0, **TINY)
+    agent.run()
+    assert agent.noise is not None and agent.noise.growth == 2.0
+    # the last step spent the budget: a new query, so the noise is back to sigma
+    assert agent.noise.scale == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="revisit_noise_growth"):
+        cls(_env(mode), seed=0, revisit_noise_growth=0.5)
