@@ -477,3 +477,24 @@ def test_learns_from_the_proxy_on_a_training_free_env(
     zc_reward.clear_memory()
     assert stored == pytest.approx([value for value, _ in seen])
     assert stored != pytest.approx([acc / 100 for _, acc in seen])
+
+
+def test_command_line_saves_and_fine_tunes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from agents.l2nas.__main__ import main
+
+    policy, report = tmp_path / "cora.pt", tmp_path / "report.json"
+    base = ["--env", "nasgym/NBGraphContinuous-v0", "--config", "batch_size=16"]
+    assert main([*base, "--env-kwargs", "dataset=cora", "--budget", "25",
+                 "--save", str(policy)]) == 0  # fmt: skip
+    assert policy.is_file()
+    assert main([*base, "--env-kwargs", "dataset=citeseer", "--budget", "10",
+                 "--init-from", str(policy), "--json", str(report)]) == 0  # fmt: skip
+    out = json.loads(report.read_text())
+    assert out["queries"] == 10 and out["init_from"] == str(policy)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--init-from", str(tmp_path / "missing.pt")])
+    assert exit_info.value.code == 2
+    assert "no such file" in capsys.readouterr().err
