@@ -452,6 +452,12 @@ class KeyedNASEnv(gym.Env[Any, Any], ABC):
         """The ``objectives`` option (``None``: accuracy only, scalar reward)."""
         return None if self._objectives is None else self._objectives.names
 
+    @property
+    def objective_units(self) -> dict[str, str]:
+        """Unit of each objective (``{}`` without ``objectives``)."""
+        spec = self._objectives
+        return {} if spec is None else dict(zip(spec.names, spec.units, strict=True))
+
     # ------------------------------------------------------------------ hooks
     def _start(self, rng: np.random.Generator) -> None:
         """Begin an episode (the search's episode state is already cleared)."""

@@ -327,6 +327,14 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
         """The ``objectives`` option (``None``: accuracy only, scalar reward)."""
         return None if self._objectives is None else self._objectives.objectives.names
 
+    @property
+    def objective_units(self) -> dict[str, str]:
+        """Unit of each objective (``{}`` without ``objectives``)."""
+        if self._objectives is None:
+            return {}
+        spec = self._objectives.objectives
+        return dict(zip(spec.names, spec.units, strict=True))
+
     def objective_table(
         self, names: Sequence[str] | None = None, *, accuracy: str = "valid"
     ) -> FloatArray:

@@ -55,9 +55,12 @@ def _value(value: Any) -> float | None:
 
 
 def _units(env: gym.Env[Any, Any], names: list[str]) -> dict[str, str]:
-    """Units of the cost objectives, from the benchmark's ``costs()`` if it has one."""
+    """Units of the cost objectives: the env's own, else its benchmark's ``costs()``."""
     from nasgym.error import Error
 
+    own = getattr(env.unwrapped, "objective_units", None)
+    if isinstance(own, dict) and own:
+        return {n: str(own[n]) for n in names if n in own and n != "valid_accuracy"}
     costs = getattr(getattr(env.unwrapped, "benchmark", None), "costs", None)
     if not callable(costs):
         return {}

@@ -368,3 +368,10 @@ def test_scalarisation_errors() -> None:
         LinearScalarization(
             NBGraphQueryEnv(benchmark=CORA, objectives=TWO), weights=[1.0]
         )
+
+
+def test_objective_units_of_a_tabular_env() -> None:
+    env = gym.make("nasgym/NBGraphQuery-v0", objectives=TWO, max_queries=5)
+    units = env.unwrapped.objective_units
+    assert set(units) == set(TWO) and units["valid_accuracy"] == "%"
+    assert gym.make("nasgym/NBGraphQuery-v0").unwrapped.objective_units == {}

@@ -262,3 +262,16 @@ def test_objective_table_with_a_benchmark_is_nb201_test_accuracy(
     assert front.accuracy == "test" and 1 <= len(front.front) < SPACE.size
     with pytest.raises(UnknownOptionError, match="shared-weight accuracy"):
         env.objective_table(accuracy="valid")
+
+
+def test_objective_units_reach_the_leaderboard_header() -> None:
+    from nasgym.leaderboard.objectives import _units
+
+    env = make("Query", objectives=THREE, max_queries=5)
+    assert env.unwrapped.objective_units == {
+        "valid_accuracy": "%",
+        "params": "M",
+        "flops": "MFLOPs",
+    }
+    assert _units(env, list(THREE)) == {"params": "M", "flops": "MFLOPs"}
+    assert make("Query", max_queries=5).unwrapped.objective_units == {}
