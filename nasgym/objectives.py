@@ -62,12 +62,17 @@ class CostSpec:
     description: str
 
 
-def unknown_cost(backend: str, name: str, costs: Sequence[str]) -> UnknownOptionError:
+def unknown_cost(
+    backend: str,
+    name: str,
+    costs: Sequence[str],
+    see: str = "`nasgym data status`",
+) -> UnknownOptionError:
     """The error for a cost ``backend`` lacks; it lists the ones it has."""
     have = ", ".join(repr(c) for c in costs) or "none"
     return UnknownOptionError(
         f"{backend} has no cost objective {name!r}; its objectives are "
-        f"{ACCURACY!r} and the costs {have} (see `nasgym data status`)"
+        f"{ACCURACY!r} and the costs {have} (see {see})"
     )
 
 

@@ -320,7 +320,12 @@ class _Supernet201Env(KeyedNASEnv):
         """``(15625, k)`` costs of every cell by code; NaN in the accuracy column."""
         for name in names:
             if name != ACCURACY and name not in SUPERNET_COSTS:
-                raise unknown_cost("Supernet201", name, tuple(SUPERNET_COSTS))
+                raise unknown_cost(
+                    "Supernet201",
+                    name,
+                    tuple(SUPERNET_COSTS),
+                    see="docs/multi_objective.md: a supernet computes its costs",
+                )
         costs = self.cell_costs()
         nan = np.full(_SPACE.size, np.nan)
         return np.stack([nan if n == ACCURACY else costs[n] for n in names], axis=1)

@@ -172,8 +172,9 @@ def test_constrained_form_by_hand() -> None:
 
 
 def test_error_paths() -> None:
-    with pytest.raises(UnknownOptionError, match="costs 'params', 'flops'"):
+    with pytest.raises(UnknownOptionError, match="costs 'params', 'flops'") as err:
         make("Query", objectives=["valid_accuracy", "latency"])
+    assert "supernet computes its costs" in str(err.value)
     with pytest.raises(UnknownOptionError, match="must include 'valid_accuracy'"):
         make("Query", objectives=["params"])
     with pytest.raises(UnknownOptionError, match="needs objectives"):
