@@ -10,8 +10,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,6 +36,7 @@ from agents.apex.config import ApexConfig
 from agents.apex.learner import Learner
 from agents.apex.network import ObsLayout, QNetwork, infer_layout, stack_obs
 from agents.baselines.common import check_positive_int, query_budget
+from agents.torch_state import forked_torch, torch_threads
 
 #: Tag of the files :meth:`ApexSearcher.save` writes.
 FILE_FORMAT = "nasgym-apex-v1"
@@ -54,18 +53,6 @@ LEADERBOARD_DEFAULTS: dict[str, Any] = {
     "lr": 5e-4,
     "rollout_steps": 1,
 }
-
-
-@contextmanager
-def torch_threads(num_threads: int | None) -> Iterator[None]:
-    """Set torch's intra-op threads inside the block and restore them after."""
-    before = torch.get_num_threads()
-    if num_threads is not None:
-        torch.set_num_threads(num_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def env_layout(env: gym.Env[Any, Any]) -> tuple[ObsLayout, int]:
@@ -188,7 +175,7 @@ def train(
     learner_seed, actor_seeds = int(seeds[0]) % 2**31, [int(s) for s in seeds[1:]]
     epsilons = cfg.epsilons()
     quotas = _split_steps(total_steps, cfg.num_actors)
-    with torch_threads(cfg.num_threads), torch.random.fork_rng(devices=[]):
+    with forked_torch(cfg.num_threads):
         learner = Learner(layout, num_actions, cfg, learner_seed)
         if cfg.init_from is not None:
             start = ApexSearcher.load(cfg.init_from)
@@ -427,7 +414,7 @@ class Apex:
             self.searcher = ApexSearcher.load(cfg.init_from)
             self.searcher.search(self.env, self.seed, self.max_queries)
             return
-        with torch_threads(cfg.num_threads), torch.random.fork_rng(devices=[]):
+        with forked_torch(cfg.num_threads):
             learner = Learner(self.layout, self.num_actions, cfg, self.seed)
             actor = Actor(
                 self.env, self.layout, self.num_actions, cfg, cfg.epsilons(), self.seed

@@ -26,8 +26,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -45,6 +43,7 @@ from agents.l2nas.networks import (
     infer_layout,
     pinball_loss,
 )
+from agents.torch_state import forked_torch
 
 #: Tag of the files :meth:`L2NAS.save` writes.
 FILE_FORMAT = "nasgym-l2nas-v1"
@@ -256,19 +255,6 @@ class ReplayBuffer:
         return picks.astype(np.int64)
 
 
-@contextmanager
-def _torch_state(num_threads: int | None) -> Iterator[None]:
-    """Fork torch's CPU RNG and set its thread count for a block (both restored)."""
-    threads = torch.get_num_threads()
-    with torch.random.fork_rng(devices=[]):
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
-
-
 class L2NAS:
     """L2NAS on a ``...Continuous-v0`` env: a quantile-critic actor-critic.
 
@@ -347,7 +333,7 @@ class L2NAS:
     def _init_networks(self) -> tuple[Actor, Critic]:
         """Seeded fresh networks, or those of ``init_from``."""
         s = self.settings
-        with _torch_state(s.num_threads):
+        with forked_torch(s.num_threads):
             torch.manual_seed(self.seed)
             actor = Actor(self.obs_dim, self.layout, s.actor_hidden)
             critic = Critic(self.obs_dim, self.layout.width, s.critic_hidden)
@@ -462,7 +448,7 @@ class L2NAS:
                 ``max_steps_per_query * max_queries`` steps.
         """
         s = self.settings
-        with _torch_state(s.num_threads):
+        with forked_torch(s.num_threads):
             self.actor, self.critic = self._init_networks()
             self._search()
 

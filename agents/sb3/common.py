@@ -16,9 +16,10 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import ActionNoise
+
+from agents.torch_state import forked_torch
 
 #: The env kind each action space belongs to, for error messages.
 ENV_KINDS = {
@@ -156,13 +157,9 @@ def isolated_rngs(num_threads: int | None) -> Iterator[None]:
     """
     py_state = random.getstate()
     np_state = np.random.get_state()
-    threads = torch.get_num_threads()
-    with torch.random.fork_rng(devices=[]):
-        if num_threads is not None:
-            torch.set_num_threads(num_threads)
-        try:
+    try:
+        with forked_torch(num_threads):
             yield
-        finally:
-            torch.set_num_threads(threads)
-            random.setstate(py_state)
-            np.random.set_state(np_state)
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
