@@ -27,6 +27,8 @@ score networks without BN).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+
 import torch
 from torch import Tensor, nn
 
@@ -101,6 +103,27 @@ def make_op(name: str, channels: int, *, bn: bool = True) -> nn.Module:
     )
 
 
+def cell_output(
+    x: Tensor, edge_terms: Callable[[int, Tensor], Iterable[Tensor]]
+) -> Tensor:
+    """Node 3 of an NB201 cell whose input (node 0) is ``x``.
+
+    Node ``j`` is the sum, in edge order, of ``edge_terms(slot, node_i)`` over the
+    edges ``i -> j``; an edge may contribute several terms (a mixed edge: one per op).
+    """
+    nodes = [x]
+    for target in (1, 2, 3):
+        total: Tensor | None = None
+        for slot, (source, dest) in enumerate(EDGES):
+            if dest != target:
+                continue
+            for term in edge_terms(slot, nodes[source]):
+                total = term if total is None else total + term
+        assert total is not None
+        nodes.append(total)
+    return nodes[3]
+
+
 class Cell(nn.Module):
     """One NB201 cell: a single op per edge."""
 
@@ -110,16 +133,7 @@ class Cell(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Compute node 3 from the cell input (node 0)."""
-        nodes = [x]
-        for target in (1, 2, 3):
-            total: Tensor | None = None
-            for slot, (source, dest) in enumerate(EDGES):
-                if dest == target:
-                    out = self.edges[slot](nodes[source])
-                    total = out if total is None else total + out
-            assert total is not None
-            nodes.append(total)
-        return nodes[3]
+        return cell_output(x, lambda slot, node: (self.edges[slot](node),))
 
 
 class MixedCell(nn.Module):
@@ -133,20 +147,14 @@ class MixedCell(nn.Module):
 
     def forward(self, x: Tensor, alphas: Tensor) -> Tensor:
         """Compute node 3, each edge output being ``sum_o alphas[e, o] * op_o(x)``."""
-        nodes = [x]
-        for target in (1, 2, 3):
-            total: Tensor | None = None
-            for slot, (source, dest) in enumerate(EDGES):
-                if dest != target:
-                    continue
-                ops = self.edges[slot]
-                assert isinstance(ops, nn.ModuleList)
-                for k, op in enumerate(ops):
-                    out = alphas[slot, k] * op(nodes[source])
-                    total = out if total is None else total + out
-            assert total is not None
-            nodes.append(total)
-        return nodes[3]
+
+        def terms(slot: int, node: Tensor) -> Iterator[Tensor]:
+            ops = self.edges[slot]
+            assert isinstance(ops, nn.ModuleList)
+            for k, op in enumerate(ops):
+                yield alphas[slot, k] * op(node)
+
+        return cell_output(x, terms)
 
 
 class ResidualReduction(nn.Module):

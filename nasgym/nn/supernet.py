@@ -32,7 +32,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from nasgym.error import InvalidArchitectureError
-from nasgym.nn.nb201 import MixedCell, NB201Network
+from nasgym.nn.nb201 import MixedCell, NB201Network, cell_output
 from nasgym.spaces.nb201 import EDGES, OPS
 
 #: Index of the ``none`` op in :data:`OPS`.
@@ -192,22 +192,13 @@ class NB201Supernet(nn.Module):
         per: int,
         scales: Tensor | None,
     ) -> Tensor:
-        nodes = [x]
-        for target in (1, 2, 3):
-            total: Tensor | None = None
-            for slot, (source, dest) in enumerate(EDGES):
-                if dest != target:
-                    continue
-                ops = cell.edges[slot]
-                assert isinstance(ops, nn.ModuleList)
-                edge_scales = None if scales is None else scales[:, slot]
-                out = _edge(
-                    ops, nodes[source], [p[slot] for p in picks], per, edge_scales
-                )
-                total = out if total is None else total + out
-            assert total is not None
-            nodes.append(total)
-        return nodes[3]
+        def terms(slot: int, node: Tensor) -> tuple[Tensor]:
+            ops = cell.edges[slot]
+            assert isinstance(ops, nn.ModuleList)
+            edge_scales = None if scales is None else scales[:, slot]
+            return (_edge(ops, node, [p[slot] for p in picks], per, edge_scales),)
+
+        return cell_output(x, terms)
 
 
 def _edge(
