@@ -28,7 +28,7 @@ import gymnasium as gym
 
 import nasgym  # noqa: F401  (registers the envs)
 from agents.apex import train
-from nasgym.leaderboard.config import parse_env_kwarg
+from nasgym.leaderboard.config import kwarg_argument
 
 #: A CPU-sized run (METHODS.md's settings suit a GPU learner; see docs/agents.md).
 CPU_CONFIG: dict[str, Any] = {
@@ -45,27 +45,19 @@ CPU_CONFIG: dict[str, Any] = {
 }
 
 
-def _pairs(items: list[str]) -> dict[str, Any]:
-    pairs = {}
-    for item in items:
-        try:
-            key, value = parse_env_kwarg(item)
-        except ValueError as exc:
-            raise SystemExit(f"apex_pretrain: {exc}") from None
-        pairs[key] = value
-    return pairs
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--env", default="nasgym/NBGraphEdit-v0", metavar="ID")
-    parser.add_argument("--env-kwargs", nargs="+", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--env-kwargs", nargs="+", type=kwarg_argument, default=[], metavar="KEY=VALUE"
+    )
     parser.add_argument("--steps", type=int, default=20_000, help="env steps in all")
     parser.add_argument(
         "--config",
         nargs="+",
+        type=kwarg_argument,
         default=[],
         metavar="KEY=VALUE",
         help="ApexConfig fields over the CPU-sized defaults of this script",
@@ -76,8 +68,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.steps < 1:
         parser.error(f"--steps must be positive, got {args.steps}")
-    config = {**CPU_CONFIG, **_pairs(args.config)}
-    env_kwargs = _pairs(args.env_kwargs)
+    config = {**CPU_CONFIG, **dict(args.config)}
+    env_kwargs = dict(args.env_kwargs)
     steps = args.steps
     if args.ci:
         config.update(d_model=16, num_layers=1, ffn_dim=32, learning_starts=64)

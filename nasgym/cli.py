@@ -206,15 +206,6 @@ def _int_in(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def _env_kwarg(text: str) -> tuple[str, Any]:
-    from nasgym.leaderboard.config import parse_env_kwarg
-
-    try:
-        return parse_env_kwarg(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
 def _agent_list(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",")]
     if not all(names):
@@ -255,6 +246,7 @@ def _add_leaderboard(sub: Any) -> None:
         BUDGET_RANGE,
         DEFAULT_CHECKPOINTS,
         SEEDS_RANGE,
+        kwarg_argument,
     )
 
     board = sub.add_parser(
@@ -283,7 +275,7 @@ def _add_leaderboard(sub: Any) -> None:
     p.add_argument(
         "--env-kwargs",
         nargs="+",
-        type=_env_kwarg,
+        type=kwarg_argument,
         action=_EnvKwargsAction,
         default=[],
         metavar="KEY=VALUE",
@@ -419,6 +411,8 @@ def _add_zc(data_sub: Any, sub: Any) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``nasgym`` command."""
+    from nasgym.leaderboard.config import kwarg_argument
+
     parser = argparse.ArgumentParser(
         prog="nasgym", description="NAS benchmarks as Gymnasium environments."
     )
@@ -497,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--env-kwargs",
         nargs="+",
-        type=_env_kwarg,
+        type=kwarg_argument,
         default=[],
         metavar="KEY=VALUE",
         help="with --agents: keyword arguments of the --env",

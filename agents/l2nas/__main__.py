@@ -18,30 +18,17 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import gymnasium as gym
 
 from nasgym.error import Error
 
 
-def _pairs(parser: argparse.ArgumentParser, items: Sequence[str]) -> dict[str, Any]:
-    from nasgym.leaderboard.config import parse_env_kwarg
-
-    pairs: dict[str, Any] = {}
-    for item in items:
-        try:
-            key, value = parse_env_kwarg(item)
-        except ValueError as exc:
-            parser.error(str(exc))
-        pairs[key] = value
-    return pairs
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     import nasgym  # noqa: F401  (registers the envs)
     from agents.l2nas.agent import L2NAS
+    from nasgym.leaderboard.config import kwarg_argument
 
     parser = argparse.ArgumentParser(
         prog="python -m agents.l2nas",
@@ -49,7 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--env", default="nasgym/NB201Continuous-v0", metavar="ID")
-    parser.add_argument("--env-kwargs", nargs="+", default=[], metavar="KEY=VALUE")
+    parser.add_argument(
+        "--env-kwargs", nargs="+", type=kwarg_argument, default=[], metavar="KEY=VALUE"
+    )
     parser.add_argument("--budget", type=int, default=300, help="query budget")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -59,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--config",
         nargs="+",
+        type=kwarg_argument,
         default=[],
         metavar="KEY=VALUE",
         help="L2NASConfig fields",
@@ -71,8 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--env {args.env!r} is not a registered env id (nasgym list)")
     if args.init_from is not None and not Path(args.init_from).is_file():
         parser.error(f"--init-from {args.init_from}: no such file")
-    env_kwargs = _pairs(parser, args.env_kwargs)
-    config = _pairs(parser, args.config)
+    env_kwargs = dict(args.env_kwargs)
+    config = dict(args.config)
     try:
         env = gym.make(args.env, max_queries=args.budget, **env_kwargs)
         if args.init_from is not None:

@@ -83,6 +83,21 @@ def parse_env_kwarg(text: str) -> tuple[str, EnvValue]:
     return key, parse_value(value)
 
 
+def kwarg_argument(text: str) -> tuple[str, EnvValue]:
+    """:func:`parse_env_kwarg` as an ``argparse`` ``type=`` (errors become usage).
+
+    Example:
+        >>> kwarg_argument("horizon=50")
+        ('horizon', 50)
+    """
+    import argparse
+
+    try:
+        return parse_env_kwarg(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def format_value(value: EnvValue) -> str:
     """Render a value so that :func:`parse_value` reads it back unchanged."""
     if isinstance(value, str):
