@@ -129,9 +129,9 @@ def retrain(
 
 def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
     """All methods on one seed, from one shared warm-up."""
-    from agents.advantagenas import AdvantageNASConfig, OneShotSearch
     from nasgym.spaces.nb201 import NB201Arch
     from nasgym.supernet import Supernet
+    from nasgym_agents.advantagenas import AdvantageNASConfig, OneShotSearch
 
     net = Supernet(
         args.dataset,

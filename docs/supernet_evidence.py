@@ -179,8 +179,8 @@ def search(
     methods: tuple[str, ...] = ("advantage", "reinforce", "random"),
 ) -> list[dict[str, Any]]:
     """AdvantageNAS, REINFORCE and random sampling, then stand-alone retraining."""
-    from agents.advantagenas.standalone import search_report
     from nasgym.spaces.nb201 import NB201Arch
+    from nasgym_agents.advantagenas.standalone import search_report
 
     lookup = nb201_lookup()
     warmup = round(1.25 * arch_steps) if warmup_steps is None else warmup_steps

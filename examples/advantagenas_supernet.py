@@ -6,7 +6,7 @@ Two ways to run the same method (docs/supernet.md):
    ``env.unwrapped.supernet`` and spends one query per architecture step, so the
    env tracks the incumbent;
 2. as a standalone search with a wall-clock report (what
-   ``python -m agents.advantagenas`` prints).
+   ``python -m nasgym_agents.advantagenas`` prints).
 
 ``--ci`` runs a tiny version (C=4, 12 architecture steps) in seconds.
 """
@@ -19,8 +19,8 @@ import gymnasium as gym
 import torch
 
 import nasgym  # noqa: F401  (registers the envs)
-from agents.advantagenas import AdvantageNAS
-from agents.advantagenas.standalone import format_report, search_report
+from nasgym_agents.advantagenas import AdvantageNAS
+from nasgym_agents.advantagenas.standalone import format_report, search_report
 
 
 def main() -> None:

@@ -27,8 +27,8 @@ from typing import Any
 import gymnasium as gym
 
 import nasgym  # noqa: F401  (registers the envs)
-from agents.apex import train
 from nasgym.leaderboard.config import kwarg_argument
+from nasgym_agents.apex import train
 
 #: A CPU-sized run (METHODS.md's settings suit a GPU learner; see docs/agents.md).
 CPU_CONFIG: dict[str, Any] = {

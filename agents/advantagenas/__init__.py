@@ -3,11 +3,11 @@
 Both train ``nasgym.supernet.Supernet`` one-shot, with sparse propagation. They run
 as leaderboard agents on ``nasgym/Supernet201Query-v0`` (entry points
 ``advantagenas`` and ``reinforce_supernet``; one query per architecture step) and as
-a standalone search with a wall-clock report (``python -m agents.advantagenas``). See
-``docs/supernet.md``.
+a standalone search with a wall-clock report
+(``python -m nasgym_agents.advantagenas``). See ``docs/supernet.md``.
 """
 
-from agents.advantagenas.agent import (
+from .agent import (
     AdvantageNAS,
     AdvantageNASConfig,
     OneShotSearch,

@@ -1,7 +1,7 @@
-"""``python -m agents.advantagenas``: a standalone search with a wall-clock report."""
+"""``python -m nasgym_agents.advantagenas``: standalone search, wall-clock reported."""
 
 import sys
 
-from agents.advantagenas.standalone import main
+from .standalone import main
 
 sys.exit(main())

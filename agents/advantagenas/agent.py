@@ -38,7 +38,7 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.baselines.common import BudgetedSearch, check_positive_int
+from ..baselines.common import BudgetedSearch, check_positive_int
 
 if TYPE_CHECKING:
     from nasgym.supernet import Supernet

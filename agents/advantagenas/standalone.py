@@ -1,6 +1,6 @@
 """Standalone AdvantageNAS / REINFORCE searches with a wall-clock report.
 
-``python -m agents.advantagenas --dataset digits --channels 8 --num-cells 1
+``python -m nasgym_agents.advantagenas --dataset digits --channels 8 --num-cells 1
 --arch-steps 200`` builds a :class:`nasgym.supernet.Supernet`, searches, evaluates
 the output cell on the whole validation split with the shared weights and prints
 (or writes as JSON) the report of :func:`search_report`.
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from agents.advantagenas.agent import AdvantageNASConfig, OneShotSearch
+from .agent import AdvantageNASConfig, OneShotSearch
 
 
 def benchmark_accuracy(
@@ -156,9 +156,9 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line of ``python -m agents.advantagenas``."""
+    """Command line of ``python -m nasgym_agents.advantagenas``."""
     parser = argparse.ArgumentParser(
-        prog="python -m agents.advantagenas",
+        prog="python -m nasgym_agents.advantagenas",
         description="AdvantageNAS (or its REINFORCE baseline) on the NB201 "
         "weight-sharing supernet, with a wall-clock report.",
     )

@@ -6,8 +6,8 @@ env, then reused as a greedy searcher. Registered as the ``nasgym.agents`` entry
 point ``apex``. See ``docs/agents.md``.
 """
 
-from agents.apex.actor import Actor
-from agents.apex.agent import (
+from .actor import Actor
+from .agent import (
     LEADERBOARD_DEFAULTS,
     Apex,
     ApexSearcher,
@@ -16,10 +16,10 @@ from agents.apex.agent import (
     drive,
     train,
 )
-from agents.apex.config import ApexConfig
-from agents.apex.learner import Learner
-from agents.apex.network import ObsLayout, QNetwork, infer_layout, tokenize
-from agents.apex.replay import PrioritizedReplay, SumTree, nstep_return
+from .config import ApexConfig
+from .learner import Learner
+from .network import ObsLayout, QNetwork, infer_layout, tokenize
+from .replay import PrioritizedReplay, SumTree, nstep_return
 
 __all__ = [
     "LEADERBOARD_DEFAULTS",

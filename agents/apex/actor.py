@@ -20,9 +20,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agents.apex.config import ApexConfig
-from agents.apex.network import ObsLayout, QNetwork, stack_obs
-from agents.apex.replay import Batch, nstep_return
+from .config import ApexConfig
+from .network import ObsLayout, QNetwork, stack_obs
+from .replay import Batch, nstep_return
 
 Weights = dict[str, np.ndarray]
 #: ``(obs, mask, action, return, next_obs, next_mask, discount, priority)``.

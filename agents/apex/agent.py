@@ -1,6 +1,6 @@
 """Ape-X training, the reusable searcher, and the ``apex`` leaderboard agent.
 
-:func:`train` runs N actors against one :class:`~agents.apex.learner.Learner` on
+:func:`train` runs N actors against one :class:`~nasgym_agents.apex.learner.Learner` on
 any graph-edit env and returns an :class:`ApexSearcher`; the searcher is saved,
 loaded and used on other datasets or seeds without retraining (METHODS.md 1.10).
 """
@@ -17,14 +17,16 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from agents.apex.actor import (
+from ..baselines.common import check_positive_int, query_budget
+from ..torch_state import forked_torch, torch_threads
+from .actor import (
     Actor,
     action_mask,
     build_network,
     masked_epsilon_greedy,
     to_tensors,
 )
-from agents.apex.backends import (
+from .backends import (
     ActorPool,
     EnvFactory,
     InlinePool,
@@ -32,11 +34,9 @@ from agents.apex.backends import (
     RayPool,
     make_env_factory,
 )
-from agents.apex.config import ApexConfig
-from agents.apex.learner import Learner
-from agents.apex.network import ObsLayout, QNetwork, infer_layout, stack_obs
-from agents.baselines.common import check_positive_int, query_budget
-from agents.torch_state import forked_torch, torch_threads
+from .config import ApexConfig
+from .learner import Learner
+from .network import ObsLayout, QNetwork, infer_layout, stack_obs
 
 #: Tag of the files :meth:`ApexSearcher.save` writes.
 FILE_FORMAT = "nasgym-apex-v1"

@@ -1,11 +1,11 @@
 """Where the actors run: inline (round-robin), local processes, or Ray actors.
 
 Every backend offers the same two calls to the learner's loop in
-:func:`agents.apex.training.drive`: ``submit(i, steps, weights)`` asks actor ``i``
-for a rollout of ``steps`` env steps (loading ``weights`` first when given), and
-``next_result()`` returns the next finished rollout as ``(i, batch, priorities,
-steps_taken, budget_exhausted)``. Inline results come back in submission order, so
-inline runs are exactly reproducible.
+:func:`nasgym_agents.apex.training.drive`: ``submit(i, steps, weights)`` asks
+actor ``i`` for a rollout of ``steps`` env steps (loading ``weights`` first when
+given), and ``next_result()`` returns the next finished rollout as ``(i, batch,
+priorities, steps_taken, budget_exhausted)``.
+Inline results come back in submission order, so inline runs are exactly reproducible.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ import numpy as np
 import torch
 
 import nasgym  # noqa: F401  (registers the env ids, also in a fresh actor process)
-from agents.apex.actor import Actor, Weights
-from agents.apex.config import ApexConfig
-from agents.apex.network import ObsLayout
-from agents.apex.replay import Batch
+
+from .actor import Actor, Weights
+from .config import ApexConfig
+from .network import ObsLayout
+from .replay import Batch
 
 EnvFactory = Callable[[], gym.Env[Any, Any]]
 Result = tuple[int, Batch, np.ndarray, int, bool]

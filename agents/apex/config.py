@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from agents.baselines.common import check_positive_int
+from ..baselines.common import check_positive_int
 
-#: The execution backends of :func:`agents.apex.train`.
+#: The execution backends of :func:`nasgym_agents.apex.train`.
 BACKENDS = ("inline", "local", "ray")
 
 

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from agents.apex.actor import Weights, build_network, get_weights, to_tensors
-from agents.apex.config import ApexConfig
-from agents.apex.network import ObsLayout
-from agents.apex.replay import Batch, PrioritizedReplay
+from .actor import Weights, build_network, get_weights, to_tensors
+from .config import ApexConfig
+from .network import ObsLayout
+from .replay import Batch, PrioritizedReplay
 
 
 def split(batch: Batch, layout: ObsLayout, prefix: str) -> dict[str, torch.Tensor]:

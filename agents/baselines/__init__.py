@@ -8,9 +8,9 @@ registered as the ``nasgym.agents`` entry points ``random``, ``rea``, ``ls`` and
 ``reinforce``.
 """
 
-from agents.baselines.evolution import RegularizedEvolution
-from agents.baselines.local_search import LocalSearch
-from agents.baselines.random_search import RandomSearch
-from agents.baselines.reinforce import Reinforce
+from .evolution import RegularizedEvolution
+from .local_search import LocalSearch
+from .random_search import RandomSearch
+from .reinforce import Reinforce
 
 __all__ = ["LocalSearch", "RandomSearch", "RegularizedEvolution", "Reinforce"]

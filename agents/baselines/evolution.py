@@ -8,7 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.baselines.common import (
+from .common import (
     BudgetedSearch,
     IntArray,
     check_positive_int,

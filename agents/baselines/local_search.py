@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 
-from agents.baselines.common import (
+from .common import (
     BoolArray,
     BudgetedSearch,
     IntArray,

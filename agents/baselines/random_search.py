@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.baselines.common import BudgetedSearch, multidiscrete_nvec, sample_vector
+from .common import BudgetedSearch, multidiscrete_nvec, sample_vector
 
 
 class RandomSearch:

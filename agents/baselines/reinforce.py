@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.baselines.common import (
+from .common import (
     BudgetedSearch,
     IntArray,
     check_positive_int,

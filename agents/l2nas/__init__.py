@@ -5,7 +5,7 @@ A quantile-critic actor-critic over continuous architecture hyperparameters
 ``nasgym.agents`` entry point ``l2nas``. See ``docs/agents.md``.
 """
 
-from agents.l2nas.agent import L2NAS, L2NASConfig
-from agents.l2nas.networks import SlotLayout, infer_layout, pinball_loss
+from .agent import L2NAS, L2NASConfig
+from .networks import SlotLayout, infer_layout, pinball_loss
 
 __all__ = ["L2NAS", "L2NASConfig", "SlotLayout", "infer_layout", "pinball_loss"]

@@ -1,10 +1,12 @@
-"""``python -m agents.l2nas``: one L2NAS search, optionally saved or fine-tuned.
+"""``python -m nasgym_agents.l2nas``: one L2NAS search, optionally saved or fine-tuned.
 
 Train on one dataset and save the policy, then fine-tune it on another with a small
 query budget (transfer, METHODS.md 2.6)::
 
-    python -m agents.l2nas --env-kwargs dataset=cifar10 --budget 300 --save c10.pt
-    python -m agents.l2nas --env-kwargs dataset=cifar100 --budget 50 --init-from c10.pt
+    python -m nasgym_agents.l2nas --env-kwargs dataset=cifar10 --budget 300 \
+        --save c10.pt
+    python -m nasgym_agents.l2nas --env-kwargs dataset=cifar100 --budget 50 \
+        --init-from c10.pt
 
 The same fine-tuning runs as a leaderboard agent with
 ``--agents l2nas-ft=l2nas --agent-kwargs l2nas-ft:init_from=c10.pt``.
@@ -27,11 +29,12 @@ from nasgym.error import Error
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     import nasgym  # noqa: F401  (registers the envs)
-    from agents.l2nas.agent import L2NAS
     from nasgym.leaderboard.config import kwarg_argument
 
+    from .agent import L2NAS
+
     parser = argparse.ArgumentParser(
-        prog="python -m agents.l2nas",
+        prog="python -m nasgym_agents.l2nas",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -73,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         agent.run()
         wall = time.perf_counter() - start
     except (Error, ValueError, TypeError) as exc:
-        print(f"python -m agents.l2nas: error: {exc}", file=sys.stderr)
+        print(f"python -m nasgym_agents.l2nas: error: {exc}", file=sys.stderr)
         return 1
     info = env.unwrapped.search_info()  # type: ignore[attr-defined]
     if args.save is not None:

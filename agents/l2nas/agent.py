@@ -34,8 +34,9 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from agents.baselines.common import check_positive_int, query_budget, valid_accuracy
-from agents.l2nas.networks import (
+from ..baselines.common import check_positive_int, query_budget, valid_accuracy
+from ..torch_state import forked_torch
+from .networks import (
     Actor,
     Critic,
     FloatArray,
@@ -43,7 +44,6 @@ from agents.l2nas.networks import (
     infer_layout,
     pinball_loss,
 )
-from agents.torch_state import forked_torch
 
 #: Tag of the files :meth:`L2NAS.save` writes.
 FILE_FORMAT = "nasgym-l2nas-v1"
@@ -98,7 +98,7 @@ class L2NASConfig:
         max_revisits: After this many steps in a row without a new query the next
             action is uniformly random (10).
         choices_per_slot: Choices of each slot of the action; ``None`` infers them
-            from the env (see :func:`~agents.l2nas.networks.infer_layout`).
+            from the env (see :func:`~nasgym_agents.l2nas.networks.infer_layout`).
         init_from: A file written by :meth:`L2NAS.save`: start from its actor and
             critic instead of random weights (transfer, METHODS.md 2.6). The
             history and the replay buffer start empty.

@@ -7,8 +7,8 @@ is spent. Registered as the ``nasgym.agents`` entry points ``sac``, ``td3``, ``p
 and ``maskable_ppo``. See ``docs/agents.md``.
 """
 
-from agents.sb3.agent import SB3Agent, SB3Config
-from agents.sb3.algorithms import (
+from .agent import SB3Agent, SB3Config
+from .algorithms import (
     MaskablePPOAgent,
     PPOAgent,
     PPOConfig,

@@ -3,7 +3,7 @@
 :class:`SB3Agent` builds a seeded model on the env it is given, trains it until the
 env's query budget is spent and keeps it for :meth:`SB3Agent.predict`,
 :meth:`SB3Agent.save` and :meth:`SB3Agent.load`. The concrete agents
-(:mod:`agents.sb3.algorithms`) only name the algorithm, the env kind and a config
+(:mod:`nasgym_agents.sb3.algorithms`) only name the algorithm, the env kind and a config
 dataclass whose fields are the algorithm's keyword arguments.
 """
 
@@ -18,8 +18,8 @@ import gymnasium as gym
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
-from agents.baselines.common import check_positive_int, query_budget
-from agents.sb3.common import (
+from ..baselines.common import check_positive_int, query_budget
+from .common import (
     StopOnBudget,
     isolated_rngs,
     policy_name,

@@ -29,8 +29,8 @@ from stable_baselines3 import PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
-from agents.sb3.agent import SB3Agent, SB3Config
-from agents.sb3.common import NoiseFeedback, RevisitNoise
+from .agent import SB3Agent, SB3Config
+from .common import NoiseFeedback, RevisitNoise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,7 +84,8 @@ class TD3Config(OffPolicyConfig):
         action_noise_sigma: Standard deviation of the Gaussian exploration noise
             added to every action score (0.1, as L2NAS's sigma); 0 disables it.
         revisit_noise_growth: The noise's factor per step in a row without a new
-            query (2.0, as L2NAS's; [I], see :class:`agents.sb3.common.RevisitNoise`);
+            query (2.0, as L2NAS's; [I], see
+            :class:`nasgym_agents.sb3.common.RevisitNoise`);
             1.0 keeps it constant. Without it, TD3's deterministic actor can settle
             on architectures already evaluated and never spend the budget (3 of 90
             NB201 runs at budget 300 did).
@@ -154,7 +155,7 @@ class SACAgent(SB3Agent[SACConfig]):
     The action is one score per (slot, choice) in ``[-1, 1]``, which the env decodes
     by argmax; the observation is the env's top-K history statistics. Training runs
     from the seeded first reset until ``info["budget_exhausted"]``. Settings: the
-    fields of :class:`SACConfig` (and :class:`~agents.sb3.agent.SB3Config`).
+    fields of :class:`SACConfig` (and :class:`~nasgym_agents.sb3.agent.SB3Config`).
 
     Example:
         >>> import gymnasium as gym, nasgym

@@ -19,7 +19,7 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.noise import ActionNoise
 
-from agents.torch_state import forked_torch
+from ..torch_state import forked_torch
 
 #: The env kind each action space belongs to, for error messages.
 ENV_KINDS = {

@@ -1,4 +1,4 @@
-"""AdvantageNAS and its REINFORCE baseline (agents.advantagenas).
+"""AdvantageNAS and its REINFORCE baseline (nasgym_agents.advantagenas).
 
 The estimator is checked against hand-computed values on a stub supernet (zero-op
 rule, ``g = A (a - p)``, Adam's first step, the REINFORCE baseline), the schedule's
@@ -17,18 +17,18 @@ import pytest
 from tiny_supernet import tiny_supernet
 
 import nasgym  # noqa: F401  (registers the ids)
-from agents.advantagenas import (
+from nasgym.benchmarks.fake import FakeBenchmark
+from nasgym.leaderboard.agents import load_agent
+from nasgym.spaces.nb201 import NB201Arch, NB201Space
+from nasgym_agents.advantagenas import (
     AdvantageNAS,
     AdvantageNASConfig,
     OneShotSearch,
     ReinforceSupernet,
     zero_op_credit,
 )
-from agents.advantagenas.agent import PAPER_ARCH_STEPS, softmax
-from agents.advantagenas.standalone import format_report, main, search_report
-from nasgym.benchmarks.fake import FakeBenchmark
-from nasgym.leaderboard.agents import load_agent
-from nasgym.spaces.nb201 import NB201Arch, NB201Space
+from nasgym_agents.advantagenas.agent import PAPER_ARCH_STEPS, softmax
+from nasgym_agents.advantagenas.standalone import format_report, main, search_report
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -99,7 +99,7 @@ def test_zero_op_is_never_rewarded_when_every_op_helps() -> None:
 def test_zero_op_ema_starts_from_the_first_observation(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import agents.advantagenas.agent as module
+    import nasgym_agents.advantagenas.agent as module
 
     seen: list[np.ndarray] = []
 

@@ -16,7 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nasgym  # noqa: F401  (registers the envs)
-from agents.apex import (
+from nasgym.leaderboard.protocol import SearchAgent, load_agent
+from nasgym_agents.apex import (
     Actor,
     Apex,
     ApexConfig,
@@ -28,8 +29,7 @@ from agents.apex import (
     nstep_return,
     train,
 )
-from agents.apex.network import stack_obs
-from nasgym.leaderboard.protocol import SearchAgent, load_agent
+from nasgym_agents.apex.network import stack_obs
 
 TINY: dict[str, Any] = {
     "d_model": 16,
@@ -276,7 +276,7 @@ def test_targets_never_use_masked_actions():
 
 
 def test_dueling_mean_is_over_valid_actions_only():
-    from agents.apex.network import masked_dueling
+    from nasgym_agents.apex.network import masked_dueling
 
     v = torch.tensor([[1.0]])
     a = torch.tensor([[1.0, 3.0, 100.0]])
@@ -286,7 +286,7 @@ def test_dueling_mean_is_over_valid_actions_only():
 
 
 def test_tokens_from_the_observation():
-    from agents.apex.network import tokenize
+    from nasgym_agents.apex.network import tokenize
 
     env = gym.make(GRAPH)
     obs, _ = env.reset(seed=0)

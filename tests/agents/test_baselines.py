@@ -17,19 +17,19 @@ import numpy as np
 import pytest
 
 import nasgym  # noqa: F401  (registers the envs)
-from agents.baselines import (
-    LocalSearch,
-    RandomSearch,
-    RegularizedEvolution,
-    Reinforce,
-    common,
-)
 from nasgym.benchmarks.base import FloatArray
 from nasgym.benchmarks.fake import FakeBenchmark
 from nasgym.leaderboard.protocol import SearchAgent, load_agent, make_agent
 from nasgym.spaces.base import CategoricalSearchSpace
 from nasgym.spaces.nb201 import NB201Space
 from nasgym.spaces.nbgraph import NBGraphSpace
+from nasgym_agents.baselines import (
+    LocalSearch,
+    RandomSearch,
+    RegularizedEvolution,
+    Reinforce,
+    common,
+)
 
 AGENTS: dict[str, type[Any]] = {
     "random": RandomSearch,

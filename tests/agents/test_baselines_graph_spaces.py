@@ -14,7 +14,12 @@ import numpy as np
 import pytest
 
 import nasgym  # noqa: F401  (registers the envs)
-from agents.baselines import LocalSearch, RandomSearch, RegularizedEvolution, Reinforce
+from nasgym_agents.baselines import (
+    LocalSearch,
+    RandomSearch,
+    RegularizedEvolution,
+    Reinforce,
+)
 
 pytestmark = pytest.mark.data
 

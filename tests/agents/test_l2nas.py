@@ -17,9 +17,15 @@ import pytest
 import torch
 
 import nasgym  # noqa: F401  (registers the envs)
-from agents.l2nas import L2NAS, L2NASConfig, SlotLayout, infer_layout, pinball_loss
 from nasgym.cli import main
 from nasgym.leaderboard.protocol import SearchAgent, load_agent
+from nasgym_agents.l2nas import (
+    L2NAS,
+    L2NASConfig,
+    SlotLayout,
+    infer_layout,
+    pinball_loss,
+)
 
 SMALL = {"actor_hidden": (64, 64), "critic_hidden": (64, 64)}
 TINY = {"actor_hidden": (16,), "critic_hidden": (16,)}
@@ -444,10 +450,10 @@ def test_learns_from_the_proxy_on_a_training_free_env(
 ) -> None:
     """On ``reward_metric="zc:..."`` the critic's targets are the proxy's values,
     never the benchmark's validation accuracy (which is there for evaluation)."""
-    from agents.l2nas import agent as l2nas_module
     from nasgym import zc_reward
     from nasgym.benchmarks.fake import FakeBenchmark
     from nasgym.spaces.nb201 import NB201Space
+    from nasgym_agents.l2nas import agent as l2nas_module
 
     monkeypatch.setenv("NASGYM_CACHE_DIR", str(tmp_path))
     zc_reward.clear_memory()
@@ -482,7 +488,7 @@ def test_learns_from_the_proxy_on_a_training_free_env(
 def test_command_line_saves_and_fine_tunes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from agents.l2nas.__main__ import main
+    from nasgym_agents.l2nas.__main__ import main
 
     policy, report = tmp_path / "cora.pt", tmp_path / "report.json"
     base = ["--env", "nasgym/NBGraphContinuous-v0", "--config", "batch_size=16"]

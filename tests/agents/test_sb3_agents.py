@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nasgym  # noqa: F401  (registers the envs)
-from agents.sb3 import MaskablePPOAgent, PPOAgent, SACAgent, TD3Agent
 from nasgym.leaderboard.protocol import SearchAgent, load_agent
+from nasgym_agents.sb3 import MaskablePPOAgent, PPOAgent, SACAgent, TD3Agent
 
 AGENTS: dict[str, tuple[type[Any], str]] = {
     "sac": (SACAgent, "Continuous"),
@@ -246,7 +246,7 @@ def test_maskable_ppo_never_takes_a_masked_action(seed: int, horizon: int) -> No
 
 
 def test_revisit_noise_widens_until_a_new_query() -> None:
-    from agents.sb3.common import RevisitNoise
+    from nasgym_agents.sb3.common import RevisitNoise
 
     noise = RevisitNoise(3, sigma=0.1, growth=2.0)
     scales = []

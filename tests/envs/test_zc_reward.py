@@ -22,12 +22,12 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import nasgym  # noqa: F401  (registers the envs)
-from agents.baselines.common import valid_accuracy
 from nasgym import zc_reward, zero_cost
 from nasgym.benchmarks.fake import FakeBenchmark
 from nasgym.error import UnknownOptionError
 from nasgym.spaces.nb201 import NB201Space
 from nasgym.zc_reward import ZeroCostReward
+from nasgym_agents.baselines.common import valid_accuracy
 
 SPACE = NB201Space()
 FAKE = FakeBenchmark(SPACE, seed=0)

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 import nasgym  # noqa: F401  (registers the envs)
-from agents.baselines.evolution import RegularizedEvolution
 from nasgym.cli import main
 from nasgym.leaderboard.store import read_run
 from nasgym.pareto import front_of_table
+from nasgym_agents.baselines.evolution import RegularizedEvolution
 
 ENV = "nasgym/NBGraphQuery-v0"
 NAMES = ["valid_accuracy", "latency"]
