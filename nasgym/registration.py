@@ -5,9 +5,19 @@ Entry points are strings, so registering imports none of the environment modules
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import gymnasium as gym
+
+from nasgym.error import Error, UnknownOptionError, unknown_option
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 #: ``id -> (module, class)`` of every registered environment.
 ENVS: dict[str, tuple[str, str]] = {
@@ -157,3 +167,208 @@ def mode_siblings(env_id: str) -> dict[str, str]:
 _MODE_ID = re.compile(
     r"^(?P<space>.+?)(?P<mode>Edit|Query|Continuous)-(?P<version>v\d+)$"
 )
+
+
+def named_mode_id(env_id: str, mode: str) -> str | None:
+    """The id the naming rule ``<Space><Mode>-v<N>`` gives ``env_id``'s ``mode``.
+
+    Example:
+        >>> named_mode_id("theirpkg/TheirQuery-v0", "Edit")
+        'theirpkg/TheirEdit-v0'
+        >>> named_mode_id("theirpkg/Other-v0", "Edit") is None
+        True
+    """
+    match = _MODE_ID.match(env_id)
+    return None if match is None else f"{match['space']}{mode}-{match['version']}"
+
+
+# ------------------------------------------------------------------ third-party envs
+#: Entry-point group of packages that register env ids with Gymnasium. A value is a
+#: module (imported for its ``gym.register`` calls) or ``module:callable`` (called
+#: once, with no arguments).
+ENV_PLUGIN_GROUP = "nasgym.envs"
+
+
+class EnvPluginError(Error):
+    """A ``nasgym.envs`` plugin failed to load, or a ``module:`` env id to import."""
+
+
+@dataclass(frozen=True)
+class EnvPlugin:
+    """One loaded ``nasgym.envs`` entry point.
+
+    Attributes:
+        name: The entry point's name.
+        value: Its value (``module`` or ``module:callable``).
+        distribution: The distribution that declares it (``None`` if unknown).
+        env_ids: The ids it added to Gymnasium's registry, in registration order
+            (empty when its module had been imported before).
+    """
+
+    name: str
+    value: str
+    distribution: str | None
+    env_ids: tuple[str, ...]
+
+
+_PLUGINS: dict[tuple[str, str], EnvPlugin] = {}
+
+
+def _distribution(entry_point: EntryPoint) -> str | None:
+    dist = getattr(entry_point, "dist", None)
+    if dist is None:
+        return None
+    return f"{dist.name} {dist.version}"
+
+
+def load_env_plugins() -> list[EnvPlugin]:
+    """Load every ``nasgym.envs`` entry point once; return them all.
+
+    Idempotent and cached: an entry point that loaded is never loaded again, so
+    calling this from every command, :func:`nasgym.leaderboard.execute.make_env` and
+    every worker process costs one entry-point scan after the first call. A plugin
+    that fails raises (and is tried again on the next call).
+
+    A package declares its envs in its ``pyproject.toml``::
+
+        [project.entry-points."nasgym.envs"]
+        theirpkg = "theirpkg.envs"            # imported: its gym.register calls run
+        # or: theirpkg = "theirpkg.envs:register"   (called with no arguments)
+
+    Raises:
+        EnvPluginError: A plugin's module fails to import, its callable raises, or
+            its value names no callable; the message names the entry point and the
+            distribution that provides it.
+
+    Example:
+        >>> plugins = load_env_plugins()
+        >>> load_env_plugins() == plugins
+        True
+    """
+    from importlib.metadata import entry_points
+
+    for entry_point in entry_points(group=ENV_PLUGIN_GROUP):
+        key = (entry_point.name, entry_point.value)
+        if key in _PLUGINS:
+            continue
+        before = set(gym.registry)
+        where = (
+            f"nasgym.envs plugin {entry_point.name!r} = {entry_point.value!r} (from "
+            f"{_distribution(entry_point) or 'an unknown distribution'})"
+        )
+        try:
+            target = entry_point.load()
+            if entry_point.attr is not None:
+                if not callable(target):
+                    raise EnvPluginError(
+                        f"{where}: {entry_point.attr} is not callable; name a "
+                        "module, or a function that registers the envs"
+                    )
+                target()
+        except EnvPluginError:
+            raise
+        except Exception as exc:
+            raise EnvPluginError(
+                f"{where} failed: {type(exc).__name__}: {exc}. Fix or uninstall "
+                "that package"
+            ) from exc
+        added = tuple(i for i in gym.registry if i not in before)
+        _PLUGINS[key] = EnvPlugin(
+            entry_point.name, entry_point.value, _distribution(entry_point), added
+        )
+    return list(_PLUGINS.values())
+
+
+def split_env_id(env_id: str) -> tuple[str | None, str]:
+    """Split Gymnasium's ``module:Namespace/Env-vN`` form into module and id.
+
+    Example:
+        >>> split_env_id("theirpkg.envs:theirpkg/TheirQuery-v0")
+        ('theirpkg.envs', 'theirpkg/TheirQuery-v0')
+        >>> split_env_id("nasgym/NB201Query-v0")
+        (None, 'nasgym/NB201Query-v0')
+    """
+    module, sep, rest = env_id.partition(":")
+    return (module, rest) if sep else (None, env_id)
+
+
+def import_env_module(module: str) -> None:
+    """Import ``module`` (of a ``module:id`` env id), from the working directory too.
+
+    Like ``uvicorn`` or ``celery``, the working directory is put on ``sys.path``
+    first, so a module next to the user's script or shell is found (the ``nasgym``
+    console script does not put it there by itself).
+
+    Raises:
+        EnvPluginError: The module cannot be imported (or raises).
+    """
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        importlib.import_module(module)
+    except Exception as exc:
+        raise EnvPluginError(
+            f"importing {module!r} (the module of a module:ID env id) failed: "
+            f"{type(exc).__name__}: {exc}. It must be importable from the working "
+            f"directory ({cwd}) or the Python path, and call gym.register"
+        ) from exc
+
+
+def resolve_env_id(env_id: str) -> str:
+    """The Gymnasium id of ``env_id``, with plugins loaded and its module imported.
+
+    ``env_id`` is a registered id or Gymnasium's ``module:id`` form (the module is
+    imported first, see :func:`import_env_module`).
+
+    Raises:
+        UnknownOptionError: The id is not registered (the message lists those that
+            are, nasgym's and the plugins').
+        EnvPluginError: A plugin or the id's module fails to load.
+
+    Example:
+        >>> resolve_env_id("nasgym/NBGraphQuery-v0")
+        'nasgym/NBGraphQuery-v0'
+    """
+    load_env_plugins()
+    module, bare = split_env_id(env_id)
+    if module is not None:
+        import_env_module(module)
+    if bare not in gym.registry:
+        valid = [*ALL_ENVS, *third_party_env_ids()]
+        error = unknown_option("env id", env_id, valid)
+        hint = (
+            f" ({module!r} was imported and registered no {bare!r})" if module else ""
+        )
+        raise UnknownOptionError(
+            f"{error}{hint}. Third-party ids come from installed packages with a "
+            f"{ENV_PLUGIN_GROUP!r} entry point, or use the module:ID form"
+        )
+    return bare
+
+
+def third_party_env_ids() -> list[str]:
+    """Ids registered by the loaded ``nasgym.envs`` plugins, in load order."""
+    return [i for plugin in _PLUGINS.values() for i in plugin.env_ids]
+
+
+def env_mode_of(env_id: str) -> str | None:
+    """The action interface of registered ``env_id``, where it is known.
+
+    Known from a declared or named family (:func:`mode_siblings`), else from the env
+    class's ``mode`` attribute (nasgym's env classes have one); ``None`` otherwise.
+    """
+    for mode, sibling in mode_siblings(env_id).items():
+        if sibling == env_id:
+            return mode
+    spec = gym.registry.get(env_id)
+    entry = getattr(spec, "entry_point", None)
+    target: object = entry
+    if isinstance(entry, str):
+        module, _, attribute = entry.partition(":")
+        try:
+            target = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError):
+            return None
+    declared = getattr(target, "mode", None)
+    return declared if isinstance(declared, str) and declared in MODES else None

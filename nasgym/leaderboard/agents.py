@@ -37,9 +37,6 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 #: The action interfaces an agent can ask for with its ``env_mode`` attribute.
 ENV_MODES = ("Edit", "Query", "Continuous")
-_MODE_ID = re.compile(
-    r"^(?P<space>.+?)(?P<mode>Edit|Query|Continuous)-(?P<version>v\d+)$"
-)
 
 
 @dataclass(frozen=True)
@@ -140,35 +137,57 @@ def env_mode(factory: object) -> str | None:
 def env_id_for_mode(env_id: str, mode: str | None, agent: str = "the agent") -> str:
     """The id of the env of ``env_id``'s space in action interface ``mode``.
 
+    Siblings come from :func:`nasgym.registration.mode_siblings`: a family declared
+    with :func:`nasgym.registration.register_modes`, or ids named
+    ``<Space><Edit|Query|Continuous>-v<N>`` in any namespace. The ``nasgym.envs``
+    plugins are loaded and the module of a ``module:id`` id imported first (that is
+    where third-party families are declared); the module prefix is kept, so workers
+    import it too.
+
     Example:
         >>> env_id_for_mode("nasgym/NB201Query-v0", "Continuous")
         'nasgym/NB201Continuous-v0'
 
     Raises:
-        LeaderboardError: The space has no registered env in that mode.
+        LeaderboardError: The space has no registered env in that mode, or its
+            siblings are unknown (the message says how to declare them).
     """
-    from nasgym.registration import ALL_ENVS
+    from nasgym.registration import (
+        env_mode_of,
+        mode_siblings,
+        named_mode_id,
+        resolve_env_id,
+        split_env_id,
+    )
 
     if mode is None:
         return env_id
-    match = _MODE_ID.match(env_id)
-    if match is None:
-        raise LeaderboardError(
-            f"{agent} runs on {mode} envs, and {env_id} is not named "
-            "<space><Edit|Query|Continuous>-v<N>: give --env the space's "
-            f"{mode} env"
-        )
-    if match["mode"] == mode:
+    bare = resolve_env_id(env_id)
+    module, _ = split_env_id(env_id)
+    prefix = f"{module}:" if module is not None else ""
+    siblings = mode_siblings(bare)
+    if siblings.get(mode) == bare or (not siblings and env_mode_of(bare) == mode):
         return env_id
-    target = f"{match['space']}{mode}-{match['version']}"
-    if target not in ALL_ENVS:
-        have = [i for i in ALL_ENVS if i.startswith(match["space"])]
+    declare = (
+        "declare the space's ids with nasgym.registration.register_modes("
+        "edit=..., query=..., continuous=...) next to their gym.register calls (or "
+        "name them <Space><Edit|Query|Continuous>-v<N>)"
+    )
+    if not siblings:
         raise LeaderboardError(
-            f"{agent} runs on {mode} envs, and the space of {env_id} has none "
-            f"({target} is not registered; it has {', '.join(have)}); leave "
+            f"{agent} runs on {mode} envs, and {bare} has no known siblings in other "
+            f"modes: give --env the space's {mode} env, or {declare}"
+        )
+    if mode not in siblings:
+        have = ", ".join(f"{m}: {i}" for m, i in siblings.items())
+        named = named_mode_id(bare, mode)
+        missing = f"{named} is not registered; " if named else ""
+        raise LeaderboardError(
+            f"{agent} runs on {mode} envs, and the space of {bare} has none "
+            f"({missing}it has {have}); register one and {declare}, or leave "
             f"{agent} out of this leaderboard"
         )
-    return target
+    return prefix + siblings[mode]
 
 
 def extra_agents() -> dict[str, str]:

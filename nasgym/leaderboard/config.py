@@ -106,6 +106,85 @@ def format_value(value: EnvValue) -> str:
     return repr(value)
 
 
+#: The env keyword argument that names a benchmark factory (``module:callable``).
+BENCHMARK_KWARG = "benchmark"
+
+
+def check_env_value(env_id: str, key: str, value: object) -> None:
+    """Refuse a keyword argument value a leaderboard cannot record.
+
+    Runs are identified (and resumed) by their env's JSON configuration, and workers
+    rebuild the env from it, so values must be ``int``, ``float``, ``bool``, ``str``
+    or ``None``. A benchmark object is given as an importable factory instead:
+    ``benchmark="module:callable"`` (see :func:`load_benchmark`).
+
+    Raises:
+        LeaderboardError: Another type of value.
+    """
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return
+    if key == BENCHMARK_KWARG:
+        raise LeaderboardError(
+            f"{env_id}: benchmark={type(value).__name__} object cannot be recorded "
+            "or sent to the workers; give the benchmark as an importable factory "
+            "instead: benchmark='module:callable' (on the command line: "
+            "--env-kwargs benchmark=mypkg.bench:make), a function called with no "
+            "arguments in every worker that returns the benchmark"
+        )
+    raise LeaderboardError(
+        f"{env_id}: keyword argument {key}={value!r} is a {type(value).__name__}; "
+        "leaderboard env keyword arguments are int, float, bool, str or None "
+        "(lists such as objectives are given comma-separated)"
+    )
+
+
+def load_benchmark(spec: str, env_id: str = "the env") -> object:
+    """Build the benchmark of ``benchmark='module:callable'``: import, then call.
+
+    The module is imported from the working directory too (as ``module:id`` env
+    ids), and the callable is called with no arguments; its result is passed to the
+    env as ``benchmark=``.
+
+    Raises:
+        LeaderboardError: ``spec`` is not ``module:callable``, or importing or
+            calling it fails (the message says which).
+    """
+    import importlib
+    import os
+    import sys
+
+    module_name, sep, attribute = spec.partition(":")
+    if not (sep and module_name and attribute):
+        raise LeaderboardError(
+            f"{env_id}: benchmark={spec!r} is not an importable factory; give "
+            "benchmark=module:callable, e.g. --env-kwargs benchmark=mypkg.bench:make"
+        )
+    cwd = os.getcwd()
+    if cwd not in sys.path:
+        sys.path.insert(0, cwd)
+    try:
+        target: object = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+    except Exception as exc:
+        raise LeaderboardError(
+            f"{env_id}: benchmark={spec!r}: cannot import it "
+            f"({type(exc).__name__}: {exc}); the module must be importable from "
+            f"the working directory ({cwd}) or the Python path"
+        ) from None
+    if not callable(target):
+        raise LeaderboardError(
+            f"{env_id}: benchmark={spec!r} is a {type(target).__name__}, not a "
+            "callable; name a function that returns the benchmark"
+        )
+    try:
+        return target()
+    except Exception as exc:
+        raise LeaderboardError(
+            f"{env_id}: benchmark={spec!r}() raised {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def canonical_json(value: Any) -> str:
     """Compact, key-sorted JSON: equal configurations give equal strings."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
@@ -119,6 +198,8 @@ class EnvConfig:
     kwargs: Mapping[str, EnvValue] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for key, value in self.kwargs.items():
+            check_env_value(self.id, key, value)
         object.__setattr__(self, "kwargs", dict(sorted(self.kwargs.items())))
 
     @property
@@ -139,13 +220,29 @@ class EnvConfig:
         The id without its ``nasgym/`` namespace and the sorted ``k=v`` pairs, joined
         by ``_``; when that is lossy (unusual characters, a string that reads as a
         number, very long), a short hash of the exact configuration is appended.
+        Other namespaces stay, as ``namespace.Name-vN``, and the module of a
+        ``module:id`` form as ``module+...``, so ``theirpkg/NB201Query-v0`` is not
+        stored under nasgym's ``NB201Query-v0``.
+
+        Example:
+            >>> EnvConfig("theirpkg.envs:theirpkg/TheirQuery-v0").key
+            'theirpkg.envs+theirpkg.TheirQuery-v0'
         """
-        short = self.id.split("/", 1)[-1]
+        module, sep, bare = self.id.partition(":")
+        if not sep:
+            module, bare = "", self.id
+        bare = bare.removeprefix("nasgym/").replace("/", ".", 1)
+        short = f"{module}+{bare}" if sep else bare
         parts = [short, *(f"{k}={format_value(v)}" for k, v in self.kwargs.items())]
         text = "_".join(parts)
         slug = _SAFE.sub("_", text)
-        faithful = slug == text and all(
-            type(parse_value(format_value(v))) is type(v) for v in self.kwargs.values()
+        faithful = (
+            slug == text
+            and "+" not in self.id
+            and all(
+                type(parse_value(format_value(v))) is type(v)
+                for v in self.kwargs.values()
+            )
         )
         if faithful and len(slug) <= _MAX_KEY_LENGTH:
             return slug

@@ -27,7 +27,7 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,13 @@ import gymnasium as gym
 
 from nasgym import __version__
 from nasgym.error import Error
-from nasgym.leaderboard.config import EnvConfig, derive_seeds
+from nasgym.leaderboard.config import (
+    BENCHMARK_KWARG,
+    EnvConfig,
+    derive_seeds,
+    load_benchmark,
+)
+from nasgym.leaderboard.contract import InfoContract
 from nasgym.leaderboard.errors import LeaderboardError, RunFailedError
 from nasgym.leaderboard.objectives import ObjectiveRecorder, env_kwargs
 from nasgym.leaderboard.protocol import SearchAgent
@@ -58,6 +64,9 @@ class RunTask:
     agent_config: Mapping[str, Any] = field(default_factory=dict)
     #: The registered agent to run when ``agent`` is an alias (empty: ``agent``).
     agent_entry: str = ""
+    #: Directories the worker puts first on ``sys.path`` (where the parent imported
+    #: ``module:`` ids and benchmark factories from: its working directory).
+    sys_path: tuple[str, ...] = ()
 
     @property
     def agent_name(self) -> str:
@@ -86,31 +95,62 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
 
 
+def prepare_process(sys_path: Sequence[str] = ()) -> None:
+    """Make a (worker) process see the envs of the parent: plugins and paths.
+
+    Puts ``sys_path`` (the directories ``module:`` ids and benchmark factories were
+    imported from in the parent) first on ``sys.path`` and loads the ``nasgym.envs``
+    plugins. Every worker calls it before its first run (local and Ray backends);
+    :func:`make_env` imports the module of a ``module:id`` env id itself.
+    """
+    from nasgym.registration import load_env_plugins
+
+    for path in reversed(sys_path):
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    load_env_plugins()
+
+
 def make_env(env: EnvConfig, budget: int) -> gym.Env[Any, Any]:
     """``gym.make(env.id, max_queries=budget, **env.kwargs)`` with clear errors.
 
-    Raises:
-        UnknownOptionError: Not a nasgym env id (the message lists them).
-        LeaderboardError: An unknown or ill-typed keyword argument.
-        Error: Any other nasgym error (bad dataset, missing data, ...).
-    """
-    from nasgym.error import unknown_option
-    from nasgym.registration import ALL_ENVS
+    The id is resolved through Gymnasium's registry after loading the
+    ``nasgym.envs`` plugins (:func:`nasgym.registration.resolve_env_id`; a
+    ``module:id`` imports its module first), and ``benchmark='module:callable'`` is
+    built by calling the factory (:func:`~nasgym.leaderboard.config.load_benchmark`).
 
-    if env.id not in ALL_ENVS:
-        raise unknown_option("env id", env.id, list(ALL_ENVS))
+    Raises:
+        UnknownOptionError: Not a registered env id (the message lists them).
+        LeaderboardError: An unknown or ill-typed keyword argument, a bad benchmark
+            factory.
+        Error: Any other nasgym error (bad dataset, missing data, a plugin that
+            fails, ...).
+    """
+    from nasgym.registration import resolve_env_id
+
+    env_id = resolve_env_id(env.id)
     if "max_queries" in env.kwargs:
         raise LeaderboardError(
             "max_queries is set by --budget; remove it from --env-kwargs"
         )
+    kwargs: dict[str, Any] = env_kwargs(env.kwargs)
+    spec = kwargs.get(BENCHMARK_KWARG)
+    if isinstance(spec, str):
+        kwargs[BENCHMARK_KWARG] = load_benchmark(spec, env.id)
     try:
-        kwargs: dict[str, Any] = env_kwargs(env.kwargs)
-        return gym.make(env.id, max_queries=budget, **kwargs)
+        return gym.make(env_id, max_queries=budget, **kwargs)
     except Error:
         raise
     except TypeError as exc:
+        if "unexpected keyword argument 'max_queries'" in str(exc):
+            raise LeaderboardError(
+                f"{env.id} takes no max_queries keyword argument: the leaderboard "
+                "makes every env with max_queries=<budget> and needs the info keys "
+                f"of its contract; {env_id} is not a NAS env that follows it (see "
+                "docs/leaderboard.md#bring-your-own-env)"
+            ) from None
         if "unexpected keyword argument" in str(exc):
-            valid = sorted(set(env_kwarg_names(env.id)) - {"max_queries"})
+            valid = sorted(set(env_kwarg_names(env_id)) - {"max_queries"})
             bad = sorted(set(env.kwargs) - set(valid))
             raise LeaderboardError(
                 f"unknown keyword argument(s) {', '.join(map(repr, bad))} for "
@@ -122,15 +162,31 @@ def make_env(env: EnvConfig, budget: int) -> gym.Env[Any, Any]:
 
 
 def env_kwarg_names(env_id: str) -> list[str]:
-    """Keyword arguments accepted by the env class registered as ``env_id``."""
+    """Keyword arguments accepted by the env registered as ``env_id``.
+
+    Those of its entry point (class or function), less the ones its registration
+    fixes; empty when the entry point cannot be inspected.
+    """
     import importlib
 
-    from nasgym.registration import ALL_ENVS
+    from nasgym.registration import resolve_env_id
 
-    module, cls = ALL_ENVS[env_id]
-    env_class = getattr(importlib.import_module(module), cls)
-    params = inspect.signature(env_class.__init__).parameters
-    return [name for name in params if name != "self" and name != "benchmark"]
+    spec = gym.spec(resolve_env_id(env_id))
+    target: Any = spec.entry_point
+    if isinstance(target, str):
+        module, _, attribute = target.partition(":")
+        target = getattr(importlib.import_module(module), attribute)
+    try:
+        function = target.__init__ if inspect.isclass(target) else target
+        params = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return []
+    return [
+        name
+        for name, param in params.items()
+        if name != "self"
+        and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+    ]
 
 
 def spec_json(env: gym.Env[Any, Any]) -> dict[str, Any]:
@@ -153,6 +209,24 @@ def spec_json(env: gym.Env[Any, Any]) -> dict[str, Any]:
             "max_episode_steps": spec.max_episode_steps,
             "to_json_error": str(exc),
         }
+
+
+def _benchmark_spec(env: EnvConfig) -> str | None:
+    """The ``benchmark='module:callable'`` factory of ``env``, if it has one."""
+    spec = env.kwargs.get(BENCHMARK_KWARG)
+    return spec if isinstance(spec, str) else None
+
+
+def _spec_json(base: gym.Env[Any, Any], env: EnvConfig) -> dict[str, Any]:
+    """:func:`spec_json`, with a built benchmark written as its factory spec."""
+    data = spec_json(base)
+    spec = _benchmark_spec(env)
+    kwargs = data.get("kwargs")
+    if spec is not None and isinstance(kwargs, dict) and BENCHMARK_KWARG in kwargs:
+        kwargs[BENCHMARK_KWARG] = spec
+        if all(_jsonable(v) is v for v in kwargs.values()):
+            data.pop("to_json_error", None)
+    return data
 
 
 def _jsonable(value: Any) -> Any:
@@ -345,6 +419,7 @@ def _execute(task: RunTask, on_query: Callable[[], None] | None) -> RunOutcome:
     from nasgym.leaderboard.agents import load_agent
 
     _limit_threads()
+    prepare_process(task.sys_path)
     env_seed, agent_seed = derive_seeds(task.seed)
     started = now_iso()
     factory = load_agent(task.agent_name)
@@ -368,7 +443,8 @@ def _search(
     started: str,
     on_query: Callable[[], None] | None,
 ) -> RunOutcome:
-    log = ObjectiveRecorder(base)  # a QueryLog that keeps the objectives too
+    # A QueryLog that keeps the objectives too, over the check of the info contract.
+    log = ObjectiveRecorder(InfoContract(base, run_env.id))
     env = HarnessMonitor(log, env_seed, on_query)
     env.action_space.seed(env_seed)
     env.observation_space.seed(env_seed)
@@ -390,8 +466,9 @@ def _search(
         "nasgym_version": __version__,
         "env": task.env.to_json(),
         "run_env_id": run_env.id,
-        "env_spec": spec_json(base),
+        "env_spec": _spec_json(base, run_env),
         "benchmark": {
+            "spec": _benchmark_spec(run_env),
             "name": getattr(benchmark, "name", None),
             "dataset": getattr(benchmark, "dataset", None),
             "reward_metric": _reward_metric(base, benchmark),

@@ -7,6 +7,7 @@ re-running a command after an interruption redoes exactly the unfinished runs; s
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -23,12 +24,14 @@ from nasgym.leaderboard.agents import (
 )
 from nasgym.leaderboard.backends import BACKENDS, import_ray, run_local, run_ray
 from nasgym.leaderboard.config import (
+    BENCHMARK_KWARG,
     BUDGET_RANGE,
     SEEDS_RANGE,
     EnvConfig,
     LeaderboardConfig,
     check_checkpoints,
 )
+from nasgym.leaderboard.contract import check_info
 from nasgym.leaderboard.errors import (
     ConfigMismatchError,
     CorruptRunFileError,
@@ -56,6 +59,7 @@ from nasgym.leaderboard.store import (
     run_path,
     write_manifest,
 )
+from nasgym.registration import split_env_id
 
 Logger = Callable[[str], None]
 
@@ -106,9 +110,28 @@ def validate_envs(
         raise LeaderboardError(f"env configurations share a directory name: {keys}")
 
 
+def worker_sys_path(envs: Sequence[EnvConfig]) -> tuple[str, ...]:
+    """What workers put on ``sys.path``: the working directory, where needed.
+
+    A ``module:id`` env id or a ``benchmark='module:callable'`` factory is imported
+    from the working directory too (like ``uvicorn``); the workers (spawned
+    processes, Ray workers with another working directory) get it explicitly.
+    """
+    needs = any(
+        split_env_id(env.id)[0] is not None
+        or isinstance(env.kwargs.get(BENCHMARK_KWARG), str)
+        for env in envs
+    )
+    return (os.getcwd(),) if needs else ()
+
+
 def _check_env(env: EnvConfig, budget: int) -> None:
     made = make_env(env, budget)
     try:
+        if not env.id.startswith("nasgym/"):
+            # Fail before starting workers: a third-party env breaking the contract.
+            _obs, info = made.reset(seed=0)
+            check_info(info, env.id, "reset")
         space = getattr(made.unwrapped, "search_space", None)
         size = getattr(space, "num_valid", None)
         if size is not None and budget > int(size):
@@ -236,8 +259,12 @@ def plan_tasks(
     seeds: int,
     argv: Sequence[str],
     backend: str,
+    sys_path: Sequence[str] = (),
 ) -> tuple[list[RunTask], int]:
-    """Tasks of the runs without a file, seed-major; and the number skipped."""
+    """Tasks of the runs without a file, seed-major; and the number skipped.
+
+    ``sys_path`` goes to every task: directories the workers put on ``sys.path``.
+    """
     tasks, skipped = [], 0
     specs = agent_specs(agents)
     for seed in range(seeds):
@@ -256,6 +283,7 @@ def plan_tasks(
                         backend,
                         agent_config=dict(spec.kwargs),
                         agent_entry="" if spec.agent == spec.name else spec.agent,
+                        sys_path=tuple(sys_path),
                     )
                 )
     return tasks, skipped
@@ -318,7 +346,9 @@ def run_leaderboard(
         if keep:
             _check_agents(root, specs)
         write_manifest(root, _merged_manifest(root, config, specs, seeds, keep))
-        tasks, skipped = plan_tasks(root, config, specs, seeds, argv, backend)
+        tasks, skipped = plan_tasks(
+            root, config, specs, seeds, argv, backend, worker_sys_path(envs)
+        )
         report = RunReport(root, total=len(tasks) + skipped, skipped=skipped)
         where = f"Ray cluster {ray_address}" if ray_address else f"{workers} workers"
         for spec in specs:

@@ -45,9 +45,12 @@ def test_unknown_env_id_lists_nasgym_ids(tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_non_nasgym_env_id_is_refused(tmp_path, capsys):
+def test_non_nas_gymnasium_env_is_refused(tmp_path, capsys):
+    # Any registered Gymnasium id is accepted as an id; CartPole fails the contract.
     err = _fails(_replace(run_args(tmp_path / "o"), "--env", "CartPole-v1"), capsys)
-    assert "CartPole-v1" in err and "nasgym/NBGraphQuery-v0" in err
+    assert "CartPole-v1 takes no max_queries" in err
+    assert "bring-your-own-env" in err
+    assert not (tmp_path / "o").exists()
 
 
 def test_unknown_agent_lists_registered_ones(tmp_path, capsys, monkeypatch):
