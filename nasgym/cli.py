@@ -1,4 +1,4 @@
-"""The ``nasgym`` command line: ``list``, ``data``, ``demo``, ``perf``, ``leaderboard``.
+"""The ``nasgym`` command line: ``list``, ``agents``, ``data``, ``leaderboard``, ...
 
 Errors in user input (unknown names, missing or corrupt data) print one clear message
 to stderr and exit with status 1; argparse usage errors exit with status 2.
@@ -24,6 +24,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
     from nasgym.registration import ALL_ENVS
 
+    plugins = _third_party_listing()  # loads the nasgym.envs plugins first
     rows = []
     for env_id, (module, cls) in ALL_ENVS.items():
         gym.spec(env_id)  # fails loudly if registration went wrong
@@ -38,6 +39,48 @@ def _cmd_list(args: argparse.Namespace) -> int:
         "\nmake one with gym.make(ID, dataset=...); NB101 ids take table='full' or "
         "'ecnas' instead, NB301 ids read the YAHPO surrogate, Supernet201 ids train "
         "a supernet (torch; CIFAR needs data_dir=); `nasgym data status` shows data."
+    )
+    if plugins:
+        print(f"\n{plugins}", end="")
+    return 0
+
+
+def _third_party_listing() -> str:
+    """The ids of the ``nasgym.envs`` plugins, by namespace (empty if none)."""
+    from gymnasium.envs.registration import parse_env_id
+
+    from nasgym.registration import env_mode_of, load_env_plugins
+
+    groups: dict[str, list[tuple[str, str, str]]] = {}
+    for plugin in load_env_plugins():
+        source = f"{plugin.name} ({plugin.distribution or 'unknown distribution'})"
+        for env_id in plugin.env_ids:
+            namespace = parse_env_id(env_id)[0] or "(no namespace)"
+            mode = env_mode_of(env_id) or "-"
+            groups.setdefault(namespace, []).append((env_id, mode, source))
+    if not groups:
+        return ""
+    rows = [row for ids in groups.values() for row in ids]
+    width = max(len(r[0]) for r in rows)
+    lines = ["third-party envs (nasgym.envs plugins), by namespace:"]
+    for namespace in sorted(groups):
+        lines.append(f"  {namespace}:")
+        for env_id, mode, source in groups[namespace]:
+            lines.append(f"    {env_id:<{width}}  {mode:<10}  from {source}")
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_agents(args: argparse.Namespace) -> int:
+    from nasgym.leaderboard.agents import describe_agents
+
+    rows = describe_agents()
+    width = max((len(r.name) for r in rows), default=4)
+    print(f"{'name':<{width}}  {'mode':<10}  {'provided by':<24}  description")
+    for row in rows:
+        print(f"{row.name:<{width}}  {row.mode:<10}  {row.provider:<24}  {row.summary}")
+    print(
+        "\nmode: the action interface an agent runs on (the leaderboard uses the "
+        "--env space's env in that mode); any: it runs on the --env given."
     )
     return 0
 
@@ -108,7 +151,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_perf(args: argparse.Namespace) -> int:
     from nasgym.perf import format_report, run_perf
+    from nasgym.registration import load_env_plugins
 
+    if args.env:
+        load_env_plugins()  # third-party ids of --env
     if args.agents:
         return _perf_agents(args)
     if args.env_kwargs or args.budget is not None:
@@ -240,6 +286,32 @@ class _EnvKwargsAction(argparse.Action):
         setattr(namespace, self.dest, groups)
 
 
+class _ListingParser(argparse.ArgumentParser):
+    """A parser whose help ends with a listing computed when help is shown."""
+
+    def __init__(
+        self, *args: Any, listing: Callable[[], str] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._listing = listing
+
+    def format_help(self) -> str:
+        """The usual help, then the listing (loaded lazily: plugins load here)."""
+        text = super().format_help()
+        if self._listing is None:
+            return text
+        return f"{text}\n{self._listing()}"
+
+
+def _env_id_listing() -> str:
+    from nasgym.registration import ALL_ENVS
+
+    lines = ["env ids:", "  nasgym:"]
+    lines += [f"    {env_id}" for env_id in ALL_ENVS]
+    third = _third_party_listing()
+    return "\n".join(lines) + "\n" + (f"\n{third}" if third else "")
+
+
 def _add_leaderboard(sub: Any) -> None:
     from nasgym.leaderboard.backends import BACKENDS
     from nasgym.leaderboard.config import (
@@ -254,10 +326,14 @@ def _add_leaderboard(sub: Any) -> None:
         help="run agents x envs x seeds under a query budget; report the results",
     )
     board_sub = board.add_subparsers(
-        dest="leaderboard_command", required=True, metavar="ACTION"
+        dest="leaderboard_command",
+        required=True,
+        metavar="ACTION",
+        parser_class=_ListingParser,
     )
     p = board_sub.add_parser(
         "run",
+        listing=_env_id_listing,
         help="run every (env, agent, seed) into a results directory (resumable)",
         description="Run every (env, agent, seed) with a query budget counted by the "
         "env. Each run is written to its own file when it finishes; running the same "
@@ -270,7 +346,10 @@ def _add_leaderboard(sub: Any) -> None:
         action="append",
         required=True,
         metavar="ID",
-        help="env id, e.g. nasgym/NB201Query-v0 (repeat for several envs)",
+        help="env id, e.g. nasgym/NB201Query-v0 (repeat for several envs): any "
+        "registered Gymnasium id that follows the info contract, including "
+        "plugins' ids and Gymnasium's module:ID form (the module is imported from "
+        "the working directory too); the ids are listed below",
     )
     p.add_argument(
         "--env-kwargs",
@@ -419,8 +498,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nasgym {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("list", help="list the registered environments")
+    p = sub.add_parser(
+        "list", help="list the registered environments (nasgym's, then plugins')"
+    )
     p.set_defaults(func=_cmd_list)
+    p = sub.add_parser(
+        "agents",
+        help="list the installed leaderboard agents, their env mode and package",
+    )
+    p.set_defaults(func=_cmd_agents)
 
     data = sub.add_parser("data", help="benchmark data: status and import")
     data_sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")

@@ -259,3 +259,49 @@ def load_agent(name: str) -> AgentFactory:
         raise LeaderboardError(f"{extras[name]} (agent {name!r}) is not callable")
     factory: AgentFactory = target
     return factory
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    """One installed agent, as ``nasgym agents`` lists it.
+
+    Attributes:
+        name: The name ``--agents`` takes.
+        target: ``module:attribute`` of its factory.
+        mode: Its ``env_mode`` (``"any"`` without one).
+        provider: The distribution that declares it, or ``NASGYM_EXTRA_AGENTS``.
+        summary: The first line of its docstring (or the import error).
+    """
+
+    name: str
+    target: str
+    mode: str
+    provider: str
+    summary: str
+
+
+def describe_agents() -> list[AgentRow]:
+    """Every installed agent: entry points, then ``NASGYM_EXTRA_AGENTS``, by name.
+
+    An agent that cannot be loaded is listed with the error as its description
+    (mode ``?``), so one broken package does not hide the others.
+    """
+    providers: dict[str, str] = {}
+    for name, entry_point in protocol.agent_entry_points().items():
+        dist = getattr(entry_point, "dist", None)
+        providers[name] = (
+            f"{dist.name} {dist.version}" if dist is not None else "unknown package"
+        )
+    for name in extra_agents():
+        providers[name] = EXTRA_AGENTS_VAR
+    rows = []
+    for name, target in registered_agents().items():
+        try:
+            factory = load_agent(name)
+            mode = env_mode(factory) or "any"
+            doc = (getattr(factory, "__doc__", None) or "").strip()
+            summary = doc.splitlines()[0] if doc else "(no docstring)"
+        except Exception as exc:  # listed, not raised: one bad agent hides none
+            mode, summary = "?", f"cannot load: {type(exc).__name__}: {exc}"
+        rows.append(AgentRow(name, target, mode, providers.get(name, "?"), summary))
+    return rows
