@@ -26,7 +26,7 @@ import pytest
 
 #: Module source registering three NBGraph ids (another dataset) named by the
 #: naming rule, and one family named otherwise, declared with register_modes.
-THEIRPKG_SOURCE = '''
+THEIRPKG_SOURCE = """
 import gymnasium as gym
 
 from nasgym.registration import register_modes
@@ -46,7 +46,7 @@ for name, mode in (("Ask", "Query"), ("Tweak", "Edit")):
         kwargs={"dataset": DATASET},
     )
 register_modes(query="theirpkg/Ask-v0", edit="theirpkg/Tweak-v0")
-'''
+"""
 
 #: A benchmark factory module of the package: ``theirpkg.bench:make``.
 THEIRPKG_BENCH = """
@@ -135,7 +135,11 @@ def install_package(
     ``monkeypatch``). Returns ``site``.
     """
     import shutil
-    import tomllib
+
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
 
     site.mkdir(parents=True, exist_ok=True)
     project = tomllib.loads((src / "pyproject.toml").read_text())["project"]

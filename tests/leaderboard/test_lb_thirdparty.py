@@ -225,9 +225,7 @@ def test_missing_info_keys_are_named(work, tmp_path):
         check=False,
     )
     assert at_step.returncode == 1
-    assert "mine/NoRegret-v0 breaks the leaderboard's info contract" in (
-        at_step.stderr
-    )
+    assert "mine/NoRegret-v0 breaks the leaderboard's info contract" in (at_step.stderr)
     assert "no key 'regret'" in at_step.stderr
     assert "bring-your-own-env" in at_step.stderr
 
