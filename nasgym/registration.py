@@ -370,5 +370,7 @@ def env_mode_of(env_id: str) -> str | None:
             target = getattr(importlib.import_module(module), attribute)
         except (ImportError, AttributeError):
             return None
-    declared = getattr(target, "mode", None)
-    return declared if isinstance(declared, str) and declared in MODES else None
+    declared = getattr(target, "mode", None)  # nasgym's classes: "edit", ...
+    if not isinstance(declared, str):
+        return None
+    return next((m for m in MODES if m.lower() == declared.lower()), None)
