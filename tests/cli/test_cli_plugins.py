@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import gymnasium as gym
 import pytest
+from thirdparty import theirpkg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from thirdparty import theirpkg  # noqa: E402
-
-from nasgym.cli import main  # noqa: E402
-from nasgym.leaderboard.agents import env_id_for_mode  # noqa: E402
-from nasgym.leaderboard.contract import InfoContractError  # noqa: E402
-from nasgym.leaderboard.errors import LeaderboardError  # noqa: E402
-from nasgym.registration import (  # noqa: E402
+from nasgym.cli import main
+from nasgym.error import UnknownOptionError
+from nasgym.leaderboard.agents import env_id_for_mode
+from nasgym.leaderboard.contract import InfoContractError
+from nasgym.leaderboard.errors import LeaderboardError
+from nasgym.registration import (
     load_env_plugins,
     resolve_env_id,
     third_party_env_ids,
 )
-from nasgym.testing import check_nas_env  # noqa: E402
+from nasgym.testing import check_nas_env
 
 
 @pytest.fixture
@@ -61,7 +57,7 @@ def test_plugins_load_once(plugin):
 
 
 def test_unknown_id_lists_nasgym_and_plugin_ids(plugin):
-    with pytest.raises(Exception, match="nasgym.envs") as info:
+    with pytest.raises(UnknownOptionError, match=r"nasgym\.envs") as info:
         resolve_env_id("theirpkg/Nope-v0")
     assert "nasgym/NB201Query-v0" in str(info.value)
 
