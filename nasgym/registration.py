@@ -1,6 +1,11 @@
 """Every ``gym.register`` call of nasgym; idempotent and import-light.
 
 Entry points are strings, so registering imports none of the environment modules.
+
+Third-party ids come from installed packages' ``nasgym.envs`` entry points, loaded
+lazily by :func:`load_env_plugins` (never at ``import nasgym``), or from Gymnasium's
+``module:Namespace/Env-vN`` form (:func:`resolve_env_id`); :func:`register_modes` and
+:func:`mode_siblings` name a space's ids in each action interface.
 """
 
 from __future__ import annotations

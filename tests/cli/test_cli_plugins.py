@@ -72,7 +72,6 @@ def test_mode_routing_errors_say_how_to_declare(plugin):
     assert env_id_for_mode("theirpkg/Ask-v0", "Edit") == "theirpkg/Tweak-v0"
 
 
-@pytest.mark.data
 def test_check_nas_env_accepts_plugin_envs_and_names_missing_keys(plugin):
     for env_id in ("theirpkg/TheirQuery-v0", "theirpkg/Tweak-v0"):
         check_nas_env(gym.make(env_id, max_queries=10))
@@ -105,3 +104,8 @@ def test_agents_lists_mode_provider_and_summary(monkeypatch, capsys):
     assert "Continuous" in rows["sac"] and "Edit" in rows["maskable_ppo"]
     assert "Query" in rows["ppo"]
     assert "NASGYM_EXTRA_AGENTS" in rows["mine"]
+
+
+def test_perf_env_takes_a_plugin_id(plugin, capsys):
+    assert main(["perf", "--quick", "--env", "theirpkg/TheirQuery-v0"]) == 0
+    assert "theirpkg/TheirQuery-v0 / CartPole" in capsys.readouterr().out

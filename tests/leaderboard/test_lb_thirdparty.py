@@ -119,7 +119,6 @@ def _check_board(root: Path, cwd: Path, backend: str, runs: int) -> dict[str, di
     return found
 
 
-@pytest.mark.data
 def test_plugin_envs_through_the_cli_local(site, work, tmp_path):
     root = tmp_path / "lb"
     envs = ["theirpkg/TheirQuery-v0", "theirpkg/Ask-v0"]
@@ -143,7 +142,6 @@ def test_plugin_envs_through_the_cli_local(site, work, tmp_path):
     assert "0 runs done, 10 skipped" in again.stdout
 
 
-@pytest.mark.data
 def test_module_id_from_the_working_directory(work, tmp_path):
     root = tmp_path / "lb"
     env = "mymod:mine/MineQuery-v0"
@@ -163,7 +161,6 @@ def test_module_id_from_the_working_directory(work, tmp_path):
     assert "working directory" in elsewhere.stderr
 
 
-@pytest.mark.data
 @pytest.mark.ray
 def test_plugin_and_module_ids_on_ray(site, work, tmp_path):
     pytest.importorskip("ray")
@@ -179,7 +176,6 @@ def test_plugin_and_module_ids_on_ray(site, work, tmp_path):
     }
 
 
-@pytest.mark.data
 def test_continuous_sibling_by_name(site, work, tmp_path):
     root = tmp_path / "lb"
     nasgym(*lb_args(root, ["theirpkg/TheirQuery-v0"], "random,sac"), cwd=work)
@@ -206,7 +202,6 @@ def test_a_plugin_that_raises_names_itself(tmp_path, monkeypatch):
         assert "broken on purpose" in text
 
 
-@pytest.mark.data
 def test_missing_info_keys_are_named(work, tmp_path):
     at_reset = nasgym(
         *lb_args(tmp_path / "a", ["mymod:mine/NoBudgetFlag-v0"], "random"),
@@ -230,7 +225,6 @@ def test_missing_info_keys_are_named(work, tmp_path):
     assert "bring-your-own-env" in at_step.stderr
 
 
-@pytest.mark.data
 def test_benchmark_factory_spec(site, work, tmp_path):
     root = tmp_path / "lb"
     spec = "theirpkg.bench:make"
