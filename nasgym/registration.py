@@ -347,7 +347,9 @@ def resolve_env_id(env_id: str) -> str:
         )
         raise UnknownOptionError(
             f"{error}{hint}. Third-party ids come from installed packages with a "
-            f"{ENV_PLUGIN_GROUP!r} entry point, or use the module:ID form"
+            f"{ENV_PLUGIN_GROUP!r} entry point, or use the module:ID form (an id "
+            "registered by a script alone is unknown to the worker processes: put "
+            "its gym.register call in a module)"
         )
     return bare
 
