@@ -277,3 +277,24 @@ def test_pip_install_of_the_package_is_seen(tmp_path, monkeypatch):
     )
     install_package(src, tmp_path / "site", monkeypatch, method="pip")
     assert "pippkg" in [ep.name for ep in entry_points(group="nasgym.envs")]
+
+
+def test_an_id_registered_by_a_script_alone_fails_in_the_workers(tmp_path):
+    import gymnasium as gym
+
+    from nasgym.leaderboard.errors import RunFailedError
+    from nasgym.leaderboard.runner import run_leaderboard
+
+    env_id = "scriptonly/OnlyQuery-v0"
+    if env_id not in gym.registry:
+        gym.register(id=env_id, entry_point="nasgym.envs.nbgraph:NBGraphQueryEnv")
+    with pytest.raises(RunFailedError, match="registered by a script alone"):
+        run_leaderboard(
+            envs=[EnvConfig(env_id)],
+            agents=["random"],
+            seeds=1,
+            budget=5,
+            out=tmp_path / "lb",
+            progress=False,
+            log=lambda message: None,
+        )
