@@ -598,7 +598,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``nasgym`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except Error as exc:  # e.g. a broken nasgym.envs plugin while showing --help
+        print(f"nasgym: error: {exc}", file=sys.stderr)
+        return 1
     args.command_line = list(sys.argv) if argv is None else ["nasgym", *argv]
     try:
         code: int = args.func(args)

@@ -196,8 +196,9 @@ def test_a_plugin_that_raises_names_itself(tmp_path, monkeypatch):
     install_package(src, tmp_path / "site", monkeypatch)
     for args in (["list"], ["leaderboard", "run", "--help"]):
         result = nasgym(*args, cwd=tmp_path, check=False)
-        assert result.returncode != 0
+        assert result.returncode == 1
         text = result.stderr
+        assert "Traceback" not in text and text.startswith("nasgym: error:")
         assert "'bad'" in text and "badpkg-dist 2.0" in text, text
         assert "broken on purpose" in text
 
