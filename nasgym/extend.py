@@ -694,7 +694,10 @@ class TableBenchmark(TabularBenchmark[Any]):
             self.space = base
         else:
             both = " and ".join(repr(n) for n in dict.fromkeys(needed))
-            why = f"not measured by {self.name} ({count:,} of {valid:,} cells have {both})"
+            why = (
+                f"not measured by {self.name} ({count:,} of {valid:,} cells have "
+                f"{both})"
+            )
             self.space = _MeasuredSpace(base, measured, why)
         self._tables = None
 
@@ -867,7 +870,11 @@ class SurrogateBenchmark(TabularBenchmark[Any]):
     ) -> None:
         if not callable(predict):
             raise UnknownOptionError(f"predict must be a function, got {predict!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        if (
+            isinstance(batch_size, bool)
+            or not isinstance(batch_size, int)
+            or batch_size < 1
+        ):
             raise UnknownOptionError(
                 f"batch_size must be a positive integer, got {batch_size!r}"
             )
@@ -922,7 +929,9 @@ class _Source:
         if isinstance(benchmark, Mapping):
             if not benchmark:
                 raise UnknownOptionError("benchmark mapping is empty; name datasets")
-            self.makers: dict[str | None, Any] = {str(k): v for k, v in benchmark.items()}
+            self.makers: dict[str | None, Any] = {
+                str(k): v for k, v in benchmark.items()
+            }
         elif isinstance(benchmark, TabularBenchmark) or callable(benchmark):
             self.makers = {None: benchmark}
         else:
@@ -1026,7 +1035,8 @@ class _ExtensionEnv(TabularNASEnv):
                 raise UnknownOptionError(
                     f"{cls.source.prefix}: zero-cost ('zc:') rewards score "
                     "NAS-Bench-201 networks and exist only for nasgym's NB201 envs; "
-                    f"use one of this benchmark's metrics ({', '.join(benchmark.metrics)})"
+                    "use one of this benchmark's metrics "
+                    f"({', '.join(benchmark.metrics)})"
                 )
         return benchmark.with_metrics(**metrics) if metrics else benchmark
 
@@ -1139,6 +1149,8 @@ def register_benchmark_envs(
         ids[mode] = env_id
     if len(ids) >= 2:
         register_modes(
-            edit=ids.get("Edit"), query=ids.get("Query"), continuous=ids.get("Continuous")
+            edit=ids.get("Edit"),
+            query=ids.get("Query"),
+            continuous=ids.get("Continuous"),
         )
     return ids

@@ -120,8 +120,6 @@ class TabularBenchmark(ABC, Generic[ArchT]):
         ``test[@fidelity]`` (anything else is a cost); benchmarks built with
         :mod:`nasgym.extend` return what each metric was declared to be.
         """
-        if metric in self.cost_metrics or metric == self.time_metric:
-            return "cost"
         kind = metric_kind(metric)
         return kind if kind in ("valid", "test") else "cost"
 
