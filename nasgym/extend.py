@@ -663,13 +663,13 @@ class TableBenchmark(TabularBenchmark[Any]):
         shared[canon[have]] = column[have]
         clash = ~np.isclose(shared[canon[have]], column[have])
         if clash.any():
-            code = int(have[clash][0])
+            rep = int(canon[have[clash][0]])
+            members = have[canon[have] == rep]
             raise UnknownOptionError(
-                f"metric {name!r}: isomorphic architectures "
-                f"{space.codes_to_vectors(code).tolist()} and "
-                f"{space.codes_to_vectors(int(canon[code])).tolist()}-class members "
-                "have different values; pass shares_isomorphs=False to keep each "
-                "code's own value"
+                f"metric {name!r}: the isomorphic architectures "
+                f"{space.codes_to_vectors(members).tolist()} (one class) have different "
+                f"values {column[members].tolist()}; give a class one value, or pass "
+                "shares_isomorphs=False to keep each code's own value"
             )
         valid = space.valid_codes
         out = np.full(space.size, np.nan)
