@@ -47,7 +47,7 @@ import hashlib
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import gymnasium as gym
 import numpy as np
@@ -63,9 +63,6 @@ from nasgym.error import (
 )
 from nasgym.registration import register_modes
 from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = [
     "CategoricalSpace",
@@ -276,7 +273,8 @@ class CategoricalSpace(CategoricalSearchSpace[Arch]):
     # ------------------------------------------------------------ validity
     def _build_valid_mask(self) -> BoolArray:
         if self._valid_array is not None:
-            return self._valid_array.copy()
+            mask: BoolArray = self._valid_array.copy()
+            return mask
         if self._valid_fn is None:
             return np.ones(self.size, dtype=bool)
         vectors = self.codes_to_vectors(np.arange(self.size)).tolist()
@@ -667,8 +665,9 @@ class TableBenchmark(TabularBenchmark[Any]):
             members = have[canon[have] == rep]
             raise UnknownOptionError(
                 f"metric {name!r}: the isomorphic architectures "
-                f"{space.codes_to_vectors(members).tolist()} (one class) have different "
-                f"values {column[members].tolist()}; give a class one value, or pass "
+                f"{space.codes_to_vectors(members).tolist()} (one class) have "
+                f"different values {column[members].tolist()}; give a class one value, "
+                "or pass "
                 "shares_isomorphs=False to keep each code's own value"
             )
         valid = space.valid_codes
@@ -732,7 +731,7 @@ class TableBenchmark(TabularBenchmark[Any]):
     def from_dataframe(
         cls,
         space: CategoricalSearchSpace[Any],
-        frame: pd.DataFrame,
+        frame: Any,
         metrics: Mapping[str, Metric],
         *,
         dataset: str | None = None,
@@ -770,7 +769,7 @@ class TableBenchmark(TabularBenchmark[Any]):
             >>> bench.optimum()
             80.0
         """
-        import pandas as pd
+        import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
         if not isinstance(frame, pd.DataFrame):
             raise UnknownOptionError(f"frame must be a pandas DataFrame, got {frame!r}")
@@ -787,7 +786,7 @@ class TableBenchmark(TabularBenchmark[Any]):
                 f"the frame lacks column(s) {missing}; it has {list(frame.columns)}"
             )
 
-        def build(part: pd.DataFrame, name: str) -> TableBenchmark:
+        def build(part: Any, name: str) -> TableBenchmark:
             vectors = np.zeros((len(part), space.num_slots), dtype=np.int64)
             for s, (slot, labels) in enumerate(
                 zip(space.slot_names, space.slot_choices, strict=True)
@@ -947,7 +946,9 @@ class _Source:
         if keys != [None]:
             key: str | None = keys[0] if dataset is None else dataset
             if key not in self.makers:
-                raise unknown_option(f"dataset of {self.prefix}", str(dataset), keys)  # type: ignore[arg-type]
+                raise unknown_option(
+                    f"dataset of {self.prefix}", str(dataset), [str(k) for k in keys]
+                )
         else:
             key = None
         if key not in self.cache:
@@ -1142,8 +1143,8 @@ def register_benchmark_envs(
         gym.registry.pop(env_id, None)
         gym.register(
             id=env_id,
-            entry_point=env_class,
-            vector_entry_point=vector_class,
+            entry_point=cast(Any, env_class),
+            vector_entry_point=cast(Any, vector_class),
             disable_env_checker=False,
         )
         ids[mode] = env_id
