@@ -762,7 +762,16 @@ class ContinuousMode(Mode):
             current = vectors[k][slots]
             gain = scores[k, slots, choices] - scores[k, slots, current]
             gain[~self.space.valid_mask[candidates]] = -np.inf
-            codes[k] = candidates[int(np.argmax(gain))]
+            if np.isfinite(gain).any():
+                codes[k] = candidates[int(np.argmax(gain))]
+                continue
+            # No valid code one edit away (a sparse space, e.g. a partial table):
+            # the valid code with the highest total score.
+            valid = self.space.valid_codes
+            total = scores[k][
+                np.arange(self.space.num_slots), self.space.codes_to_vectors(valid)
+            ].sum(axis=1)
+            codes[k] = valid[int(np.argmax(total))]
         return codes
 
     def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:
