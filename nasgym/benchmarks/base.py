@@ -4,14 +4,17 @@ A benchmark binds a search space to real measured data for one dataset. Metrics 
 named explicitly (``"valid@12"`` is validation accuracy after 12 epochs, ``"test@200"``
 test accuracy after 200 epochs; spaces without fidelities use ``"valid"`` and
 ``"test"``). Accuracies are in percent. Rewards must only ever use validation metrics;
-test metrics are for reporting.
+test metrics are for reporting. What a metric is comes from the benchmark
+(:meth:`TabularBenchmark.metric_split`), not from its name; a benchmark that publishes
+only test numbers says so with ``reward_split = "test"`` and a reason.
 """
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,6 +28,7 @@ from nasgym.objectives import CostSpec, unknown_cost
 from nasgym.spaces.base import ArchT, CategoricalSearchSpace, IntArray
 
 FloatArray = NDArray[np.float64]
+BenchT = TypeVar("BenchT", bound="TabularBenchmark[Any]")
 
 
 def metric_kind(metric: str) -> str:
@@ -57,6 +61,12 @@ class TabularBenchmark(ABC, Generic[ArchT]):
     #: Cost objectives (``objectives=[...]`` names) -> (metric, unit, description);
     #: only those whose metric the benchmark has are offered (see :meth:`costs`).
     cost_objectives: Mapping[str, tuple[str, str, str]] = {}
+    #: The split rewards may come from: ``"valid"``, or ``"test"`` for a benchmark
+    #: that publishes no validation numbers (declared, with
+    #: :attr:`reward_split_reason`; runs and leaderboard reports show it).
+    reward_split: str = "valid"
+    #: Why a ``reward_split = "test"`` benchmark rewards test numbers.
+    reward_split_reason: str | None = None
 
     def __init__(
         self,
@@ -102,6 +112,38 @@ class TabularBenchmark(ABC, Generic[ArchT]):
         if metric not in self.metrics:
             raise unknown_option(f"metric for {self.name}", metric, self.metrics)
         return self.tables[metric]
+
+    def metric_split(self, metric: str) -> str:
+        """What ``metric`` is: ``"valid"``, ``"test"`` or ``"cost"``.
+
+        nasgym's own benchmarks follow the naming rule ``valid[@fidelity]`` /
+        ``test[@fidelity]`` (anything else is a cost); benchmarks built with
+        :mod:`nasgym.extend` return what each metric was declared to be.
+        """
+        kind = metric_kind(metric)
+        return kind if kind in ("valid", "test") else "cost"
+
+    def with_metrics(
+        self: BenchT,
+        *,
+        reward_metric: str | None = None,
+        report_metric: str | None = None,
+    ) -> BenchT:
+        """A shallow copy that rewards / reports other metrics (same tables).
+
+        Raises:
+            UnknownOptionError: A metric the benchmark does not have.
+        """
+        for role, metric in (
+            ("reward_metric", reward_metric),
+            ("report_metric", report_metric),
+        ):
+            if metric is not None and metric not in self.metrics:
+                raise unknown_option(f"{role} of {self.name}", metric, self.metrics)
+        other = copy.copy(self)
+        other.reward_metric = reward_metric or self.reward_metric
+        other.report_metric = report_metric or self.report_metric
+        return other
 
     @property
     def name(self) -> str:

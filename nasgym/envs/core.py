@@ -22,7 +22,7 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-from nasgym.benchmarks.base import FloatArray, TabularBenchmark, metric_kind
+from nasgym.benchmarks.base import FloatArray, TabularBenchmark
 from nasgym.error import (
     BenchmarkDataMissingError,
     InvalidActionError,
@@ -62,11 +62,7 @@ class SearchCore:
         check_budget_options(horizon, max_queries)
         if not _positive_int(top_k):
             raise UnknownOptionError(f"top_k must be a positive integer, got {top_k!r}")
-        if metric_kind(benchmark.reward_metric) != "valid":
-            raise UnknownOptionError(
-                f"{benchmark.name}: reward_metric must be a validation metric, got "
-                f"{benchmark.reward_metric!r}: test accuracy is never rewarded"
-            )
+        check_reward_split(benchmark)
         self.benchmark = benchmark
         self.space: CategoricalSearchSpace[Any] = benchmark.space
         self.num_envs = num_envs
@@ -95,7 +91,12 @@ class SearchCore:
         if missing.any():
             raise BenchmarkDataMissingError(
                 f"{benchmark.name}: metric {benchmark.reward_metric!r} is missing for "
-                f"{int(missing.sum())} valid architectures; import a complete table"
+                f"{int(missing.sum()):,} of {self.space.num_valid:,} valid "
+                "architectures, so a search could reach unmeasured cells. For a "
+                "table that covers part of the space, build the benchmark with "
+                "nasgym.extend.TableBenchmark: it restricts the space to the "
+                "measured cells (the others become invalid, with a reason); or "
+                "reward a metric that covers every cell"
             )
         self.optimum = benchmark.optimum(benchmark.report_metric)
         self.entry: IntArray = (
@@ -306,6 +307,36 @@ class SearchCore:
             f"architectures already evaluated can be revisited; reset(seed=...) starts "
             f"a new search"
         )
+
+
+def check_reward_split(benchmark: TabularBenchmark[Any]) -> None:
+    """Refuse a reward metric that the benchmark does not declare rewardable.
+
+    A metric declared ``"valid"`` may be rewarded; one declared ``"test"`` only when
+    the benchmark declares ``reward_split == "test"`` (it publishes no validation
+    numbers); a cost never. The declaration, not the metric's name, decides.
+
+    Raises:
+        UnknownOptionError: Naming the metric, what it is and the fix.
+    """
+    metric = benchmark.reward_metric
+    split = benchmark.metric_split(metric)
+    if split == "valid":
+        return
+    if split == "test" and benchmark.reward_split == "test":
+        return
+    if split == "test":
+        raise UnknownOptionError(
+            f"{benchmark.name}: reward_metric {metric!r} is a test-split metric and "
+            "test accuracy is never rewarded; choose a validation metric, or, for a "
+            "benchmark that publishes only test numbers, declare it with "
+            "reward_split='test' and a reward_split_reason (nasgym.extend."
+            "TableBenchmark), which runs and reports then show"
+        )
+    raise UnknownOptionError(
+        f"{benchmark.name}: reward_metric {metric!r} is a cost, not an accuracy; "
+        "reward a validation metric and pass costs as objectives=[...]"
+    )
 
 
 def check_budget_options(horizon: object, max_queries: object) -> None:
@@ -731,7 +762,16 @@ class ContinuousMode(Mode):
             current = vectors[k][slots]
             gain = scores[k, slots, choices] - scores[k, slots, current]
             gain[~self.space.valid_mask[candidates]] = -np.inf
-            codes[k] = candidates[int(np.argmax(gain))]
+            if np.isfinite(gain).any():
+                codes[k] = candidates[int(np.argmax(gain))]
+                continue
+            # No valid code one edit away (a sparse space, e.g. a partial table):
+            # the valid code with the highest total score.
+            valid = self.space.valid_codes
+            total = scores[k][
+                np.arange(self.space.num_slots), self.space.codes_to_vectors(valid)
+            ].sum(axis=1)
+            codes[k] = valid[int(np.argmax(total))]
         return codes
 
     def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:

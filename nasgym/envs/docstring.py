@@ -304,7 +304,7 @@ def build_docstring(
         "",
         doc.arguments
         + """
-| `benchmark` | TabularBenchmark | `None` | a backend instance to use instead of `dataset` (e.g. a fake table in tests) |
+| `benchmark` | TabularBenchmark | `None` | a backend instance to use instead of the built-in table (e.g. a fake table in tests, or one built with `nasgym.extend`); `dataset` must then be omitted or equal its dataset, and `reward_metric` / `report_metric` default to its own and, when given, select its columns |
 """
         + COMMON_ARGS
         + MO_ARGS

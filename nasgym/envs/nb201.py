@@ -37,7 +37,10 @@ the real NB201 network at initialisation (seed `zc_seed`); data-dependent proxie
 `zc_batch_size` MNIST training images (or digits, or CIFAR from a local directory
 given as `zc_images`). The incumbent is the
 cell with the best score; `valid_accuracy`, `test_accuracy`, `best_*` and `regret`
-still report the benchmark (validation accuracy `valid@12`), for evaluation only.
+still report the benchmark (validation accuracy `valid@12`, or the reward metric of
+a `benchmark=` passed in), for evaluation only. A `benchmark=` over NB201 cells whose
+dataset is not one of the three (e.g. a third-party table) gets proxy networks with
+CIFAR-10's input shape and 10 classes.
 Scores are computed per cell on first use (tens of ms on a CPU for `synflow`,
 <1 ms for `flops`) and cached in memory and in `$NASGYM_CACHE_DIR/zc/`;
 `nasgym data zc nb201 --proxy P` precomputes all cells (`nasgym.zc_reward`)."""
@@ -78,10 +81,10 @@ class _NB201Env(TabularNASEnv):
 
     def __init__(
         self,
-        dataset: str = "cifar10",
+        dataset: str | None = None,
         *,
-        reward_metric: str = "valid@12",
-        report_metric: str = "test@200",
+        reward_metric: str | None = None,
+        report_metric: str | None = None,
         benchmark: TabularBenchmark[Any] | None = None,
         reward: str | None = None,
         alpha: float | None = None,
@@ -98,7 +101,7 @@ class _NB201Env(TabularNASEnv):
         objectives: Sequence[str] | None = None,
         **mo_options: Any,
     ) -> None:
-        proxy = parse_metric(reward_metric)
+        proxy = parse_metric(reward_metric) if reward_metric is not None else None
         if proxy is None and (zc_device, zc_seed, zc_images, zc_batch_size) != (
             "cpu",
             0,
@@ -113,7 +116,8 @@ class _NB201Env(TabularNASEnv):
         benchmark = self.resolve_benchmark(
             dataset,
             benchmark,
-            reward_metric="valid@12" if proxy is not None else reward_metric,
+            default_dataset="cifar10",
+            reward_metric=None if proxy is not None else reward_metric,
             report_metric=report_metric,
         )
         self.dataset = benchmark.dataset
@@ -125,7 +129,7 @@ class _NB201Env(TabularNASEnv):
                 proxy,
                 dataset=benchmark.dataset
                 if benchmark.dataset in DATASET_SHAPES
-                else dataset,
+                else "cifar10",
                 device=zc_device,
                 seed=zc_seed,
                 images=zc_images,

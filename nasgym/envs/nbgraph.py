@@ -48,7 +48,7 @@ class _NBGraphEnv(TabularNASEnv):
 
     def __init__(
         self,
-        dataset: str = "cora",
+        dataset: str | None = None,
         *,
         benchmark: TabularBenchmark[Any] | None = None,
         reward: str | None = None,
@@ -62,7 +62,7 @@ class _NBGraphEnv(TabularNASEnv):
         objectives: Sequence[str] | None = None,
         **mo_options: Any,
     ) -> None:
-        benchmark = self.resolve_benchmark(dataset, benchmark)
+        benchmark = self.resolve_benchmark(dataset, benchmark, default_dataset="cora")
         self.dataset = benchmark.dataset
         super().__init__(
             benchmark,

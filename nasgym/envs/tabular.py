@@ -249,16 +249,37 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
 
     @classmethod
     def resolve_benchmark(
-        cls, dataset: str, benchmark: object, **kwargs: Any
+        cls,
+        dataset: str | None,
+        benchmark: object,
+        *,
+        default_dataset: str,
+        reward_metric: str | None = None,
+        report_metric: str | None = None,
     ) -> TabularBenchmark[Any]:
         """Return ``benchmark`` after checking it, or build the one of ``dataset``.
 
+        ``dataset``, ``reward_metric`` and ``report_metric`` are honoured with a
+        given ``benchmark`` too: the metrics select its columns (a copy sharing its
+        tables), and a ``dataset`` other than the benchmark's is an error (a
+        benchmark holds one dataset's numbers). ``None`` means the default: the
+        benchmark's own, or ``default_dataset`` and the env's default metrics.
+
         Raises:
             UnknownOptionError: ``benchmark`` is not a :class:`TabularBenchmark` over
-                :attr:`space_type`.
+                :attr:`space_type`, its dataset differs from ``dataset``, or it lacks
+                a requested metric.
         """
+        metrics = {
+            k: v
+            for k, v in (
+                ("reward_metric", reward_metric),
+                ("report_metric", report_metric),
+            )
+            if v is not None
+        }
         if benchmark is None:
-            return cls.make_benchmark(dataset, **kwargs)
+            return cls.make_benchmark(dataset or default_dataset, **metrics)
         if not isinstance(benchmark, TabularBenchmark):
             raise UnknownOptionError(
                 f"benchmark must be a nasgym TabularBenchmark instance, got "
@@ -269,7 +290,13 @@ class TabularNASEnv(gym.Env[Any, Any], ABC):
                 f"{cls.__name__} needs a benchmark over {cls.space_type.__name__}, "
                 f"got one over {benchmark.space!r}"
             )
-        return benchmark
+        if dataset is not None and dataset != benchmark.dataset:
+            raise UnknownOptionError(
+                f"dataset={dataset!r} conflicts with benchmark= ({benchmark.name}, "
+                f"dataset {benchmark.dataset!r}): a benchmark holds one dataset's "
+                f"numbers; drop dataset= or pass a benchmark built for {dataset!r}"
+            )
+        return benchmark.with_metrics(**metrics) if metrics else benchmark
 
     # --------------------------------------------------------------- Gym API
     def reset(

@@ -473,6 +473,8 @@ def _search(
             "dataset": getattr(benchmark, "dataset", None),
             "reward_metric": _reward_metric(base, benchmark),
             "report_metric": getattr(benchmark, "report_metric", None),
+            "reward_split": getattr(benchmark, "reward_split", "valid"),
+            "reward_split_reason": getattr(benchmark, "reward_split_reason", None),
             "optimum": _float(getattr(base.unwrapped, "optimum", math.nan)),
         },
         "agent": _agent_description(

@@ -405,6 +405,10 @@ def _env_heading(env_runs: EnvRuns) -> list[str]:
         details.append(f"reward metric {bench['reward_metric']}")
     if bench.get("report_metric"):
         details.append(f"reported metric {bench['report_metric']}")
+    if bench.get("reward_split") == "test":
+        details.append(
+            f"rewards use TEST-split numbers ({bench['reward_split_reason']})"
+        )
     details.append(
         f"{sum(len(r) for r in env_runs.runs.values())} runs, seeds {_ranges(seeds)}"
     )

@@ -143,7 +143,9 @@ def test_nb201_test_metric_as_reward_metric(mode: str) -> None:
     env_id = env_id_of("NB201", mode)
     for metric in ("test@200", "test@12"):
         with pytest.raises(
-            UnknownOptionError, match=rf"'{metric}': test accuracy is never rewarded"
+            UnknownOptionError,
+            match=rf"'{metric}' is a test-split metric and test accuracy is never "
+            "rewarded",
         ):
             gym.make(env_id, reward_metric=metric)
     bench = FakeBenchmark(FAKE_NB201.space)
