@@ -36,6 +36,7 @@ from nasgym.envs.keyed import (
     edit_index,
     int_vector,
 )
+from nasgym.envs.keywords import check_single_dataset
 from nasgym.error import BenchmarkDataMissingError, UnknownOptionError, unknown_option
 from nasgym.objectives import ACCURACY, table_names
 from nasgym.spaces.base import BoolArray, IntArray
@@ -301,6 +302,7 @@ class _NB101Env(KeyedNASEnv):
         self,
         table: str = "full",
         *,
+        dataset: str = DATASETS[0],
         subspace: str | None = None,
         path: str | os.PathLike[str] | None = None,
         epochs: int | None = None,
@@ -314,8 +316,20 @@ class _NB101Env(KeyedNASEnv):
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
         objectives: Sequence[str] | None = None,
-        **mo_options: Any,
+        mo_reward: str | None = None,
+        mo_alpha: float = 0.5,
+        cost_weights: float | Sequence[float] | None = None,
+        cost_threshold: float | Sequence[float] | None = None,
+        constraint_penalty: float = 0.0,
     ) -> None:
+        check_single_dataset("NB101", dataset, DATASETS)
+        mo_options: dict[str, Any] = {
+            "mo_reward": mo_reward,
+            "mo_alpha": mo_alpha,
+            "cost_weights": cost_weights,
+            "cost_threshold": cost_threshold,
+            "constraint_penalty": constraint_penalty,
+        }
         sampler = _SAMPLER_ALIASES.get(sampler, sampler)
         if sampler not in SAMPLERS:
             raise unknown_option("NB101 sampler", sampler, SAMPLERS)

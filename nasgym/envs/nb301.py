@@ -29,6 +29,7 @@ from nasgym.envs.keyed import (
     edit_index,
     int_vector,
 )
+from nasgym.envs.keywords import check_single_dataset
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.objectives import ACCURACY, unknown_cost
 from nasgym.spaces.darts import (
@@ -214,6 +215,7 @@ class _NB301Env(KeyedNASEnv):
     def __init__(
         self,
         *,
+        dataset: str = DATASETS[0],
         surrogate: SurrogateModel | None = None,
         path: str | os.PathLike[str] | None = None,
         epoch: int = DEFAULT_EPOCH,
@@ -225,8 +227,20 @@ class _NB301Env(KeyedNASEnv):
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
         objectives: Sequence[str] | None = None,
-        **mo_options: Any,
+        mo_reward: str | None = None,
+        mo_alpha: float = 0.5,
+        cost_weights: float | Sequence[float] | None = None,
+        cost_threshold: float | Sequence[float] | None = None,
+        constraint_penalty: float = 0.0,
     ) -> None:
+        check_single_dataset("NB301", dataset, DATASETS)
+        mo_options: dict[str, Any] = {
+            "mo_reward": mo_reward,
+            "mo_alpha": mo_alpha,
+            "cost_weights": cost_weights,
+            "cost_threshold": cost_threshold,
+            "constraint_penalty": constraint_penalty,
+        }
         if surrogate is None:
             surrogate = shared_surrogate(path)
         elif not isinstance(surrogate, SurrogateModel):
