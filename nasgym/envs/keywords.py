@@ -13,7 +13,6 @@ from typing import Any
 
 from nasgym.error import UnknownOptionError, unknown_keywords
 
-
 _ACCEPTED: dict[type, frozenset[str]] = {}
 
 

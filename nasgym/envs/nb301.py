@@ -79,22 +79,25 @@ SCORE_WIDTH = NUM_CELLS * NUM_CANDIDATE_EDGES * len(L2NAS_OPS)
 #: Most surrogate predictions an env caches before starting over.
 MAX_CACHED = 1 << 20
 
-_SURROGATES: dict[tuple[str, int], NB301Surrogate] = {}
+_SURROGATES: dict[tuple[str, bool, int], NB301Surrogate] = {}
 
 
-def shared_surrogate(path: str | os.PathLike[str] | None = None) -> NB301Surrogate:
-    """One :class:`NB301Surrogate` per surrogate directory and process.
+def shared_surrogate(
+    path: str | os.PathLike[str] | None = None, *, verify: bool = True
+) -> NB301Surrogate:
+    """One :class:`NB301Surrogate` per surrogate directory, ``verify`` and process.
 
     Raises:
         BenchmarkDataMissingError: A surrogate file is missing.
-        CorruptDataError: A file is not the NB301 surrogate.
+        CorruptDataError: A file is not the NB301 surrogate, or (``verify``) not the
+            published file.
     """
     from nasgym.benchmarks.nb301 import surrogate_dir
 
-    key = (str(surrogate_dir(path).resolve()), os.getpid())
+    key = (str(surrogate_dir(path).resolve()), bool(verify), os.getpid())
     surrogate = _SURROGATES.get(key)
     if surrogate is None:
-        surrogate = _SURROGATES[key] = NB301Surrogate(key[0])
+        surrogate = _SURROGATES[key] = NB301Surrogate(key[0], verify=verify)
     return surrogate
 
 
@@ -218,6 +221,7 @@ class _NB301Env(KeyedNASEnv):
         dataset: str = DATASETS[0],
         surrogate: SurrogateModel | None = None,
         path: str | os.PathLike[str] | None = None,
+        verify_surrogate: bool = True,
         epoch: int = DEFAULT_EPOCH,
         reward: str | None = None,
         alpha: float | None = None,
@@ -242,7 +246,7 @@ class _NB301Env(KeyedNASEnv):
             "constraint_penalty": constraint_penalty,
         }
         if surrogate is None:
-            surrogate = shared_surrogate(path)
+            surrogate = shared_surrogate(path, verify=verify_surrogate)
         elif not isinstance(surrogate, SurrogateModel):
             raise UnknownOptionError(
                 f"surrogate must be an NB301Surrogate or implement SurrogateModel "
@@ -258,6 +262,14 @@ class _NB301Env(KeyedNASEnv):
                 f"epoch must be an integer in 1..{DEFAULT_EPOCH}, got {epoch!r}"
             )
         self.surrogate: SurrogateModel = surrogate
+        #: Where the surrogate came from (run headers record it): the files'
+        #: ``path``, ``verified`` against the published digests, and ``sha256``; for
+        #: a ``surrogate=`` model of another kind, its ``repr`` and ``verified=False``.
+        self.surrogate_provenance: dict[str, Any] = (
+            surrogate.provenance()
+            if isinstance(surrogate, NB301Surrogate)
+            else {"model": repr(surrogate), "verified": False}
+        )
         self.epoch = int(epoch)
         self._setup(
             reward=reward,
@@ -291,6 +303,20 @@ class _NB301Env(KeyedNASEnv):
             mo_options if objectives is None else {"clip": True, **mo_options},
             self._objective_bounds,
         )
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """Start an episode (see :meth:`KeyedNASEnv.reset`).
+
+        With a surrogate not checked against the published files (``verify_surrogate
+        =False`` or a ``surrogate=`` model), the reset ``info`` says so under
+        ``"surrogate"`` (:attr:`surrogate_provenance`).
+        """
+        obs, info = super().reset(seed=seed, options=options)
+        if not self.surrogate_provenance["verified"]:
+            info["surrogate"] = dict(self.surrogate_provenance)
+        return obs, info
 
     # ------------------------------------------------------------ objectives
     def _objective_bounds(
@@ -623,7 +649,10 @@ class _NB301VectorEnv(KeyedNASVectorEnv):
         self, num_envs: int, kwargs: dict[str, Any]
     ) -> list[Callable[[], gym.Env[Any, Any]]]:
         if kwargs.get("surrogate") is None:
-            kwargs["surrogate"] = shared_surrogate(kwargs.pop("path", None))
+            kwargs["surrogate"] = shared_surrogate(
+                kwargs.pop("path", None),
+                verify=kwargs.pop("verify_surrogate", True),
+            )
         return super()._factories(num_envs, kwargs)
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
