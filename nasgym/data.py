@@ -16,9 +16,11 @@ Nothing here runs at import time; every function does its I/O when called.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +179,75 @@ def read_table(
             )
     del arrays["__format_version__"]
     return arrays
+
+
+@dataclass(frozen=True)
+class ValueRange:
+    """The values a table column may hold.
+
+    Attributes:
+        low: Smallest possible value (inclusive).
+        high: Largest possible value (inclusive).
+        required: NaN (a missing value) is impossible too.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+    required: bool = False
+
+    def describe(self) -> str:
+        """E.g. ``"in [0, 100] or NaN (missing)"``."""
+        if math.isinf(self.low) and math.isinf(self.high):
+            span = "finite"
+        elif math.isinf(self.high):
+            span = f">= {self.low:g}"
+        else:
+            span = f"in [{self.low:g}, {self.high:g}]"
+        return span if self.required else f"{span} or NaN (missing)"
+
+
+#: Accuracies in percent.
+PERCENT = ValueRange(0.0, 100.0)
+#: Accuracies as fractions.
+FRACTION = ValueRange(0.0, 1.0)
+#: Costs (time, energy, size, latency): never negative.
+COST = ValueRange(0.0)
+
+
+def check_ranges(
+    where: str | os.PathLike[str],
+    arrays: Mapping[str, np.ndarray],
+    ranges: Mapping[str, ValueRange],
+    *,
+    fix: str,
+) -> None:
+    """Refuse impossible values: a checksum proves a file intact, not its content sane.
+
+    Args:
+        where: The file the values come from (named in the error).
+        arrays: Named columns; those absent from ``ranges`` are not checked.
+        ranges: Column name -> its :class:`ValueRange`.
+        fix: What the user should do, appended to the error.
+
+    Raises:
+        CorruptDataError: Naming the file, the column, how many values are impossible,
+            the first one (index and value) and the allowed range.
+    """
+    for key, allowed in ranges.items():
+        if key not in arrays:
+            continue
+        values = np.asarray(arrays[key], dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(values) | (values < allowed.low) | (values > allowed.high)
+        if allowed.required:
+            bad |= np.isnan(values)
+        count = int(bad.sum())
+        if count:
+            first = np.argwhere(bad)[0]
+            index = int(first[0]) if first.size == 1 else tuple(int(i) for i in first)
+            value = float(values[tuple(first)])
+            raise CorruptDataError(
+                f"{os.fspath(where)}: {key} has {count:,} impossible value(s) of "
+                f"{values.size:,} (first at index {index}: {value!r}); expected "
+                f"{allowed.describe()}. {fix}"
+            )

@@ -67,7 +67,11 @@ from numpy.typing import NDArray
 
 from nasgym.benchmarks import tfrecord
 from nasgym.data import (
+    COST,
+    FRACTION,
+    ValueRange,
     cache_dir,
+    check_ranges,
     data_dir,
     find_table,
     read_table,
@@ -80,6 +84,7 @@ from nasgym.error import (
     CorruptDataError,
     InvalidArchitectureError,
     UnknownOptionError,
+    data_page,
     unknown_option,
 )
 from nasgym.objectives import CostSpec, unknown_cost
@@ -385,6 +390,12 @@ def _write(
     dest: Path | None,
 ) -> Path:
     path = dest if dest is not None else cache_dir() / TABLE_FILES[kind]
+    _check_values(
+        ", ".join(s.file for s in sources) or "the source",
+        arrays,
+        fix="The source is damaged or not NB101 data: replace it with an intact "
+        f"copy; {data_page(_DATA_PAGE[kind])}",
+    )
     arrays = dict(arrays)
     arrays["kind"] = np.asarray(kind)
     arrays["group_names"] = np.array(list(groups), dtype=np.str_)
@@ -901,6 +912,41 @@ class _CellSequence(Sequence[NB101Cell]):
 
 
 _CACHE: dict[tuple[str, int, int], NB101Table] = {}
+#: The possible values of a table's arrays: accuracies are fractions in [0, 1]
+#: (NaN: a missing repeat), costs are never negative, every cell has a size.
+VALUE_RANGES: dict[str, ValueRange] = {
+    "valid": FRACTION,
+    "test": FRACTION,
+    "train_time_s": COST,
+    "energy_kwh": COST,
+    "co2_g": COST,
+    "params": ValueRange(0.0, required=True),
+}
+_DATA_PAGE = {"full": "nb101", "ecnas": "ecnas"}
+
+
+def _check_values(where: str | Path, arrays: dict[str, np.ndarray], fix: str) -> None:
+    """:data:`VALUE_RANGES`, and a value of every cell at every epoch.
+
+    A missing repeat is NaN, but a cell needs one run with a validation and a test
+    accuracy at each epoch: without it the env could not answer a query.
+    """
+    check_ranges(where, arrays, VALUE_RANGES, fix=fix)
+    epochs = np.asarray(arrays.get("epochs", ()))
+    for name in ("valid", "test"):
+        if name not in arrays:
+            continue
+        empty = ~np.isfinite(np.asarray(arrays[name], dtype=np.float64)).any(axis=2)
+        if empty.any():
+            cell, epoch = (int(i) for i in np.argwhere(empty)[0])
+            at = int(epochs[epoch]) if epoch < epochs.size else epoch
+            raise CorruptDataError(
+                f"{where}: {name} is NaN in every run of {int(empty.sum()):,} "
+                f"(cell, epoch) pair(s) (first: cell {cell}, epoch {at}); every cell "
+                f"needs a value. {fix}"
+            )
+
+
 _REQUIRED: dict[str, tuple[int, ...]] = {
     "hash": (-1, _HASH_BYTES),
     "num_vertices": (-1,),
@@ -919,7 +965,11 @@ _REQUIRED: dict[str, tuple[int, ...]] = {
 
 def _read(path: Path, kind: str) -> NB101Table:
     arrays = read_table(path, _REQUIRED)
-    fix = f"delete it and run {_import_command(kind)} again ({path})"
+    fix = (
+        f"delete it and run {_import_command(kind)} again ({path}); "
+        f"{data_page(_DATA_PAGE[kind])}"
+    )
+    _check_values(path, arrays, fix)
     n = arrays["hash"].shape[0]
     shape = (n, arrays["epochs"].shape[0], arrays["run_group"].shape[2])
     for name in (*_RUN_METRICS, "run_group"):

@@ -67,7 +67,11 @@ from numpy.typing import NDArray
 
 from nasgym.benchmarks.base import FloatArray, TabularBenchmark
 from nasgym.data import (
+    COST,
+    PERCENT,
+    ValueRange,
     cache_dir,
+    check_ranges,
     data_dir,
     find_table,
     read_table,
@@ -79,6 +83,7 @@ from nasgym.error import (
     BenchmarkDataMissingError,
     CorruptDataError,
     InvalidArchitectureError,
+    data_page,
     unknown_option,
 )
 from nasgym.objectives import CostSpec, unknown_cost
@@ -581,6 +586,21 @@ def _merge(old: _Imported, new: _Imported) -> _Imported:
     return _Imported(ops=old.ops, columns=columns, sources=sources)
 
 
+def value_ranges(keys: Iterable[str]) -> dict[str, ValueRange]:
+    """The possible values of each ``dataset/metric`` column among ``keys``.
+
+    Accuracies lie in [0, 100] (percent), costs are never negative; NaN marks an
+    architecture a source does not cover.
+    """
+    ranges: dict[str, ValueRange] = {}
+    for key in keys:
+        _, _, metric = key.partition("/")
+        if metric not in METRICS:
+            continue
+        ranges[key] = PERCENT if metric.startswith(("valid@", "test@")) else COST
+    return ranges
+
+
 def _to_arrays(imported: _Imported) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {"ops": imported.ops.astype(np.uint8)}
     for dataset in DATASETS:
@@ -629,6 +649,13 @@ def _write(parts: Sequence[_Imported], dest: Path | None) -> Path:
         except CorruptDataError as exc:
             warnings.warn(f"replacing unreadable NB201 table: {exc}", stacklevel=3)
     for part in parts:
+        check_ranges(
+            _describe_sources(part.sources),
+            part.columns,
+            value_ranges(part.columns),
+            fix="The source is damaged or not NB201 data: replace it with an intact "
+            f"copy; {data_page('nb201')}",
+        )
         merged = part if merged is None else _merge(merged, part)
     assert merged is not None
     write_table(path, _to_arrays(merged))
@@ -833,7 +860,10 @@ def _resolve(path: str | os.PathLike[str] | None) -> Path:
 
 def _read(path: Path) -> NB201Table:
     arrays = read_table(path, {"ops": (NUM_ARCHS, len(EDGES))})
-    fix = f"delete it and run `nasgym data import nb201 PATH` again ({path})"
+    fix = (
+        f"delete it and run `nasgym data import nb201 PATH` again ({path}); "
+        f"{data_page('nb201')}"
+    )
     ops = arrays["ops"]
     if ops.dtype.kind not in "iu" or ops.size == 0 or int(ops.max()) >= len(OPS):
         raise CorruptDataError(f"{path}: array 'ops' is not NB201 op indices; {fix}")
@@ -853,6 +883,7 @@ def _read(path: Path) -> NB201Table:
                 f"{path}: array {key!r} has shape {array.shape} and dtype "
                 f"{array.dtype}, expected ({NUM_ARCHS},) float64; {fix}"
             )
+        check_ranges(path, arrays, value_ranges([key]), fix=fix)
         by_code = np.empty(NUM_ARCHS, dtype=np.float64)
         by_code[index_to_code] = array
         by_code.setflags(write=False)
