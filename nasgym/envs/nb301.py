@@ -19,6 +19,7 @@ from gymnasium import spaces
 from numpy.typing import ArrayLike, NDArray
 
 from nasgym.benchmarks.nb301 import DEFAULT_EPOCH, NB301Surrogate, SurrogateModel
+from nasgym.envs.core import continuous_action
 from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
 from nasgym.envs.keyed import (
     DEFAULT_HORIZON,
@@ -30,7 +31,7 @@ from nasgym.envs.keyed import (
     int_vector,
 )
 from nasgym.envs.keywords import check_single_dataset
-from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
+from nasgym.error import UnknownOptionError, unknown_option
 from nasgym.objectives import ACCURACY, unknown_cost
 from nasgym.spaces.darts import (
     CELL_FLAG,
@@ -603,12 +604,7 @@ class NB301ContinuousEnv(_NB301Env):
 
     def _target(self, action: Any) -> Int8Array:
         """The genotype the scores decode to (METHODS.md 2.1)."""
-        scores = np.asarray(action, dtype=np.float64)
-        if scores.shape != (SCORE_WIDTH,) or not np.isfinite(scores).all():
-            raise InvalidActionError(
-                f"continuous actions must be finite arrays of shape ({SCORE_WIDTH},); "
-                f"got shape {scores.shape}"
-            )
+        scores = continuous_action(action, (SCORE_WIDTH,))
         grid = np.clip(scores, -1.0, 1.0).reshape(
             1, NUM_CELLS, NUM_CANDIDATE_EDGES, len(L2NAS_OPS)
         )

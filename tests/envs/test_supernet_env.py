@@ -256,3 +256,12 @@ def test_torch_seed_keeps_small_seeds_and_separates_large_ones() -> None:
     assert torch_seed(0) == 0 and torch_seed(2**63 - 1) == 2**63 - 1
     large = {torch_seed(2**70 + i) for i in range(50)}
     assert len(large) == 50 and all(0 <= s < 2**63 for s in large)
+
+
+def test_nan_action_is_not_finite_not_a_shape_error() -> None:
+    env = make("Continuous", horizon=3)
+    env.reset(seed=0)
+    action = np.zeros(env.action_space.shape, dtype=np.float32)
+    action[0] = np.nan
+    with pytest.raises(InvalidActionError, match="not finite: 1 of 30 entries"):
+        env.step(action)
