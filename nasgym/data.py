@@ -15,13 +15,17 @@ Nothing here runs at import time; every function does its I/O when called.
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import importlib
 import math
 import os
+import pickle
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -251,3 +255,95 @@ def check_ranges(
                 f"{values.size:,} (first at index {index}: {value!r}); expected "
                 f"{allowed.describe()}. {fix}"
             )
+
+
+# ------------------------------------------------------------ untrusted pickles
+#: Most bytes :func:`restricted_load` reads from one stream by default. The pickles
+#: nasgym reads are smaller (a NATS-Bench file decompresses to under 1 MB, the
+#: CIFAR-100 training pickle holds 155 MB); a crafted compressed file could otherwise
+#: expand to gigabytes in memory.
+MAX_PICKLE_BYTES = 256 << 20
+
+
+def _numpy_global(name: str) -> Any:
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    raise pickle.UnpicklingError(f"numpy has no {name}")  # pragma: no cover
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler that builds only plain data: containers, numbers, strings, arrays.
+
+    Benchmark archives and dataset batches are pickles from the internet; a pickle can
+    run any code it names. This one refuses every global except ``OrderedDict`` and
+    what NumPy arrays and scalars need.
+    """
+
+    _NUMPY_NAMES = frozenset({"scalar", "_reconstruct"})
+
+    def find_class(self, module: str, name: str) -> Any:
+        """Resolve the few globals plain data needs; refuse every other one."""
+        if (module, name) == ("collections", "OrderedDict"):
+            return collections.OrderedDict
+        if (module, name) in {("numpy", "dtype"), ("numpy", "ndarray")}:
+            return getattr(np, name)
+        if module in ("numpy.core.multiarray", "numpy._core.multiarray") and (
+            name in self._NUMPY_NAMES
+        ):
+            return _numpy_global(name)
+        raise pickle.UnpicklingError(
+            f"refusing to load {module}.{name}: only plain data (dicts, lists, "
+            f"numbers, strings, numpy arrays) is accepted"
+        )
+
+
+class TooLargeError(pickle.UnpicklingError):
+    """A stream held more bytes than its cap (see :func:`restricted_load`)."""
+
+
+class _Capped:
+    """A read-only view of a binary stream that refuses to go past ``limit`` bytes."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self._stream = stream
+        self._left = limit
+        self.limit = limit
+
+    def _take(self, data: bytes) -> bytes:
+        self._left -= len(data)
+        if self._left < 0:
+            raise TooLargeError(f"more than {self.limit:,} bytes")
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
+        return self._take(self._stream.read(want))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        want = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
+        return self._take(self._stream.readline(want))
+
+
+def restricted_load(
+    stream: IO[bytes], *, encoding: str = "ASCII", limit: int = MAX_PICKLE_BYTES
+) -> Any:
+    """Unpickle plain data from ``stream`` with :class:`RestrictedUnpickler`.
+
+    The stream is read incrementally (a compressed file is decompressed as it is
+    read, never whole) and at most ``limit`` bytes are read.
+
+    Args:
+        stream: A binary file object, e.g. ``bz2.open(path)``.
+        encoding: How to decode Python 2 strings (``"latin1"`` for CIFAR batches).
+        limit: Most bytes to read.
+
+    Raises:
+        TooLargeError: The pickle is longer than ``limit`` bytes.
+        pickle.UnpicklingError: It names a global that plain data does not need, or
+            is malformed (also ``EOFError``, ``ValueError`` ... as ``pickle`` raises).
+    """
+    capped: Any = _Capped(stream, limit)
+    return RestrictedUnpickler(capped, encoding=encoding).load()

@@ -47,15 +47,11 @@ benchmark re-indexes them by *code* (the mixed-radix number of the op vector, se
 from __future__ import annotations
 
 import bz2
-import collections
 import csv
 import hashlib
-import importlib
-import io
 import lzma
 import math
 import os
-import pickle
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,12 +65,14 @@ from nasgym.benchmarks.base import FloatArray, TabularBenchmark
 from nasgym.data import (
     COST,
     PERCENT,
+    TooLargeError,
     ValueRange,
     cache_dir,
     check_ranges,
     data_dir,
     find_table,
     read_table,
+    restricted_load,
     sha256_file,
     table_search_path,
     write_table,
@@ -213,45 +211,28 @@ def _ops_from_strings(
 # ---------------------------------------------------------------------------
 # NATS-Bench archive
 # ---------------------------------------------------------------------------
-def _numpy_global(name: str) -> Any:
-    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
-        try:
-            return getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-    raise pickle.UnpicklingError(f"numpy has no {name}")  # pragma: no cover
-
-
-class _ArchiveUnpickler(pickle.Unpickler):
-    """Unpickler that only builds the plain objects NATS-Bench archives contain."""
-
-    _NUMPY_NAMES = frozenset({"scalar", "_reconstruct"})
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) == ("collections", "OrderedDict"):
-            return collections.OrderedDict
-        if (module, name) in {("numpy", "dtype"), ("numpy", "ndarray")}:
-            return getattr(np, name)
-        if module in ("numpy.core.multiarray", "numpy._core.multiarray") and (
-            name in self._NUMPY_NAMES
-        ):
-            return _numpy_global(name)
-        raise pickle.UnpicklingError(
-            f"refusing to load {module}.{name}: NATS-Bench simple archives hold only "
-            f"dicts, lists, numbers and numpy scalars"
-        )
+#: Most bytes one archive file may decompress to (real ones: under 1 MB).
+MAX_ARCHIVE_FILE_BYTES = 64 << 20
 
 
 def _load_pbz2(path: Path, digests: dict[str, str]) -> Any:
-    """Read one bz2-compressed pickle safely; record its SHA-256."""
+    """Read one bz2-compressed pickle safely (streamed, capped); record its SHA-256."""
     try:
-        raw = path.read_bytes()
-        digests[path.name] = hashlib.sha256(raw).hexdigest()
-        return _ArchiveUnpickler(io.BytesIO(bz2.decompress(raw))).load()
+        digests[path.name] = sha256_file(path)
+        with bz2.open(path, "rb") as handle:
+            return restricted_load(handle, limit=MAX_ARCHIVE_FILE_BYTES)
+    except TooLargeError as exc:
+        raise CorruptDataError(
+            f"NATS-Bench file {path} ({path.stat().st_size:,} bytes) decompresses to "
+            f"more than {MAX_ARCHIVE_FILE_BYTES:,} bytes (real files: under 1 MB): it "
+            f"is not an official archive file; replace it with an intact copy; "
+            f"{data_page('nb201')}"
+        ) from exc
     except Exception as exc:  # OSError, EOFError, UnpicklingError, ...
         raise CorruptDataError(
             f"cannot read NATS-Bench file {path}: {type(exc).__name__}: {exc}; "
-            f"replace it with an intact copy of the official archive"
+            f"replace it with an intact copy of the official archive; "
+            f"{data_page('nb201')}"
         ) from exc
 
 
