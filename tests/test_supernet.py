@@ -190,12 +190,12 @@ def test_cifar_pickles_are_restricted(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
 
     class Evil:
-        def __reduce__(self) -> Any:
+        def __reduce__(self) -> tuple[object, ...]:
             return (Path.touch, (marker,))
 
     with open(tmp_path / "cifar-10-batches-py" / "data_batch_3", "wb") as handle:
         pickle.dump({"data": Evil(), "labels": []}, handle)
-    with pytest.raises(CorruptDataError, match="data_batch_3 .*refusing") as info:
+    with pytest.raises(CorruptDataError, match=r"data_batch_3 .*refusing") as info:
         load_cifar("cifar10", tmp_path)
     assert not marker.exists(), info.value
 
