@@ -22,7 +22,7 @@ import math
 import os
 import pickle
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -87,6 +87,22 @@ def find_table(filename: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def describe_paths(paths: Sequence[Path]) -> str:
+    """The paths looked at for a file, each with what is there when it is not a file.
+
+    Example: ``/c/nb201.npz (a directory, not a table file), /d/nasgym/nb201.npz``.
+    """
+    parts = []
+    for path in paths:
+        if path.is_dir():
+            parts.append(f"{path} (a directory is there, not a table file: remove it)")
+        elif path.exists() and not path.is_file():
+            parts.append(f"{path} (not a regular file)")
+        else:
+            parts.append(str(path))
+    return ", ".join(parts)
 
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:

@@ -6,7 +6,11 @@ Every error names the problem and, where one exists, the fix.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class Error(Exception):
@@ -81,6 +85,38 @@ def data_page(benchmark: str) -> str:
         'see docs/data.md#nas-bench-301'
     """
     return f"see docs/data.md#{DATA_PAGE_ANCHORS[benchmark]}"
+
+
+def add_data_page(exc: Error, benchmark: str) -> Error:
+    """End ``exc``'s message with :func:`data_page` (unless it already points there).
+
+    Returns:
+        ``exc`` itself, its message extended in place.
+    """
+    message = str(exc)
+    if "docs/data.md#" not in message:
+        exc.args = (f"{message.rstrip('. ')}; {data_page(benchmark)}",)
+    return exc
+
+
+def data_errors(benchmark: str) -> Callable[[_F], _F]:
+    """Decorator: data errors raised inside the function point to the data page.
+
+    A :class:`BenchmarkDataMissingError` or :class:`CorruptDataError` leaving the
+    function ends with :func:`data_page` of ``benchmark``.
+    """
+
+    def decorate(func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except (BenchmarkDataMissingError, CorruptDataError) as exc:
+                raise add_data_page(exc, benchmark) from exc.__cause__
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def unknown_keywords(

@@ -39,7 +39,12 @@ from nasgym.data import (
     sha256_file,
     write_table,
 )
-from nasgym.error import BenchmarkDataMissingError, CorruptDataError, data_page
+from nasgym.error import (
+    BenchmarkDataMissingError,
+    CorruptDataError,
+    data_errors,
+    data_page,
+)
 from nasgym.spaces.nb201 import EDGES, OPS
 
 #: File name of nasgym's compact table.
@@ -108,6 +113,7 @@ def _read_parquet(path: Path) -> dict[str, np.ndarray]:
     }
 
 
+@data_errors("hw-nas-bench-360")
 def import_hw360(path: str | os.PathLike[str], *, dest: Path | None = None) -> Path:
     """Convert HW-NAS-Bench-360's ``dataset.parquet`` into ``hw360.npz``.
 
@@ -206,9 +212,9 @@ def value_ranges(keys: Iterable[str]) -> dict[str, ValueRange]:
 
 def missing_table_message() -> str:
     """Where ``hw360.npz`` is expected and how to create it."""
-    from nasgym.data import data_dir, table_search_path
+    from nasgym.data import data_dir, describe_paths, table_search_path
 
-    looked = ", ".join(str(d / TABLE_FILE) for d in table_search_path())
+    looked = describe_paths([d / TABLE_FILE for d in table_search_path()])
     root = data_dir()
     where = (
         str(root / "hw-nas-bench-360")
@@ -218,7 +224,8 @@ def missing_table_message() -> str:
     return (
         f"HW-NAS-Bench-360 table {TABLE_FILE} not found; looked for {looked}. Create "
         f"it with `nasgym data import hw-nas-bench-360 {where}` (PATH: the "
-        f"{SOURCE_FILE} file or its directory; needs pyarrow)."
+        f"{SOURCE_FILE} file or its directory; needs pyarrow); "
+        f"{data_page('hw-nas-bench-360')}"
     )
 
 
@@ -230,6 +237,7 @@ def find() -> Path | None:
     return find_table(TABLE_FILE)
 
 
+@data_errors("hw-nas-bench-360")
 def load_table(path: str | os.PathLike[str] | None = None) -> HW360Table:
     """Read ``hw360.npz`` once per process (cached by path, mtime and size).
 

@@ -73,6 +73,7 @@ from nasgym.data import (
     cache_dir,
     check_ranges,
     data_dir,
+    describe_paths,
     find_table,
     read_table,
     sha256_file,
@@ -84,6 +85,8 @@ from nasgym.error import (
     CorruptDataError,
     InvalidArchitectureError,
     UnknownOptionError,
+    add_data_page,
+    data_errors,
     data_page,
     unknown_option,
 )
@@ -410,6 +413,7 @@ def _write(
 # ---------------------------------------------------------------------------
 # Official NB101 TFRecords
 # ---------------------------------------------------------------------------
+@data_errors("nb101")
 def find_nb101_records(path: str | os.PathLike[str]) -> Path:
     """The record file to import from ``path`` (a file, or a directory holding one).
 
@@ -483,6 +487,7 @@ def _parse_cell(raw_adjacency: str, raw_operations: str, where: str) -> NB101Cel
     return prune(cell)
 
 
+@data_errors("nb101")
 def import_nb101_tfrecord(
     path: str | os.PathLike[str],
     *,
@@ -625,6 +630,7 @@ def _ecnas_run(result: Any, budget: int, where: str) -> tuple[int, list[float]]:
         ) from exc
 
 
+@data_errors("ecnas")
 def import_ecnas(path: str | os.PathLike[str], *, dest: Path | None = None) -> Path:
     """Import EC-NAS-Bench's measured runs into ``ecnas.npz`` (an NB101-format table).
 
@@ -1017,7 +1023,7 @@ def missing_table_message(
     """
     filename = TABLE_FILES[kind]
     paths = expected or [d / filename for d in table_search_path()]
-    looked = ", ".join(str(p) for p in paths)
+    looked = describe_paths(paths)
     if kind == "full":
         what = (
             f"`nasgym data import nb101 PATH`, where PATH is the official "
@@ -1035,9 +1041,17 @@ def missing_table_message(
             else ""
         )
         title = "EC-NAS-Bench"
+    other = "ecnas" if kind == "full" else "full"
+    also = ""
+    if expected is None and find_table(TABLE_FILES[other]) is not None:
+        also = (
+            f" The {'EC-NAS-Bench' if other == 'ecnas' else 'NB101'} table "
+            f"{TABLE_FILES[other]} is imported: use it with table={other!r} (e.g. "
+            f"gym.make('nasgym/NB101Query-v0', table={other!r}))."
+        )
     return (
-        f"{title} table {filename} not found; looked for {looked}. "
-        f"Create it with {what}."
+        f"{title} table {filename} not found; looked for {looked}.{also} "
+        f"Create it with {what}; {data_page(_DATA_PAGE[kind])}"
     )
 
 
@@ -1075,7 +1089,10 @@ def load_table(
     key = (str(resolved), stat.st_mtime_ns, stat.st_size)
     table = _CACHE.get(key)
     if table is None:
-        table = _read(resolved, kind)
+        try:
+            table = _read(resolved, kind)
+        except CorruptDataError as exc:
+            raise add_data_page(exc, _DATA_PAGE[kind]) from exc.__cause__
         for old in [k for k in _CACHE if k[0] == key[0]]:
             del _CACHE[old]
         _CACHE[key] = table
@@ -1476,6 +1493,7 @@ class NB101VerifyReport:
         )
 
 
+@data_errors("zero-cost")
 def read_naslib_reference(path: Path) -> list[tuple[NB101Cell, float]]:
     """NASLib's NB101 ``(cell, val_accuracy %)`` pairs (unpruned cells).
 
@@ -1518,6 +1536,7 @@ def _verify_table(table: NB101Table | str | os.PathLike[str] | None) -> NB101Tab
         return load_table("ecnas" if kind == "full" else "full", candidate)
 
 
+@data_errors("zero-cost")
 def _reference_path(reference: str | os.PathLike[str] | None) -> Path:
     if reference is None:
         root = data_dir()

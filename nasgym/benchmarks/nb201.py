@@ -70,6 +70,7 @@ from nasgym.data import (
     cache_dir,
     check_ranges,
     data_dir,
+    describe_paths,
     find_table,
     read_table,
     restricted_load,
@@ -81,6 +82,7 @@ from nasgym.error import (
     BenchmarkDataMissingError,
     CorruptDataError,
     InvalidArchitectureError,
+    data_errors,
     data_page,
     unknown_option,
 )
@@ -643,6 +645,7 @@ def _write(parts: Sequence[_Imported], dest: Path | None) -> Path:
     return path
 
 
+@data_errors("nb201")
 def import_nats_archive(
     path: str | os.PathLike[str], *, dest: Path | None = None
 ) -> Path:
@@ -667,6 +670,7 @@ def import_nats_archive(
     return _write([_read_archive(Path(path))], dest)
 
 
+@data_errors("nb201")
 def import_csv_tables(
     path: str | os.PathLike[str], *, dest: Path | None = None
 ) -> Path:
@@ -730,6 +734,7 @@ def detect_sources(path: str | os.PathLike[str]) -> list[tuple[str, Path]]:
     return found
 
 
+@data_errors("nb201")
 def import_nb201(path: str | os.PathLike[str], *, dest: Path | None = None) -> Path:
     """Import NB201 data from whatever ``path`` holds, merging all sources found.
 
@@ -810,7 +815,7 @@ def missing_table_message(expected: Sequence[Path] | None = None) -> str:
         The message (also used by ``nasgym data status``).
     """
     paths = expected or [d / TABLE_FILE for d in table_search_path()]
-    looked = ", ".join(str(p) for p in paths)
+    looked = describe_paths(paths)
     suggested = _suggested_path()
     if suggested == "PATH":
         how = f"`nasgym data import nb201 PATH`, where PATH is {_LAYOUTS}"
@@ -821,7 +826,7 @@ def missing_table_message(expected: Sequence[Path] | None = None) -> str:
         )
     return (
         f"NB201 table {TABLE_FILE} not found; looked for {looked}. "
-        f"Create it with {how}."
+        f"Create it with {how}; {data_page('nb201')}"
     )
 
 
@@ -882,6 +887,7 @@ def _read(path: Path) -> NB201Table:
     )
 
 
+@data_errors("nb201")
 def load_table(path: str | os.PathLike[str] | None = None) -> NB201Table:
     """Read the NB201 table once per process (cached by path, mtime and size).
 

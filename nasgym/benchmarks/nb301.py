@@ -44,6 +44,7 @@ from nasgym.error import (
     CorruptDataError,
     InvalidArchitectureError,
     UnknownOptionError,
+    data_errors,
     data_page,
 )
 from nasgym.spaces.darts import (
@@ -295,6 +296,7 @@ def _check_config_space(space: Any, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- loading
+@data_errors("nb301")
 def surrogate_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """Find the directory holding the surrogate files.
 
@@ -443,6 +445,7 @@ class NB301Surrogate:
             "sha256": dict(self.digests),
         }
 
+    @data_errors("nb301")
     def _load(self) -> None:
         model_path = self.path / MODEL_FILE
         if self.verified:
