@@ -125,11 +125,28 @@ def _arrays_digest(arrays: Mapping[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
+def current_umask() -> int:
+    """The process umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def honour_umask(fd: int) -> None:
+    """Give a file from :func:`tempfile.mkstemp` the mode ``open()`` would give it.
+
+    ``mkstemp`` creates files with mode 0600, which would lock other users (a shared
+    data directory, Ray nodes under another account) out of the file once renamed.
+    """
+    os.fchmod(fd, 0o666 & ~current_umask())
+
+
 def write_table(path: Path, arrays: Mapping[str, np.ndarray]) -> str:
     """Write a compact table atomically, with an embedded content checksum.
 
     The file is written to a temporary name in the same directory and renamed, so an
-    interrupted import never leaves a half-written table behind.
+    interrupted import never leaves a half-written table behind. Its mode follows the
+    umask, as for any file ``open()`` creates.
 
     Args:
         path: Destination ``.npz`` path; parent directories are created.
@@ -145,6 +162,7 @@ def write_table(path: Path, arrays: Mapping[str, np.ndarray]) -> str:
     payload["__sha256__"] = np.asarray(checksum)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
+        honour_umask(fd)
         with os.fdopen(fd, "wb") as handle:
             np.savez_compressed(handle, **payload)  # type: ignore[arg-type]
         os.replace(tmp_name, path)

@@ -39,6 +39,7 @@ import torch
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
+from nasgym.data import honour_umask
 from nasgym.datasets import (
     CIFAR_DATASETS,
     DATASETS,
@@ -593,6 +594,7 @@ class Supernet:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
+            honour_umask(handle)
             with os.fdopen(handle, "wb") as out:
                 torch.save(self.state_dict(), out)
             os.replace(temp, target)
