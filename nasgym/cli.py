@@ -52,6 +52,13 @@ def _output_file(option: str, value: str) -> Path:
     return path
 
 
+def _table_directory() -> str:
+    """Where ``nasgym data import`` writes tables now (for its ``--help``)."""
+    from nasgym.data import cache_dir
+
+    return str(cache_dir())
+
+
 def _os_reason(exc: OSError) -> str:
     """``"No such file or directory: '/x'"`` from an ``OSError``."""
     reason = exc.strerror or str(exc)
@@ -480,8 +487,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = data_sub.add_parser(
         "import",
         help="import official benchmark files into nasgym's compact table",
-        description="Import benchmark files into nasgym's compact table in "
-        "NASGYM_CACHE_DIR. nb201 accepts a NATS-Bench topology archive directory "
+        description="Import benchmark files into nasgym's compact table in the "
+        "table directory: $NASGYM_CACHE_DIR when set, else $NASGYM_DATA_DIR/nasgym "
+        "when that directory is writable, else the platform cache directory (e.g. "
+        f"~/.cache/nasgym); here: {_table_directory()}. nb201 accepts a NATS-Bench "
+        "topology archive directory "
         "(NATS-tss-v1_0-3ffb9-simple), the directory of the derived CSV tables "
         "(nats_bench.csv.xz, mini-bench-arch-cell-accs.csv.xz), or a parent of both. "
         "nb101 accepts nasbench_full.tfrecord or nasbench_only108.tfrecord (or their "

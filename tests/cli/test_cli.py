@@ -224,3 +224,16 @@ def test_programming_errors_still_raise(monkeypatch):
     monkeypatch.setattr(cli, "_cmd_list", bug)
     with pytest.raises(KeyError):
         main(["list"])
+
+
+def test_data_import_help_names_the_table_directory(tmp_path, monkeypatch, capsys):
+    # Issue 15.21: the help named NASGYM_CACHE_DIR even when tables go elsewhere.
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.delenv("NASGYM_CACHE_DIR", raising=False)
+    monkeypatch.setenv("NASGYM_DATA_DIR", str(data))
+    with pytest.raises(SystemExit):
+        main(["data", "import", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"here: {data / 'nasgym'}" in out.replace("\n", " ")
+    assert "$NASGYM_DATA_DIR/nasgym when that directory is writable" in out
