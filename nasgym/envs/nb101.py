@@ -723,6 +723,7 @@ _ARGS = """\
 | `table` | str | `"full"` | `"full"` (official NB101, `nb101.npz`) or `"ecnas"` (EC-NAS-Bench) |
 | `subspace` | str or None | None | EC-NAS only: `"4V9E"` or `"5V9E"` |
 | `path` | path or None | None | the table file or its directory (default: the cache search path) |
+| `dataset` | str | `"cifar10"` | the tables' only dataset; any other value is an error |
 | `epochs` | int or None | None | training budget of the rewarded/reported values (default: the largest) |
 | `benchmark` | NB101Benchmark | None | a backend instance to use instead of `table`/`path`/`subspace` |
 | `sampler` | str | `"uniform"` | Edit starting state: `"uniform"` (a uniform table row), `"bananas"` (BANANAS' Bernoulli(0.5) sampler) or `"nb101"` (the table's vertex/edge-count distribution); the last two reject draws the table lacks |"""

@@ -714,7 +714,9 @@ _ARGS = """\
 |---|---|---|---|
 | `path` | path or None | None | directory of the surrogate files (default under `NASGYM_DATA_DIR`) |
 | `surrogate` | SurrogateModel | None | a loaded surrogate (an `NB301Surrogate`, or any object with `predict(genotypes, epoch) -> (valid %, runtime s)`, see docs/data.md) to use instead of `path` |
-| `epoch` | int | 98 | training epochs the surrogate predicts for (1..98) |"""
+| `epoch` | int | 98 | training epochs the surrogate predicts for (1..98) |
+| `verify_surrogate` | bool | True | refuse surrogate files whose SHA-256 is not the published one; `False` runs your own files at `path` (the reset `info["surrogate"]` and run headers then record `verified: False`) |
+| `dataset` | str | `"cifar10"` | the surrogate's only dataset; any other value is an error |"""
 
 _REFS = """\
 * Siems et al., "NAS-Bench-301 and the Case for Surrogate Benchmarks for Neural
