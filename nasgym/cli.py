@@ -18,18 +18,27 @@ from nasgym.error import Error
 
 
 def _output_dir(option: str, value: str) -> Path:
-    """Create the directory an ``--out`` option names, or say why it cannot be.
+    """Check, before any work, that an ``--out`` directory can be used or created.
+
+    Nothing is created here: a command that fails later leaves no directory behind.
 
     Raises:
-        Error: ``value`` is a file, or it cannot be created.
+        Error: ``value`` is a file, or a parent of it is a file or not writable.
     """
     path = Path(value).expanduser()
     if path.exists() and not path.is_dir():
         raise Error(f"{option} {value} exists and is not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise Error(f"{option} {value}: cannot create it: {_os_reason(exc)}") from exc
+    if path.is_dir():
+        return path
+    ancestor = path.absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise Error(
+            f"{option} {value}: cannot create it: {ancestor} is not a directory"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise Error(f"{option} {value}: cannot create it: {ancestor} is not writable")
     return path
 
 
