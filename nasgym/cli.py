@@ -17,6 +17,65 @@ from nasgym import __version__
 from nasgym.error import Error
 
 
+def _output_dir(option: str, value: str) -> Path:
+    """Check, before any work, that an ``--out`` directory can be used or created.
+
+    Nothing is created here: a command that fails later leaves no directory behind.
+
+    Raises:
+        Error: ``value`` is a file, or a parent of it is a file or not writable.
+    """
+    path = Path(value).expanduser()
+    if path.exists() and not path.is_dir():
+        raise Error(f"{option} {value} exists and is not a directory")
+    if path.is_dir():
+        return path
+    ancestor = path.absolute().parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise Error(
+            f"{option} {value}: cannot create it: {ancestor} is not a directory"
+        )
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise Error(f"{option} {value}: cannot create it: {ancestor} is not writable")
+    return path
+
+
+def _output_file(option: str, value: str) -> Path:
+    """Check, before any work, that the file an option names can be written.
+
+    Raises:
+        Error: ``value`` is a directory, or its directory is missing or not writable.
+    """
+    path = Path(value).expanduser()
+    parent = path.parent
+    if path.is_dir():
+        raise Error(f"{option} {value} is a directory; give a file name")
+    if not parent.is_dir():
+        raise Error(f"{option} {value}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (
+        path.exists() and not os.access(path, os.W_OK)
+    ):
+        raise Error(f"{option} {value}: not writable (permission denied)")
+    return path
+
+
+def _table_directory() -> str:
+    """Where ``nasgym data import`` writes tables now (for its ``--help``)."""
+    from nasgym.data import cache_dir
+
+    return str(cache_dir())
+
+
+def _os_reason(exc: OSError) -> str:
+    """``"No such file or directory: '/x'"`` from an ``OSError``."""
+    reason = exc.strerror or str(exc)
+    if exc.filename is not None:
+        reason += f": {os.fspath(exc.filename)!r}"
+    return reason
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     import importlib
 
@@ -142,7 +201,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         dataset=args.dataset,
         budget=args.budget,
         seeds=args.seeds,
-        out=Path(args.out),
+        out=_output_dir("--out", args.out),
         progress=not args.no_progress,
     )
     print(format_demo(result))
@@ -159,6 +218,8 @@ def _cmd_perf(args: argparse.Namespace) -> int:
         return _perf_agents(args)
     if args.env_kwargs or args.budget is not None:
         raise Error("perf: --env-kwargs and --budget go with --agents")
+    if args.json:
+        _output_file("--json", args.json)
     results = run_perf(
         envs=args.env or None,
         quick=args.quick,
@@ -175,6 +236,8 @@ def _perf_agents(args: argparse.Namespace) -> int:
 
     if args.env and len(args.env) > 1:
         raise Error("perf: --agents measures on one --env; give --env once")
+    if args.json:
+        _output_file("--json", args.json)
     result = run_agent_perf(
         args.agents,
         env_id=args.env[0] if args.env else None,
@@ -212,7 +275,7 @@ def _cmd_leaderboard_run(args: argparse.Namespace) -> int:
         agents=parse_agent_specs(args.agents, args.agent_kwargs),
         seeds=args.seeds,
         budget=args.budget,
-        out=Path(args.out),
+        out=_output_dir("--out", args.out),
         checkpoints=args.checkpoints,
         workers=args.workers or os.cpu_count() or 1,
         backend=args.backend,
@@ -228,7 +291,9 @@ def _cmd_leaderboard_report(args: argparse.Namespace) -> int:
     from nasgym.leaderboard.report import write_report
 
     result = write_report(
-        Path(args.dir), Path(args.out) if args.out else None, reps=args.reps
+        Path(args.dir),
+        _output_dir("--out", args.out) if args.out else None,
+        reps=args.reps,
     )
     print(result.markdown, end="")
     print(f"\nwrote {', '.join(str(p) for p in result.files)}", file=sys.stderr)
@@ -517,8 +582,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = data_sub.add_parser(
         "import",
         help="import official benchmark files into nasgym's compact table",
-        description="Import benchmark files into nasgym's compact table in "
-        "NASGYM_CACHE_DIR. nb201 accepts a NATS-Bench topology archive directory "
+        description="Import benchmark files into nasgym's compact table in the "
+        "table directory: $NASGYM_CACHE_DIR when set, else $NASGYM_DATA_DIR/nasgym "
+        "when that directory is writable, else the platform cache directory (e.g. "
+        f"~/.cache/nasgym); here: {_table_directory()}. nb201 accepts a NATS-Bench "
+        "topology archive directory "
         "(NATS-tss-v1_0-3ffb9-simple), the directory of the derived CSV tables "
         "(nats_bench.csv.xz, mini-bench-arch-cell-accs.csv.xz), or a parent of both. "
         "nb101 accepts nasbench_full.tfrecord or nasbench_only108.tfrecord (or their "
@@ -608,6 +676,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except Error as exc:
         print(f"nasgym: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the file system refused a user's path: not a bug
+        print(f"nasgym: error: {_os_reason(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("nasgym: interrupted", file=sys.stderr)

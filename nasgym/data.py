@@ -15,11 +15,17 @@ Nothing here runs at import time; every function does its I/O when called.
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import importlib
+import math
 import os
+import pickle
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -83,6 +89,22 @@ def find_table(filename: str) -> Path | None:
     return None
 
 
+def describe_paths(paths: Sequence[Path]) -> str:
+    """The paths looked at for a file, each with what is there when it is not a file.
+
+    Example: ``/c/nb201.npz (a directory, not a table file), /d/nasgym/nb201.npz``.
+    """
+    parts = []
+    for path in paths:
+        if path.is_dir():
+            parts.append(f"{path} (a directory is there, not a table file: remove it)")
+        elif path.exists() and not path.is_file():
+            parts.append(f"{path} (not a regular file)")
+        else:
+            parts.append(str(path))
+    return ", ".join(parts)
+
+
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     """Return the hex SHA-256 digest of a file."""
     digest = hashlib.sha256()
@@ -103,11 +125,28 @@ def _arrays_digest(arrays: Mapping[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
+def current_umask() -> int:
+    """The process umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def honour_umask(fd: int) -> None:
+    """Give a file from :func:`tempfile.mkstemp` the mode ``open()`` would give it.
+
+    ``mkstemp`` creates files with mode 0600, which would lock other users (a shared
+    data directory, Ray nodes under another account) out of the file once renamed.
+    """
+    os.fchmod(fd, 0o666 & ~current_umask())
+
+
 def write_table(path: Path, arrays: Mapping[str, np.ndarray]) -> str:
     """Write a compact table atomically, with an embedded content checksum.
 
     The file is written to a temporary name in the same directory and renamed, so an
-    interrupted import never leaves a half-written table behind.
+    interrupted import never leaves a half-written table behind. Its mode follows the
+    umask, as for any file ``open()`` creates.
 
     Args:
         path: Destination ``.npz`` path; parent directories are created.
@@ -123,6 +162,7 @@ def write_table(path: Path, arrays: Mapping[str, np.ndarray]) -> str:
     payload["__sha256__"] = np.asarray(checksum)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
+        honour_umask(fd)
         with os.fdopen(fd, "wb") as handle:
             np.savez_compressed(handle, **payload)  # type: ignore[arg-type]
         os.replace(tmp_name, path)
@@ -177,3 +217,167 @@ def read_table(
             )
     del arrays["__format_version__"]
     return arrays
+
+
+@dataclass(frozen=True)
+class ValueRange:
+    """The values a table column may hold.
+
+    Attributes:
+        low: Smallest possible value (inclusive).
+        high: Largest possible value (inclusive).
+        required: NaN (a missing value) is impossible too.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+    required: bool = False
+
+    def describe(self) -> str:
+        """E.g. ``"in [0, 100] or NaN (missing)"``."""
+        if math.isinf(self.low) and math.isinf(self.high):
+            span = "finite"
+        elif math.isinf(self.high):
+            span = f">= {self.low:g}"
+        else:
+            span = f"in [{self.low:g}, {self.high:g}]"
+        return span if self.required else f"{span} or NaN (missing)"
+
+
+#: Accuracies in percent.
+PERCENT = ValueRange(0.0, 100.0)
+#: Accuracies as fractions.
+FRACTION = ValueRange(0.0, 1.0)
+#: Costs (time, energy, size, latency): never negative.
+COST = ValueRange(0.0)
+
+
+def check_ranges(
+    where: str | os.PathLike[str],
+    arrays: Mapping[str, np.ndarray],
+    ranges: Mapping[str, ValueRange],
+    *,
+    fix: str,
+) -> None:
+    """Refuse impossible values: a checksum proves a file intact, not its content sane.
+
+    Args:
+        where: The file the values come from (named in the error).
+        arrays: Named columns; those absent from ``ranges`` are not checked.
+        ranges: Column name -> its :class:`ValueRange`.
+        fix: What the user should do, appended to the error.
+
+    Raises:
+        CorruptDataError: Naming the file, the column, how many values are impossible,
+            the first one (index and value) and the allowed range.
+    """
+    for key, allowed in ranges.items():
+        if key not in arrays:
+            continue
+        values = np.asarray(arrays[key], dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(values) | (values < allowed.low) | (values > allowed.high)
+        if allowed.required:
+            bad |= np.isnan(values)
+        count = int(bad.sum())
+        if count:
+            first = np.argwhere(bad)[0]
+            index = int(first[0]) if first.size == 1 else tuple(int(i) for i in first)
+            value = float(values[tuple(first)])
+            raise CorruptDataError(
+                f"{os.fspath(where)}: {key} has {count:,} impossible value(s) of "
+                f"{values.size:,} (first at index {index}: {value!r}); expected "
+                f"{allowed.describe()}. {fix}"
+            )
+
+
+# ------------------------------------------------------------ untrusted pickles
+#: Most bytes :func:`restricted_load` reads from one stream by default. The pickles
+#: nasgym reads are smaller (a NATS-Bench file decompresses to under 1 MB, the
+#: CIFAR-100 training pickle holds 155 MB); a crafted compressed file could otherwise
+#: expand to gigabytes in memory.
+MAX_PICKLE_BYTES = 256 << 20
+
+
+def _numpy_global(name: str) -> Any:
+    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError):
+            continue
+    raise pickle.UnpicklingError(f"numpy has no {name}")  # pragma: no cover
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler that builds only plain data: containers, numbers, strings, arrays.
+
+    Benchmark archives and dataset batches are pickles from the internet; a pickle can
+    run any code it names. This one refuses every global except ``OrderedDict`` and
+    what NumPy arrays and scalars need.
+    """
+
+    _NUMPY_NAMES = frozenset({"scalar", "_reconstruct"})
+
+    def find_class(self, module: str, name: str) -> Any:
+        """Resolve the few globals plain data needs; refuse every other one."""
+        if (module, name) == ("collections", "OrderedDict"):
+            return collections.OrderedDict
+        if (module, name) in {("numpy", "dtype"), ("numpy", "ndarray")}:
+            return getattr(np, name)
+        if module in ("numpy.core.multiarray", "numpy._core.multiarray") and (
+            name in self._NUMPY_NAMES
+        ):
+            return _numpy_global(name)
+        raise pickle.UnpicklingError(
+            f"refusing to load {module}.{name}: only plain data (dicts, lists, "
+            f"numbers, strings, numpy arrays) is accepted"
+        )
+
+
+class TooLargeError(pickle.UnpicklingError):
+    """A stream held more bytes than its cap (see :func:`restricted_load`)."""
+
+
+class _Capped:
+    """A read-only view of a binary stream that refuses to go past ``limit`` bytes."""
+
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
+        self._stream = stream
+        self._left = limit
+        self.limit = limit
+
+    def _take(self, data: bytes) -> bytes:
+        self._left -= len(data)
+        if self._left < 0:
+            raise TooLargeError(f"more than {self.limit:,} bytes")
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        want = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
+        return self._take(self._stream.read(want))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        want = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
+        return self._take(self._stream.readline(want))
+
+
+def restricted_load(
+    stream: IO[bytes], *, encoding: str = "ASCII", limit: int = MAX_PICKLE_BYTES
+) -> Any:
+    """Unpickle plain data from ``stream`` with :class:`RestrictedUnpickler`.
+
+    The stream is read incrementally (a compressed file is decompressed as it is
+    read, never whole) and at most ``limit`` bytes are read.
+
+    Args:
+        stream: A binary file object, e.g. ``bz2.open(path)``.
+        encoding: How to decode Python 2 strings (``"latin1"`` for CIFAR batches).
+        limit: Most bytes to read.
+
+    Raises:
+        TooLargeError: The pickle is longer than ``limit`` bytes.
+        pickle.UnpicklingError: It names a global that plain data does not need, or
+            is malformed (also ``EOFError``, ``ValueError`` ... as ``pickle`` raises).
+    """
+    capped: Any = _Capped(stream, limit)
+    return RestrictedUnpickler(capped, encoding=encoding).load()

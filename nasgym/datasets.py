@@ -282,9 +282,12 @@ def load_cifar(
         UnknownOptionError: ``name`` is not ``"cifar10"`` or ``"cifar100"``.
         BenchmarkDataMissingError: No ``data_dir``, or it lacks the expected files
             (the message names the layout).
-        CorruptDataError: A file is not a CIFAR pickle.
+        CorruptDataError: A file is not a CIFAR pickle (or it names code to run:
+            batches are read with :func:`nasgym.data.restricted_load`).
     """
     import pickle
+
+    from nasgym.data import restricted_load
 
     if name not in _CIFAR_LAYOUT:
         raise unknown_option("CIFAR set", name, CIFAR_DATASETS)
@@ -297,7 +300,7 @@ def load_cifar(
     for file in files:
         try:
             with open(base / file, "rb") as handle:
-                batch = pickle.load(handle, encoding="latin1")
+                batch = restricted_load(handle, encoding="latin1")
             data = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
             target = np.asarray(batch[label_key], dtype=np.int64)
         except (

@@ -221,7 +221,7 @@ def _nb101_status(kind: str) -> dict[str, Any]:
 
 
 def _nb301_status() -> dict[str, Any]:
-    from nasgym.benchmarks.nb301 import REQUIRED_FILES, surrogate_dir
+    from nasgym.benchmarks.nb301 import REQUIRED_FILES, digest_mismatch, surrogate_dir
 
     row: dict[str, Any] = {
         "name": "nb301",
@@ -239,10 +239,20 @@ def _nb301_status() -> dict[str, Any]:
         return row
     row["path"] = str(directory)
     row["costs"] = ["train_time (s, predicted)"]
-    row["files"] = [
-        {"path": str(directory / name), "sha256": sha256_file(directory / name)}
-        for name in REQUIRED_FILES
-    ]
+    errors: list[str] = []
+    for name in REQUIRED_FILES:
+        try:
+            digest = sha256_file(directory / name)
+        except OSError as exc:
+            errors.append(f"cannot read {directory / name}: {exc}")
+            continue
+        row["files"].append({"path": str(directory / name), "sha256": digest})
+        mismatch = digest_mismatch(directory / name, digest)
+        if mismatch is not None:
+            errors.append(str(mismatch))
+    if errors:
+        row["error"] = "\n".join(errors)
+        return row
     row["present"] = True
     return row
 
@@ -318,8 +328,11 @@ def format_status(rows: Sequence[dict[str, Any]]) -> str:
             lines.append(
                 f"{indent}{Path(entry['path']).name}  sha256 {entry['sha256']}"
             )
-        if row.get("error"):
-            lines.append(f"{indent}{row['error']}")
+        lines.extend(
+            f"{indent}{text}"
+            for text in str(row.get("error") or "").split("\n")
+            if text
+        )
     return "\n".join(lines)
 
 

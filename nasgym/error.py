@@ -5,6 +5,13 @@ Every error names the problem and, where one exists, the fix.
 
 from __future__ import annotations
 
+import difflib
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
 
 class Error(Exception):
     """Base class of every nasgym error."""
@@ -20,6 +27,10 @@ class InvalidActionError(Error, ValueError):
 
 class UnknownOptionError(Error, ValueError):
     """A keyword option (dataset, metric, reward, ...) has no such value."""
+
+
+class UnknownKeywordError(UnknownOptionError, TypeError):
+    """A keyword argument no parameter of the callee takes (also a ``TypeError``)."""
 
 
 class BenchmarkDataMissingError(Error, FileNotFoundError):
@@ -43,3 +54,105 @@ def unknown_option(kind: str, value: object, valid: object) -> UnknownOptionErro
     """
     choices = ", ".join(repr(v) for v in valid)  # type: ignore[attr-defined]
     return UnknownOptionError(f"unknown {kind} {value!r}; valid choices: {choices}")
+
+
+#: The section of the data page (``docs/data.md``) of each benchmark's files.
+DATA_PAGE_ANCHORS: dict[str, str] = {
+    "nbgraph": "nas-bench-graph",
+    "nb201": "nas-bench-201",
+    "nb101": "nas-bench-101",
+    "ecnas": "ec-nas-bench",
+    "hw-nas-bench-360": "hw-nas-bench-360",
+    "nb301": "nas-bench-301",
+    "ofa": "once-for-all-mobilenetv3",
+    "zero-cost": "zero-cost-proxy-scores",
+}
+
+
+def data_page(benchmark: str) -> str:
+    """The data page section that says how to obtain ``benchmark``'s files.
+
+    Every "missing file", "table not found" and corrupt-file error ends with it.
+
+    Args:
+        benchmark: A key of :data:`DATA_PAGE_ANCHORS` (``"nb201"``, ``"nb301"`` ...).
+
+    Returns:
+        ``"see docs/data.md#<anchor>"``.
+
+    Example:
+        >>> data_page("nb301")
+        'see docs/data.md#nas-bench-301'
+    """
+    return f"see docs/data.md#{DATA_PAGE_ANCHORS[benchmark]}"
+
+
+def add_data_page(exc: Error, benchmark: str) -> Error:
+    """End ``exc``'s message with :func:`data_page` (unless it already points there).
+
+    Returns:
+        ``exc`` itself, its message extended in place.
+    """
+    message = str(exc)
+    if "docs/data.md#" not in message:
+        exc.args = (f"{message.rstrip('. ')}; {data_page(benchmark)}",)
+    return exc
+
+
+def data_errors(benchmark: str) -> Callable[[_F], _F]:
+    """Decorator: data errors raised inside the function point to the data page.
+
+    A :class:`BenchmarkDataMissingError` or :class:`CorruptDataError` leaving the
+    function ends with :func:`data_page` of ``benchmark``.
+    """
+
+    def decorate(func: _F) -> _F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except (BenchmarkDataMissingError, CorruptDataError) as exc:
+                raise add_data_page(exc, benchmark) from exc.__cause__
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def unknown_keywords(
+    owner: str, given: Iterable[str], valid: Iterable[str]
+) -> UnknownKeywordError | None:
+    """Build the error for keyword arguments that ``owner`` does not take.
+
+    Args:
+        owner: Who was called, e.g. ``"NB301QueryEnv"``.
+        given: The keyword names passed.
+        valid: The keyword names ``owner`` takes.
+
+    Returns:
+        ``None`` when every name in ``given`` is valid, else the error naming each
+        unknown one, the closest valid name where one is close, and every valid name.
+
+    Example:
+        >>> str(unknown_keywords("f", ["max_queris"], ["max_queries", "horizon"]))
+        "f got an unknown keyword argument 'max_queris' (did you mean 'max_queries'?); \
+valid keyword arguments: horizon, max_queries"
+    """
+    names = sorted(set(valid))
+    unknown = [key for key in given if key not in names]
+    if not unknown:
+        return None
+    parts = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        parts.append(f"{key!r}{hint}")
+    noun = (
+        "an unknown keyword argument"
+        if len(unknown) == 1
+        else "unknown keyword arguments"
+    )
+    return UnknownKeywordError(
+        f"{owner} got {noun} {', '.join(parts)}; valid keyword arguments: "
+        f"{', '.join(names)}"
+    )

@@ -63,7 +63,7 @@ import gymnasium as gym
 import numpy as np
 
 import nasgym
-from nasgym.error import BenchmarkDataMissingError, Error
+from nasgym.error import BenchmarkDataMissingError, Error, UnknownOptionError
 from nasgym.registration import ALL_ENVS, ENVS, SUPERNET_ENVS
 
 #: Gymnasium's reference environment for the env-step ratios.
@@ -1280,7 +1280,7 @@ def run_perf(
     env_ids = [resolve_env_id(e) for e in (envs if envs is not None else every)]
     unknown = [e for e in env_ids if e not in gym.registry]
     if unknown:
-        raise ValueError(
+        raise UnknownOptionError(
             f"unknown env id(s) {', '.join(unknown)}; nasgym envs: {', '.join(every)}"
         )
     scale = _scale(steps, quick)

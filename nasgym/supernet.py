@@ -39,6 +39,7 @@ import torch
 from numpy.typing import NDArray
 from torch import Tensor, nn
 
+from nasgym.data import honour_umask
 from nasgym.datasets import (
     CIFAR_DATASETS,
     DATASETS,
@@ -199,6 +200,18 @@ class SupernetConfig:
             )
 
 
+def torch_seed(seed: int) -> int:
+    """A seed ``torch.manual_seed`` takes, for any seed Gymnasium takes (ints >= 0).
+
+    Seeds below ``2**63`` pass unchanged; larger ones (torch refuses them) are hashed
+    to 63 bits with NumPy's ``SeedSequence``, so distinct seeds stay distinct streams.
+    """
+    if 0 <= seed < 2**63:
+        return seed
+    state = np.random.SeedSequence(abs(seed)).generate_state(1, np.uint64)
+    return int(state[0]) >> 1
+
+
 class _Stream:
     """Seeded minibatches of one split: a fresh permutation per pass."""
 
@@ -344,7 +357,7 @@ class Supernet:
         self.seed = int(seed)
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(self.seed)
+            torch.manual_seed(torch_seed(self.seed))
             model = NB201Supernet(
                 C=cfg.channels,
                 N=cfg.num_cells,
@@ -581,6 +594,7 @@ class Supernet:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
+            honour_umask(handle)
             with os.fdopen(handle, "wb") as out:
                 torch.save(self.state_dict(), out)
             os.replace(temp, target)

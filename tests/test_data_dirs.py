@@ -45,3 +45,35 @@ def test_read_table_names_corrupt_file(tmp_path, payload):
     path.write_bytes(payload)
     with pytest.raises(data.CorruptDataError, match=str(path)):
         data.read_table(path, {})
+
+
+# ------------------------------------------------ file modes follow the umask (15.16)
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077])
+def test_tables_are_written_with_the_umask(tmp_path, mask):
+    import stat
+
+    import numpy as np
+
+    from nasgym.data import write_table
+
+    old = os.umask(mask)
+    try:
+        write_table(tmp_path / "sub" / "t.npz", {"x": np.arange(3.0)})
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "sub" / "t.npz").stat().st_mode)
+    assert mode == 0o666 & ~mask, oct(mode)
+
+
+@pytest.mark.data
+def test_imported_nb201_table_is_group_readable(data_root, tmp_path):
+    import stat
+
+    from nasgym.benchmarks.nb201 import import_csv_tables
+
+    old = os.umask(0o022)
+    try:
+        path = import_csv_tables(data_root / "nas-bench-201", dest=tmp_path / "t.npz")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644

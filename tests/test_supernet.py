@@ -184,6 +184,22 @@ def test_cifar_reads_training_pickles_only(tmp_path: Path) -> None:
         load_cifar("cifar10", tmp_path)
 
 
+def test_cifar_pickles_are_restricted(tmp_path: Path) -> None:
+    # Issue 15.14: batches from a user directory ran any code their pickle named.
+    _fake_cifar(tmp_path, np.random.default_rng(0))
+    marker = tmp_path / "ran"
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (Path.touch, (marker,))
+
+    with open(tmp_path / "cifar-10-batches-py" / "data_batch_3", "wb") as handle:
+        pickle.dump({"data": Evil(), "labels": []}, handle)
+    with pytest.raises(CorruptDataError, match=r"data_batch_3 .*refusing") as info:
+        load_cifar("cifar10", tmp_path)
+    assert not marker.exists(), info.value
+
+
 @pytest.mark.gpu
 def test_cuda_matches_cpu_up_to_float_tolerance() -> None:
     cpu = Supernet("digits", seed=0, **TINY)

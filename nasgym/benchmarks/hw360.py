@@ -23,14 +23,28 @@ to NB201's CIFAR-10/100 and ImageNet16-120 networks.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from nasgym.data import cache_dir, find_table, read_table, sha256_file, write_table
-from nasgym.error import BenchmarkDataMissingError, CorruptDataError
+from nasgym.data import (
+    PERCENT,
+    ValueRange,
+    cache_dir,
+    check_ranges,
+    find_table,
+    read_table,
+    sha256_file,
+    write_table,
+)
+from nasgym.error import (
+    BenchmarkDataMissingError,
+    CorruptDataError,
+    data_errors,
+    data_page,
+)
 from nasgym.spaces.nb201 import EDGES, OPS
 
 #: File name of nasgym's compact table.
@@ -99,6 +113,7 @@ def _read_parquet(path: Path) -> dict[str, np.ndarray]:
     }
 
 
+@data_errors("hw-nas-bench-360")
 def import_hw360(path: str | os.PathLike[str], *, dest: Path | None = None) -> Path:
     """Convert HW-NAS-Bench-360's ``dataset.parquet`` into ``hw360.npz``.
 
@@ -164,17 +179,42 @@ def import_hw360(path: str | os.PathLike[str], *, dest: Path | None = None) -> P
         values = np.full(NUM_ARCHS, np.nan)
         values[index[rows]] = accuracy[rows]
         arrays[f"{t}/accuracy"] = values
+    check_ranges(
+        source,
+        arrays,
+        value_ranges(arrays),
+        fix="The file is damaged or not HW-NAS-Bench-360 data: replace it with an "
+        f"intact copy; {data_page('hw-nas-bench-360')}",
+    )
     arrays["source_sha256"] = np.asarray(sha256_file(source))
     target = dest or cache_dir() / TABLE_FILE
     write_table(target, arrays)
     return target
 
 
+def value_ranges(keys: Iterable[str]) -> dict[str, ValueRange]:
+    """The possible values of each ``task/metric[/device]`` column among ``keys``.
+
+    Latency and energy are never negative; every architecture has a value. The
+    accuracy of the classification tasks is a percentage; Darcy's score is a
+    regression metric (it can be negative), so only its finiteness is checked (NaN:
+    an architecture without a score).
+    """
+    ranges: dict[str, ValueRange] = {}
+    for key in keys:
+        task, _, metric = key.partition("/")
+        if metric.startswith(("latency_ms", "energy_mj")):
+            ranges[key] = ValueRange(0.0, required=True)
+        elif metric == "accuracy":
+            ranges[key] = ValueRange() if task == "darcy" else PERCENT
+    return ranges
+
+
 def missing_table_message() -> str:
     """Where ``hw360.npz`` is expected and how to create it."""
-    from nasgym.data import data_dir, table_search_path
+    from nasgym.data import data_dir, describe_paths, table_search_path
 
-    looked = ", ".join(str(d / TABLE_FILE) for d in table_search_path())
+    looked = describe_paths([d / TABLE_FILE for d in table_search_path()])
     root = data_dir()
     where = (
         str(root / "hw-nas-bench-360")
@@ -184,7 +224,8 @@ def missing_table_message() -> str:
     return (
         f"HW-NAS-Bench-360 table {TABLE_FILE} not found; looked for {looked}. Create "
         f"it with `nasgym data import hw-nas-bench-360 {where}` (PATH: the "
-        f"{SOURCE_FILE} file or its directory; needs pyarrow)."
+        f"{SOURCE_FILE} file or its directory; needs pyarrow); "
+        f"{data_page('hw-nas-bench-360')}"
     )
 
 
@@ -196,6 +237,7 @@ def find() -> Path | None:
     return find_table(TABLE_FILE)
 
 
+@data_errors("hw-nas-bench-360")
 def load_table(path: str | os.PathLike[str] | None = None) -> HW360Table:
     """Read ``hw360.npz`` once per process (cached by path, mtime and size).
 
@@ -220,6 +262,13 @@ def load_table(path: str | os.PathLike[str] | None = None) -> HW360Table:
                     f"({NUM_ARCHS},) floats; delete it and import again"
                 )
             array.setflags(write=False)
+        check_ranges(
+            resolved,
+            arrays,
+            value_ranges(arrays),
+            fix="delete it and run `nasgym data import hw-nas-bench-360 PATH` again; "
+            f"{data_page('hw-nas-bench-360')}",
+        )
         with np.load(resolved, allow_pickle=False) as npz:
             checksum = str(npz["__sha256__"])
         table = HW360Table(resolved, checksum, arrays, sha)

@@ -67,8 +67,13 @@ from numpy.typing import NDArray
 
 from nasgym.benchmarks import tfrecord
 from nasgym.data import (
+    COST,
+    FRACTION,
+    ValueRange,
     cache_dir,
+    check_ranges,
     data_dir,
+    describe_paths,
     find_table,
     read_table,
     sha256_file,
@@ -80,6 +85,9 @@ from nasgym.error import (
     CorruptDataError,
     InvalidArchitectureError,
     UnknownOptionError,
+    add_data_page,
+    data_errors,
+    data_page,
     unknown_option,
 )
 from nasgym.objectives import CostSpec, unknown_cost
@@ -385,6 +393,12 @@ def _write(
     dest: Path | None,
 ) -> Path:
     path = dest if dest is not None else cache_dir() / TABLE_FILES[kind]
+    _check_values(
+        ", ".join(s.file for s in sources) or "the source",
+        arrays,
+        fix="The source is damaged or not NB101 data: replace it with an intact "
+        f"copy; {data_page(_DATA_PAGE[kind])}",
+    )
     arrays = dict(arrays)
     arrays["kind"] = np.asarray(kind)
     arrays["group_names"] = np.array(list(groups), dtype=np.str_)
@@ -399,6 +413,7 @@ def _write(
 # ---------------------------------------------------------------------------
 # Official NB101 TFRecords
 # ---------------------------------------------------------------------------
+@data_errors("nb101")
 def find_nb101_records(path: str | os.PathLike[str]) -> Path:
     """The record file to import from ``path`` (a file, or a directory holding one).
 
@@ -472,6 +487,7 @@ def _parse_cell(raw_adjacency: str, raw_operations: str, where: str) -> NB101Cel
     return prune(cell)
 
 
+@data_errors("nb101")
 def import_nb101_tfrecord(
     path: str | os.PathLike[str],
     *,
@@ -614,6 +630,7 @@ def _ecnas_run(result: Any, budget: int, where: str) -> tuple[int, list[float]]:
         ) from exc
 
 
+@data_errors("ecnas")
 def import_ecnas(path: str | os.PathLike[str], *, dest: Path | None = None) -> Path:
     """Import EC-NAS-Bench's measured runs into ``ecnas.npz`` (an NB101-format table).
 
@@ -901,6 +918,41 @@ class _CellSequence(Sequence[NB101Cell]):
 
 
 _CACHE: dict[tuple[str, int, int], NB101Table] = {}
+#: The possible values of a table's arrays: accuracies are fractions in [0, 1]
+#: (NaN: a missing repeat), costs are never negative, every cell has a size.
+VALUE_RANGES: dict[str, ValueRange] = {
+    "valid": FRACTION,
+    "test": FRACTION,
+    "train_time_s": COST,
+    "energy_kwh": COST,
+    "co2_g": COST,
+    "params": ValueRange(0.0, required=True),
+}
+_DATA_PAGE = {"full": "nb101", "ecnas": "ecnas"}
+
+
+def _check_values(where: str | Path, arrays: dict[str, np.ndarray], fix: str) -> None:
+    """:data:`VALUE_RANGES`, and a value of every cell at every epoch.
+
+    A missing repeat is NaN, but a cell needs one run with a validation and a test
+    accuracy at each epoch: without it the env could not answer a query.
+    """
+    check_ranges(where, arrays, VALUE_RANGES, fix=fix)
+    epochs = np.asarray(arrays.get("epochs", ()))
+    for name in ("valid", "test"):
+        if name not in arrays:
+            continue
+        empty = ~np.isfinite(np.asarray(arrays[name], dtype=np.float64)).any(axis=2)
+        if empty.any():
+            cell, epoch = (int(i) for i in np.argwhere(empty)[0])
+            at = int(epochs[epoch]) if epoch < epochs.size else epoch
+            raise CorruptDataError(
+                f"{where}: {name} is NaN in every run of {int(empty.sum()):,} "
+                f"(cell, epoch) pair(s) (first: cell {cell}, epoch {at}); every cell "
+                f"needs a value. {fix}"
+            )
+
+
 _REQUIRED: dict[str, tuple[int, ...]] = {
     "hash": (-1, _HASH_BYTES),
     "num_vertices": (-1,),
@@ -919,7 +971,11 @@ _REQUIRED: dict[str, tuple[int, ...]] = {
 
 def _read(path: Path, kind: str) -> NB101Table:
     arrays = read_table(path, _REQUIRED)
-    fix = f"delete it and run {_import_command(kind)} again ({path})"
+    fix = (
+        f"delete it and run {_import_command(kind)} again ({path}); "
+        f"{data_page(_DATA_PAGE[kind])}"
+    )
+    _check_values(path, arrays, fix)
     n = arrays["hash"].shape[0]
     shape = (n, arrays["epochs"].shape[0], arrays["run_group"].shape[2])
     for name in (*_RUN_METRICS, "run_group"):
@@ -967,7 +1023,7 @@ def missing_table_message(
     """
     filename = TABLE_FILES[kind]
     paths = expected or [d / filename for d in table_search_path()]
-    looked = ", ".join(str(p) for p in paths)
+    looked = describe_paths(paths)
     if kind == "full":
         what = (
             f"`nasgym data import nb101 PATH`, where PATH is the official "
@@ -985,9 +1041,17 @@ def missing_table_message(
             else ""
         )
         title = "EC-NAS-Bench"
+    other = "ecnas" if kind == "full" else "full"
+    also = ""
+    if expected is None and find_table(TABLE_FILES[other]) is not None:
+        also = (
+            f" The {'EC-NAS-Bench' if other == 'ecnas' else 'NB101'} table "
+            f"{TABLE_FILES[other]} is imported: use it with table={other!r} (e.g. "
+            f"gym.make('nasgym/NB101Query-v0', table={other!r}))."
+        )
     return (
-        f"{title} table {filename} not found; looked for {looked}. "
-        f"Create it with {what}."
+        f"{title} table {filename} not found; looked for {looked}.{also} "
+        f"Create it with {what}; {data_page(_DATA_PAGE[kind])}"
     )
 
 
@@ -1025,7 +1089,10 @@ def load_table(
     key = (str(resolved), stat.st_mtime_ns, stat.st_size)
     table = _CACHE.get(key)
     if table is None:
-        table = _read(resolved, kind)
+        try:
+            table = _read(resolved, kind)
+        except CorruptDataError as exc:
+            raise add_data_page(exc, _DATA_PAGE[kind]) from exc.__cause__
         for old in [k for k in _CACHE if k[0] == key[0]]:
             del _CACHE[old]
         _CACHE[key] = table
@@ -1426,6 +1493,7 @@ class NB101VerifyReport:
         )
 
 
+@data_errors("zero-cost")
 def read_naslib_reference(path: Path) -> list[tuple[NB101Cell, float]]:
     """NASLib's NB101 ``(cell, val_accuracy %)`` pairs (unpruned cells).
 
@@ -1468,6 +1536,7 @@ def _verify_table(table: NB101Table | str | os.PathLike[str] | None) -> NB101Tab
         return load_table("ecnas" if kind == "full" else "full", candidate)
 
 
+@data_errors("zero-cost")
 def _reference_path(reference: str | os.PathLike[str] | None) -> Path:
     if reference is None:
         root = data_dir()

@@ -47,15 +47,11 @@ benchmark re-indexes them by *code* (the mixed-radix number of the op vector, se
 from __future__ import annotations
 
 import bz2
-import collections
 import csv
 import hashlib
-import importlib
-import io
 import lzma
 import math
 import os
-import pickle
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,10 +63,17 @@ from numpy.typing import NDArray
 
 from nasgym.benchmarks.base import FloatArray, TabularBenchmark
 from nasgym.data import (
+    COST,
+    PERCENT,
+    TooLargeError,
+    ValueRange,
     cache_dir,
+    check_ranges,
     data_dir,
+    describe_paths,
     find_table,
     read_table,
+    restricted_load,
     sha256_file,
     table_search_path,
     write_table,
@@ -79,6 +82,8 @@ from nasgym.error import (
     BenchmarkDataMissingError,
     CorruptDataError,
     InvalidArchitectureError,
+    data_errors,
+    data_page,
     unknown_option,
 )
 from nasgym.objectives import CostSpec, unknown_cost
@@ -208,45 +213,28 @@ def _ops_from_strings(
 # ---------------------------------------------------------------------------
 # NATS-Bench archive
 # ---------------------------------------------------------------------------
-def _numpy_global(name: str) -> Any:
-    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
-        try:
-            return getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError):
-            continue
-    raise pickle.UnpicklingError(f"numpy has no {name}")  # pragma: no cover
-
-
-class _ArchiveUnpickler(pickle.Unpickler):
-    """Unpickler that only builds the plain objects NATS-Bench archives contain."""
-
-    _NUMPY_NAMES = frozenset({"scalar", "_reconstruct"})
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) == ("collections", "OrderedDict"):
-            return collections.OrderedDict
-        if (module, name) in {("numpy", "dtype"), ("numpy", "ndarray")}:
-            return getattr(np, name)
-        if module in ("numpy.core.multiarray", "numpy._core.multiarray") and (
-            name in self._NUMPY_NAMES
-        ):
-            return _numpy_global(name)
-        raise pickle.UnpicklingError(
-            f"refusing to load {module}.{name}: NATS-Bench simple archives hold only "
-            f"dicts, lists, numbers and numpy scalars"
-        )
+#: Most bytes one archive file may decompress to (real ones: under 1 MB).
+MAX_ARCHIVE_FILE_BYTES = 64 << 20
 
 
 def _load_pbz2(path: Path, digests: dict[str, str]) -> Any:
-    """Read one bz2-compressed pickle safely; record its SHA-256."""
+    """Read one bz2-compressed pickle safely (streamed, capped); record its SHA-256."""
     try:
-        raw = path.read_bytes()
-        digests[path.name] = hashlib.sha256(raw).hexdigest()
-        return _ArchiveUnpickler(io.BytesIO(bz2.decompress(raw))).load()
+        digests[path.name] = sha256_file(path)
+        with bz2.open(path, "rb") as handle:
+            return restricted_load(handle, limit=MAX_ARCHIVE_FILE_BYTES)
+    except TooLargeError as exc:
+        raise CorruptDataError(
+            f"NATS-Bench file {path} ({path.stat().st_size:,} bytes) decompresses to "
+            f"more than {MAX_ARCHIVE_FILE_BYTES:,} bytes (real files: under 1 MB): it "
+            f"is not an official archive file; replace it with an intact copy; "
+            f"{data_page('nb201')}"
+        ) from exc
     except Exception as exc:  # OSError, EOFError, UnpicklingError, ...
         raise CorruptDataError(
             f"cannot read NATS-Bench file {path}: {type(exc).__name__}: {exc}; "
-            f"replace it with an intact copy of the official archive"
+            f"replace it with an intact copy of the official archive; "
+            f"{data_page('nb201')}"
         ) from exc
 
 
@@ -581,6 +569,21 @@ def _merge(old: _Imported, new: _Imported) -> _Imported:
     return _Imported(ops=old.ops, columns=columns, sources=sources)
 
 
+def value_ranges(keys: Iterable[str]) -> dict[str, ValueRange]:
+    """The possible values of each ``dataset/metric`` column among ``keys``.
+
+    Accuracies lie in [0, 100] (percent), costs are never negative; NaN marks an
+    architecture a source does not cover.
+    """
+    ranges: dict[str, ValueRange] = {}
+    for key in keys:
+        _, _, metric = key.partition("/")
+        if metric not in METRICS:
+            continue
+        ranges[key] = PERCENT if metric.startswith(("valid@", "test@")) else COST
+    return ranges
+
+
 def _to_arrays(imported: _Imported) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {"ops": imported.ops.astype(np.uint8)}
     for dataset in DATASETS:
@@ -629,12 +632,20 @@ def _write(parts: Sequence[_Imported], dest: Path | None) -> Path:
         except CorruptDataError as exc:
             warnings.warn(f"replacing unreadable NB201 table: {exc}", stacklevel=3)
     for part in parts:
+        check_ranges(
+            _describe_sources(part.sources),
+            part.columns,
+            value_ranges(part.columns),
+            fix="The source is damaged or not NB201 data: replace it with an intact "
+            f"copy; {data_page('nb201')}",
+        )
         merged = part if merged is None else _merge(merged, part)
     assert merged is not None
     write_table(path, _to_arrays(merged))
     return path
 
 
+@data_errors("nb201")
 def import_nats_archive(
     path: str | os.PathLike[str], *, dest: Path | None = None
 ) -> Path:
@@ -659,6 +670,7 @@ def import_nats_archive(
     return _write([_read_archive(Path(path))], dest)
 
 
+@data_errors("nb201")
 def import_csv_tables(
     path: str | os.PathLike[str], *, dest: Path | None = None
 ) -> Path:
@@ -722,6 +734,7 @@ def detect_sources(path: str | os.PathLike[str]) -> list[tuple[str, Path]]:
     return found
 
 
+@data_errors("nb201")
 def import_nb201(path: str | os.PathLike[str], *, dest: Path | None = None) -> Path:
     """Import NB201 data from whatever ``path`` holds, merging all sources found.
 
@@ -802,7 +815,7 @@ def missing_table_message(expected: Sequence[Path] | None = None) -> str:
         The message (also used by ``nasgym data status``).
     """
     paths = expected or [d / TABLE_FILE for d in table_search_path()]
-    looked = ", ".join(str(p) for p in paths)
+    looked = describe_paths(paths)
     suggested = _suggested_path()
     if suggested == "PATH":
         how = f"`nasgym data import nb201 PATH`, where PATH is {_LAYOUTS}"
@@ -813,7 +826,7 @@ def missing_table_message(expected: Sequence[Path] | None = None) -> str:
         )
     return (
         f"NB201 table {TABLE_FILE} not found; looked for {looked}. "
-        f"Create it with {how}."
+        f"Create it with {how}; {data_page('nb201')}"
     )
 
 
@@ -833,7 +846,10 @@ def _resolve(path: str | os.PathLike[str] | None) -> Path:
 
 def _read(path: Path) -> NB201Table:
     arrays = read_table(path, {"ops": (NUM_ARCHS, len(EDGES))})
-    fix = f"delete it and run `nasgym data import nb201 PATH` again ({path})"
+    fix = (
+        f"delete it and run `nasgym data import nb201 PATH` again ({path}); "
+        f"{data_page('nb201')}"
+    )
     ops = arrays["ops"]
     if ops.dtype.kind not in "iu" or ops.size == 0 or int(ops.max()) >= len(OPS):
         raise CorruptDataError(f"{path}: array 'ops' is not NB201 op indices; {fix}")
@@ -853,6 +869,7 @@ def _read(path: Path) -> NB201Table:
                 f"{path}: array {key!r} has shape {array.shape} and dtype "
                 f"{array.dtype}, expected ({NUM_ARCHS},) float64; {fix}"
             )
+        check_ranges(path, arrays, value_ranges([key]), fix=fix)
         by_code = np.empty(NUM_ARCHS, dtype=np.float64)
         by_code[index_to_code] = array
         by_code.setflags(write=False)
@@ -870,6 +887,7 @@ def _read(path: Path) -> NB201Table:
     )
 
 
+@data_errors("nb201")
 def load_table(path: str | os.PathLike[str] | None = None) -> NB201Table:
     """Read the NB201 table once per process (cached by path, mtime and size).
 

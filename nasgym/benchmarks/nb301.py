@@ -38,12 +38,14 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from nasgym.data import data_dir
+from nasgym.data import data_dir, sha256_file
 from nasgym.error import (
     BenchmarkDataMissingError,
     CorruptDataError,
     InvalidArchitectureError,
     UnknownOptionError,
+    data_errors,
+    data_page,
 )
 from nasgym.spaces.darts import (
     CELLS,
@@ -69,6 +71,17 @@ ENCODING_FILE = "encoding.json"
 CONFIG_SPACE_FILE = "config_space.json"
 #: The files :class:`NB301Surrogate` needs, all in one directory.
 REQUIRED_FILES: tuple[str, ...] = (MODEL_FILE, ENCODING_FILE, CONFIG_SPACE_FILE)
+#: SHA-256 of each published file (YAHPO Gym's ``yahpo_data`` repository, folder
+#: ``nb301/``, branch ``iaml_ex``). :class:`NB301Surrogate` refuses other contents
+#: unless ``verify=False``: a single flipped byte in the model or two swapped codes in
+#: the encoding still load and would silently change every prediction.
+SURROGATE_SHA256: dict[str, str] = {
+    MODEL_FILE: "3c6a6fb3a70998bf6c55883bdc5cc71cff190e1859468d72cc6960b88f06d280",
+    ENCODING_FILE: "b16bb8db9aa5a9b688cd97e782643abe96bd166baa445675f57cbcf5e6128a98",
+    CONFIG_SPACE_FILE: (
+        "a8f62a3a7d71523a7962c332aed244bfa5cdd58a8bdd6a8aa02089f1524b0c93"
+    ),
+}
 
 #: Prefix of the NB301 hyperparameter names (``NetworkSelectorDatasetInfo:darts:``
 #: with ``:`` spelled ``_COLON_``, as in YAHPO's files).
@@ -126,6 +139,58 @@ def genotype_config(g: DartsGenotype) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------ file checks
+def digest_mismatch(path: Path, actual: str) -> CorruptDataError | None:
+    """The error for a surrogate file whose SHA-256 is not the published one.
+
+    Args:
+        path: The file (its name picks the expected digest).
+        actual: Its SHA-256.
+
+    Returns:
+        ``None`` when ``actual`` is the published digest, else the error naming the
+        file, both digests, its size and the two fixes.
+    """
+    expected = SURROGATE_SHA256[path.name]
+    if actual == expected:
+        return None
+    try:
+        size = f"{path.stat().st_size:,} bytes"
+    except OSError:
+        size = "unreadable"
+    return CorruptDataError(
+        f"NB301 surrogate file {path} ({size}) is not the published one: sha256 "
+        f"{actual}, expected {expected}. It is damaged (truncated, edited) or another "
+        f"model, and would silently change every prediction. Replace it with an "
+        f"intact copy, or, to run your own surrogate on purpose, pass verify=False "
+        f"(NB301Surrogate(DIR, verify=False), or gym.make(..., path=DIR, "
+        f"verify_surrogate=False)); {data_page('nb301')}"
+    )
+
+
+def verify_files(directory: Path) -> dict[str, str]:
+    """Check the three surrogate files of ``directory`` against the published digests.
+
+    Returns:
+        ``file name -> sha256``.
+
+    Raises:
+        CorruptDataError: A file is unreadable or its digest is not the published one.
+    """
+    digests: dict[str, str] = {}
+    for name in REQUIRED_FILES:
+        try:
+            digests[name] = sha256_file(directory / name)
+        except OSError as exc:
+            raise CorruptDataError(
+                f"cannot read NB301 surrogate file {directory / name}: {exc}; "
+                f"{data_page('nb301')}"
+            ) from exc
+        error = digest_mismatch(directory / name, digests[name])
+        if error is not None:
+            raise error
+    return digests
+
+
 def _read_json(path: Path) -> Any:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -231,6 +296,7 @@ def _check_config_space(space: Any, path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- loading
+@data_errors("nb301")
 def surrogate_dir(path: str | os.PathLike[str] | None = None) -> Path:
     """Find the directory holding the surrogate files.
 
@@ -333,6 +399,9 @@ class NB301Surrogate:
             with process pools).
         batch_size: Rows per onnxruntime call.
         batched: Whether the model runs whole batches per call (needs ``onnx``).
+        verified: Whether the files were checked against :data:`SURROGATE_SHA256`
+            (``False``: the user's own surrogate, ``verify=False``).
+        digests: ``file name -> sha256`` of the files loaded.
     """
 
     def __init__(
@@ -341,29 +410,48 @@ class NB301Surrogate:
         *,
         intra_op_threads: int = 1,
         batch_size: int = 512,
+        verify: bool = True,
     ) -> None:
         """Load and check the surrogate.
 
         Args:
             path: Directory of the files (or the ``.onnx`` file); default
                 ``$NASGYM_DATA_DIR/nas-bench-301-yahpo/v1_iaml_ex``.
+            verify: Refuse files whose SHA-256 is not the published one
+                (:data:`SURROGATE_SHA256`). ``False`` runs your own surrogate files
+                (same interface); :attr:`verified` and :attr:`digests` record it.
             intra_op_threads: onnxruntime intra-op thread count (0: onnxruntime's
                 default, all cores).
             batch_size: Rows per onnxruntime call.
 
         Raises:
             BenchmarkDataMissingError: A file is missing.
-            CorruptDataError: A file is unreadable or not the NB301 surrogate.
+            CorruptDataError: A file is unreadable, not the NB301 surrogate, or
+                (``verify``) not the published file.
         """
         if intra_op_threads < 0 or batch_size < 1:
             raise ValueError("intra_op_threads must be >= 0 and batch_size >= 1")
         self.path = surrogate_dir(path)
         self.intra_op_threads = int(intra_op_threads)
         self.batch_size = int(batch_size)
+        self.verified = bool(verify)
         self._load()
 
+    def provenance(self) -> dict[str, Any]:
+        """Where the model came from: ``path``, ``verified`` and ``sha256`` per file."""
+        return {
+            "path": str(self.path),
+            "verified": self.verified,
+            "sha256": dict(self.digests),
+        }
+
+    @data_errors("nb301")
     def _load(self) -> None:
         model_path = self.path / MODEL_FILE
+        if self.verified:
+            self.digests = verify_files(self.path)
+        else:
+            self.digests = {n: sha256_file(self.path / n) for n in REQUIRED_FILES}
         self._codes = _Codes(
             _read_json(self.path / ENCODING_FILE), self.path / ENCODING_FILE
         )
@@ -440,16 +528,20 @@ class NB301Surrogate:
             "path": self.path,
             "intra_op_threads": self.intra_op_threads,
             "batch_size": self.batch_size,
+            "verified": self.verified,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.path = state["path"]
         self.intra_op_threads = state["intra_op_threads"]
         self.batch_size = state["batch_size"]
+        self.verified = state.get("verified", True)
         self._load()
 
     def __repr__(self) -> str:
-        return f"NB301Surrogate(path={str(self.path)!r})"
+        if self.verified:
+            return f"NB301Surrogate(path={str(self.path)!r})"
+        return f"NB301Surrogate(path={str(self.path)!r}, verify=False)"
 
     def encode(self, genotypes: Genotypes, *, validate: bool = True) -> Int32Array:
         """The ``x_cat`` rows of genotypes: ``(N, 34)`` int32 (see the module doc).

@@ -22,7 +22,12 @@ from functools import cache
 import numpy as np
 
 from nasgym.benchmarks.base import FloatArray, TabularBenchmark
-from nasgym.error import BenchmarkDataMissingError, CorruptDataError, unknown_option
+from nasgym.error import (
+    BenchmarkDataMissingError,
+    CorruptDataError,
+    data_errors,
+    unknown_option,
+)
 from nasgym.spaces.nbgraph import GNNArch, NBGraphSpace, import_wheel, wheel_keys
 
 #: Datasets of NAS-Bench-Graph; ``"proteins"`` uses the five-operation space.
@@ -48,6 +53,7 @@ _FIELDS: dict[str, tuple[str, float]] = {
 
 
 @cache
+@data_errors("nbgraph")
 def _dataset_tables(dataset: str) -> Mapping[str, FloatArray]:
     """Read one dataset from the wheel and return read-only tables over codes."""
     wheel = import_wheel()

@@ -250,6 +250,24 @@ def _check_batch(
         )
 
 
+def _check_first_header(head: bytes, name: str) -> None:
+    """Refuse a file whose first 12 bytes are not a TFRecord header.
+
+    Without this, any other file reads as one record with a garbage length: "truncated
+    record" would send the user looking for a bad download instead of a wrong file.
+    """
+    if not head:
+        return
+    if (
+        len(head) < _HEADER.size
+        or mask_crc(crc32c(head[:8])) != _HEADER.unpack(head)[1]
+    ):
+        raise CorruptDataError(
+            f"{name} is not a TFRecord file: its first {min(len(head), 12)} bytes are "
+            f"not a record header (a 64-bit length and its CRC-32C)"
+        )
+
+
 def iter_records_with_offsets(
     path: str | os.PathLike[str], *, verify: bool = True
 ) -> Iterator[tuple[int, bytes]]:
@@ -269,6 +287,8 @@ def iter_records_with_offsets(
     """
     name = str(path)
     with open(path, "rb") as handle:
+        _check_first_header(handle.read(_HEADER.size), name)
+        handle.seek(0)
         buf = b""
         base = 0
         at_end = False

@@ -372,6 +372,33 @@ def check_invalid_options(invalid_action: str, invalid_reward: object) -> float:
     return float(invalid_reward)
 
 
+def continuous_action(action: Any, shape: tuple[int, ...]) -> FloatArray:
+    """A continuous (``Box``) action as float64, checked for shape, then finiteness.
+
+    Raises:
+        InvalidActionError: The action has another shape, or NaN/inf entries (said
+            as such: a NaN is not a shape problem).
+    """
+    array = np.asarray(action, dtype=np.float64)
+    if array.shape != shape:
+        per = f"({shape[-1]},) per env" if len(shape) > 1 else f"{shape}"
+        raise InvalidActionError(
+            f"continuous actions must be arrays of shape {per}; got shape {array.shape}"
+        )
+    bad = ~np.isfinite(array)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        where = f"{first[-1]}" + (
+            f" of env {first[0]}" if len(first) > 1 and shape[0] > 1 else ""
+        )
+        raise InvalidActionError(
+            f"continuous action is not finite: {int(bad.sum())} of {array.size} "
+            f"entries are NaN or inf (first at index {where}: {float(array[first])}); "
+            f"pass finite scores (they are clipped to [-1, 1])"
+        )
+    return array
+
+
 def render_summary(step_count: int, info: dict[str, Any]) -> str:
     """The one-line ``render_mode="ansi"`` text of a search's ``info``."""
 
@@ -776,12 +803,7 @@ class ContinuousMode(Mode):
 
     def step_searches(self, idx: IntArray, actions: Any) -> FloatArray:
         """Decode and query; non-finite or wrongly shaped actions raise."""
-        array = np.asarray(actions, dtype=np.float64)
-        if array.shape != (idx.size, self.width) or not np.isfinite(array).all():
-            raise InvalidActionError(
-                f"continuous actions must be finite arrays of shape ({self.width},) "
-                f"per env; got shape {array.shape}"
-            )
+        array = continuous_action(actions, (idx.size, self.width))
         codes = self.decode(np.clip(array, -1.0, 1.0))
         reasons: dict[int, str] = {}
         ok = np.ones(idx.size, dtype=bool)

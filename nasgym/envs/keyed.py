@@ -43,6 +43,7 @@ from nasgym.envs.core import (
     check_invalid_options,
     render_summary,
 )
+from nasgym.envs.keywords import StrictKeywords
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.objectives import Objectives, check_names, check_unused
 from nasgym.rewards import RewardShaping
@@ -343,7 +344,7 @@ class TopK:
         return np.concatenate([mean, std])
 
 
-class KeyedNASEnv(gym.Env[Any, Any], ABC):
+class KeyedNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
     """Template of the NB101 and NB301 environments (see the concrete classes).
 
     Subclasses call :meth:`_setup` from their constructor and implement

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,6 +37,7 @@ from nasgym.envs.keyed import (
     edit_index,
     int_vector,
 )
+from nasgym.envs.keywords import check_single_dataset
 from nasgym.error import BenchmarkDataMissingError, UnknownOptionError, unknown_option
 from nasgym.objectives import ACCURACY, table_names
 from nasgym.spaces.base import BoolArray, IntArray
@@ -206,7 +208,21 @@ class NB101Tables:
                 return cached
         except (OSError, ValueError):
             pass
-        out = self.compute_neighbour_rows()
+        slow = len(self) * SECONDS_PER_CELL >= ANNOUNCE_S
+        if slow:
+            where = (
+                f"cached in {path}"
+                if os.access(path.parent, os.W_OK)
+                else f"kept in memory only: {path.parent} is read-only"
+            )
+            print(
+                f"nasgym: building the edit table of {self.bench.name} (the cell "
+                f"each of the {NUM_EDIT_ACTIONS} edits of each of {len(self):,} cells "
+                f"reaches), once; {where}",
+                file=sys.stderr,
+                flush=True,
+            )
+        out = self.compute_neighbour_rows(progress=slow)
         try:
             tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as handle:
@@ -216,18 +232,28 @@ class NB101Tables:
             pass  # read-only table directory: keep the table in memory only
         return out
 
-    def compute_neighbour_rows(self, workers: int | None = None) -> NDArray[np.int64]:
+    def compute_neighbour_rows(
+        self, workers: int | None = None, *, progress: bool = False
+    ) -> NDArray[np.int64]:
         """Compute the table row reached by each edit of each local cell.
 
         Args:
             workers: Processes to use; default all CPUs for tables of at least
                 :data:`PARALLEL_MIN_CELLS` cells, else 1 (this process).
+            progress: Show a progress bar over the cells (stderr).
         """
         rows = self.rows.tolist()
         if workers is None:
             workers = (os.cpu_count() or 1) if len(rows) >= PARALLEL_MIN_CELLS else 1
-        return neighbour_rows(self.data.kind, str(self.data.path), rows, workers)
+        return neighbour_rows(
+            self.data.kind, str(self.data.path), rows, workers, progress=progress
+        )
 
+
+#: Measured cost of the edit table per cell on one core (seconds), and the estimated
+#: build time from which nasgym says what it builds and shows a progress bar.
+SECONDS_PER_CELL = 0.004
+ANNOUNCE_S = 5.0
 
 #: Tables with at least this many cells build their neighbour table in a process
 #: pool (about 4 ms per 7-vertex cell: 30 minutes for the full table on one core).
@@ -235,7 +261,12 @@ PARALLEL_MIN_CELLS = 20_000
 
 
 def neighbour_rows(
-    kind: str, path: str, rows: Sequence[int], workers: int = 1
+    kind: str,
+    path: str,
+    rows: Sequence[int],
+    workers: int = 1,
+    *,
+    progress: bool = False,
 ) -> NDArray[np.int64]:
     """``(len(rows), 104)`` table row reached by each edit of each row's cell.
 
@@ -247,7 +278,15 @@ def neighbour_rows(
         path: The table file.
         rows: Table rows.
         workers: Processes: above 1, chunks of rows run in a spawned process pool.
+        progress: Show a progress bar (tqdm, on stderr) over the cells.
     """
+    bar: Any = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=len(rows), unit="cells", desc="NB101 edit table", file=sys.stderr
+        )
     if workers > 1 and len(rows) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -255,9 +294,15 @@ def neighbour_rows(
         step = max(1, -(-len(rows) // (8 * workers)))
         chunks = [list(rows[i : i + step]) for i in range(0, len(rows), step)]
         context = multiprocessing.get_context("spawn")
+        parts = []
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             n = len(chunks)
-            parts = list(pool.map(neighbour_rows, [kind] * n, [path] * n, chunks))
+            for part in pool.map(neighbour_rows, [kind] * n, [path] * n, chunks):
+                parts.append(part)
+                if bar is not None:
+                    bar.update(len(part))
+        if bar is not None:
+            bar.close()
         return np.concatenate(parts)
     data = load_table(kind, path)
     out = np.full((len(rows), NUM_EDIT_ACTIONS), -1, dtype=np.int64)
@@ -266,6 +311,11 @@ def neighbour_rows(
         if found:
             actions = [a for a, _ in found]
             out[k, actions] = data.lookup([nb101_hash(c) for _, c in found])
+        if bar is not None and k % 256 == 255:
+            bar.update(256)
+    if bar is not None:
+        bar.update(len(rows) - bar.n)
+        bar.close()
     return out
 
 
@@ -301,6 +351,7 @@ class _NB101Env(KeyedNASEnv):
         self,
         table: str = "full",
         *,
+        dataset: str = DATASETS[0],
         subspace: str | None = None,
         path: str | os.PathLike[str] | None = None,
         epochs: int | None = None,
@@ -314,8 +365,20 @@ class _NB101Env(KeyedNASEnv):
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
         objectives: Sequence[str] | None = None,
-        **mo_options: Any,
+        mo_reward: str | None = None,
+        mo_alpha: float = 0.5,
+        cost_weights: float | Sequence[float] | None = None,
+        cost_threshold: float | Sequence[float] | None = None,
+        constraint_penalty: float = 0.0,
     ) -> None:
+        check_single_dataset("NB101", dataset, DATASETS)
+        mo_options: dict[str, Any] = {
+            "mo_reward": mo_reward,
+            "mo_alpha": mo_alpha,
+            "cost_weights": cost_weights,
+            "cost_threshold": cost_threshold,
+            "constraint_penalty": constraint_penalty,
+        }
         sampler = _SAMPLER_ALIASES.get(sampler, sampler)
         if sampler not in SAMPLERS:
             raise unknown_option("NB101 sampler", sampler, SAMPLERS)
@@ -660,6 +723,7 @@ _ARGS = """\
 | `table` | str | `"full"` | `"full"` (official NB101, `nb101.npz`) or `"ecnas"` (EC-NAS-Bench) |
 | `subspace` | str or None | None | EC-NAS only: `"4V9E"` or `"5V9E"` |
 | `path` | path or None | None | the table file or its directory (default: the cache search path) |
+| `dataset` | str | `"cifar10"` | the tables' only dataset; any other value is an error |
 | `epochs` | int or None | None | training budget of the rewarded/reported values (default: the largest) |
 | `benchmark` | NB101Benchmark | None | a backend instance to use instead of `table`/`path`/`subspace` |
 | `sampler` | str | `"uniform"` | Edit starting state: `"uniform"` (a uniform table row), `"bananas"` (BANANAS' Bernoulli(0.5) sampler) or `"nb101"` (the table's vertex/edge-count distribution); the last two reject draws the table lacks |"""

@@ -19,6 +19,7 @@ from gymnasium import spaces
 from numpy.typing import ArrayLike, NDArray
 
 from nasgym.benchmarks.nb301 import DEFAULT_EPOCH, NB301Surrogate, SurrogateModel
+from nasgym.envs.core import continuous_action
 from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
 from nasgym.envs.keyed import (
     DEFAULT_HORIZON,
@@ -29,7 +30,8 @@ from nasgym.envs.keyed import (
     edit_index,
     int_vector,
 )
-from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
+from nasgym.envs.keywords import check_single_dataset
+from nasgym.error import UnknownOptionError, unknown_option
 from nasgym.objectives import ACCURACY, unknown_cost
 from nasgym.spaces.darts import (
     CELL_FLAG,
@@ -78,22 +80,25 @@ SCORE_WIDTH = NUM_CELLS * NUM_CANDIDATE_EDGES * len(L2NAS_OPS)
 #: Most surrogate predictions an env caches before starting over.
 MAX_CACHED = 1 << 20
 
-_SURROGATES: dict[tuple[str, int], NB301Surrogate] = {}
+_SURROGATES: dict[tuple[str, bool, int], NB301Surrogate] = {}
 
 
-def shared_surrogate(path: str | os.PathLike[str] | None = None) -> NB301Surrogate:
-    """One :class:`NB301Surrogate` per surrogate directory and process.
+def shared_surrogate(
+    path: str | os.PathLike[str] | None = None, *, verify: bool = True
+) -> NB301Surrogate:
+    """One :class:`NB301Surrogate` per surrogate directory, ``verify`` and process.
 
     Raises:
         BenchmarkDataMissingError: A surrogate file is missing.
-        CorruptDataError: A file is not the NB301 surrogate.
+        CorruptDataError: A file is not the NB301 surrogate, or (``verify``) not the
+            published file.
     """
     from nasgym.benchmarks.nb301 import surrogate_dir
 
-    key = (str(surrogate_dir(path).resolve()), os.getpid())
+    key = (str(surrogate_dir(path).resolve()), bool(verify), os.getpid())
     surrogate = _SURROGATES.get(key)
     if surrogate is None:
-        surrogate = _SURROGATES[key] = NB301Surrogate(key[0])
+        surrogate = _SURROGATES[key] = NB301Surrogate(key[0], verify=verify)
     return surrogate
 
 
@@ -214,8 +219,10 @@ class _NB301Env(KeyedNASEnv):
     def __init__(
         self,
         *,
+        dataset: str = DATASETS[0],
         surrogate: SurrogateModel | None = None,
         path: str | os.PathLike[str] | None = None,
+        verify_surrogate: bool = True,
         epoch: int = DEFAULT_EPOCH,
         reward: str | None = None,
         alpha: float | None = None,
@@ -225,10 +232,22 @@ class _NB301Env(KeyedNASEnv):
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
         objectives: Sequence[str] | None = None,
-        **mo_options: Any,
+        mo_reward: str | None = None,
+        mo_alpha: float = 0.5,
+        cost_weights: float | Sequence[float] | None = None,
+        cost_threshold: float | Sequence[float] | None = None,
+        constraint_penalty: float = 0.0,
     ) -> None:
+        check_single_dataset("NB301", dataset, DATASETS)
+        mo_options: dict[str, Any] = {
+            "mo_reward": mo_reward,
+            "mo_alpha": mo_alpha,
+            "cost_weights": cost_weights,
+            "cost_threshold": cost_threshold,
+            "constraint_penalty": constraint_penalty,
+        }
         if surrogate is None:
-            surrogate = shared_surrogate(path)
+            surrogate = shared_surrogate(path, verify=verify_surrogate)
         elif not isinstance(surrogate, SurrogateModel):
             raise UnknownOptionError(
                 f"surrogate must be an NB301Surrogate or implement SurrogateModel "
@@ -244,6 +263,14 @@ class _NB301Env(KeyedNASEnv):
                 f"epoch must be an integer in 1..{DEFAULT_EPOCH}, got {epoch!r}"
             )
         self.surrogate: SurrogateModel = surrogate
+        #: Where the surrogate came from (run headers record it): the files'
+        #: ``path``, ``verified`` against the published digests, and ``sha256``; for
+        #: a ``surrogate=`` model of another kind, its ``repr`` and ``verified=False``.
+        self.surrogate_provenance: dict[str, Any] = (
+            surrogate.provenance()
+            if isinstance(surrogate, NB301Surrogate)
+            else {"model": repr(surrogate), "verified": False}
+        )
         self.epoch = int(epoch)
         self._setup(
             reward=reward,
@@ -277,6 +304,20 @@ class _NB301Env(KeyedNASEnv):
             mo_options if objectives is None else {"clip": True, **mo_options},
             self._objective_bounds,
         )
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """Start an episode (see :meth:`KeyedNASEnv.reset`).
+
+        With a surrogate not checked against the published files (``verify_surrogate
+        =False`` or a ``surrogate=`` model), the reset ``info`` says so under
+        ``"surrogate"`` (:attr:`surrogate_provenance`).
+        """
+        obs, info = super().reset(seed=seed, options=options)
+        if not self.surrogate_provenance["verified"]:
+            info["surrogate"] = dict(self.surrogate_provenance)
+        return obs, info
 
     # ------------------------------------------------------------ objectives
     def _objective_bounds(
@@ -563,12 +604,7 @@ class NB301ContinuousEnv(_NB301Env):
 
     def _target(self, action: Any) -> Int8Array:
         """The genotype the scores decode to (METHODS.md 2.1)."""
-        scores = np.asarray(action, dtype=np.float64)
-        if scores.shape != (SCORE_WIDTH,) or not np.isfinite(scores).all():
-            raise InvalidActionError(
-                f"continuous actions must be finite arrays of shape ({SCORE_WIDTH},); "
-                f"got shape {scores.shape}"
-            )
+        scores = continuous_action(action, (SCORE_WIDTH,))
         grid = np.clip(scores, -1.0, 1.0).reshape(
             1, NUM_CELLS, NUM_CANDIDATE_EDGES, len(L2NAS_OPS)
         )
@@ -609,7 +645,10 @@ class _NB301VectorEnv(KeyedNASVectorEnv):
         self, num_envs: int, kwargs: dict[str, Any]
     ) -> list[Callable[[], gym.Env[Any, Any]]]:
         if kwargs.get("surrogate") is None:
-            kwargs["surrogate"] = shared_surrogate(kwargs.pop("path", None))
+            kwargs["surrogate"] = shared_surrogate(
+                kwargs.pop("path", None),
+                verify=kwargs.pop("verify_surrogate", True),
+            )
         return super()._factories(num_envs, kwargs)
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
@@ -675,7 +714,9 @@ _ARGS = """\
 |---|---|---|---|
 | `path` | path or None | None | directory of the surrogate files (default under `NASGYM_DATA_DIR`) |
 | `surrogate` | SurrogateModel | None | a loaded surrogate (an `NB301Surrogate`, or any object with `predict(genotypes, epoch) -> (valid %, runtime s)`, see docs/data.md) to use instead of `path` |
-| `epoch` | int | 98 | training epochs the surrogate predicts for (1..98) |"""
+| `epoch` | int | 98 | training epochs the surrogate predicts for (1..98) |
+| `verify_surrogate` | bool | True | refuse surrogate files whose SHA-256 is not the published one; `False` runs your own files at `path` (the reset `info["surrogate"]` and run headers then record `verified: False`) |
+| `dataset` | str | `"cifar10"` | the surrogate's only dataset; any other value is an error |"""
 
 _REFS = """\
 * Siems et al., "NAS-Bench-301 and the Case for Surrogate Benchmarks for Neural

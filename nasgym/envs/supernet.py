@@ -25,6 +25,7 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
+from nasgym.envs.core import continuous_action
 from nasgym.envs.docstring import GraphEnvDoc, build_graph_docstring
 from nasgym.envs.keyed import (
     DEFAULT_HORIZON,
@@ -37,7 +38,6 @@ from nasgym.envs.keyed import (
 )
 from nasgym.error import (
     BenchmarkDataMissingError,
-    InvalidActionError,
     UnknownOptionError,
     unknown_option,
 )
@@ -630,12 +630,7 @@ class Supernet201ContinuousEnv(_Supernet201Env):
             self._topk.push(valid, onehot.ravel())
 
     def _target(self, action: Any) -> Choice:
-        scores = np.asarray(action, dtype=np.float64)
-        if scores.shape != (WIDTH,) or not np.isfinite(scores).all():
-            raise InvalidActionError(
-                f"continuous actions must be finite arrays of shape ({WIDTH},); got "
-                f"shape {scores.shape}"
-            )
+        scores = continuous_action(action, (WIDTH,))
         grid = np.clip(scores, -1.0, 1.0).reshape(NUM_SLOTS, NUM_OPS)
         return tuple(int(o) for o in grid.argmax(axis=1))
 

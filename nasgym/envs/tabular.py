@@ -29,6 +29,7 @@ from nasgym.envs.core import (
     SearchCore,
     render_summary,
 )
+from nasgym.envs.keywords import StrictKeywords
 from nasgym.envs.scalar import ScalarSearch
 from nasgym.envs.tables import arch_names, arch_string_table
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
@@ -156,7 +157,7 @@ def table_objectives(
     )
 
 
-class TabularNASEnv(gym.Env[Any, Any], ABC):
+class TabularNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
     """Template of every tabular NAS environment (see the concrete classes' docs).
 
     Subclasses set :attr:`mode` and implement :meth:`make_benchmark`.

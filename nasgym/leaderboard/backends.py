@@ -13,6 +13,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -40,10 +42,33 @@ def _init_worker(counter: Any, parent_pid: int) -> None:
     global _counter, _parent_pid
     _counter = counter
     _parent_pid = parent_pid
+    _watch_parent(parent_pid)
     # Ctrl-C goes to the whole process group; the parent alone decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, "1")
+
+
+#: How often a worker's watchdog checks that the harness is alive.
+_WATCHDOG_S = 0.5
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """Exit this worker soon after the harness dies, even mid-computation.
+
+    Nobody would write its run (the harness writes run files), so it must not keep
+    computing. A daemon thread polls the parent pid (portable; Linux's
+    ``PR_SET_PDEATHSIG`` would fire when the *thread* that started the worker ends,
+    which need not be the harness).
+    """
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(3)
+            time.sleep(_WATCHDOG_S)
+
+    threading.Thread(target=watch, name="nasgym-parent-watchdog", daemon=True).start()
 
 
 def _count_query() -> None:

@@ -476,6 +476,9 @@ def _search(
             "reward_split": getattr(benchmark, "reward_split", "valid"),
             "reward_split_reason": getattr(benchmark, "reward_split_reason", None),
             "optimum": _float(getattr(base.unwrapped, "optimum", math.nan)),
+            # NB301: the surrogate files' path, sha256 and whether they are the
+            # published ones (None for tabular benchmarks).
+            "surrogate": getattr(base.unwrapped, "surrogate_provenance", None),
         },
         "agent": _agent_description(
             task, factory, agent, _entry_point(task.agent_name)

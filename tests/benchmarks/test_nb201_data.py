@@ -398,6 +398,37 @@ def test_archive_pickle_is_restricted(tmp_path) -> None:
     assert not marker.exists()
 
 
+def test_archive_file_is_streamed_with_a_size_cap(tmp_path, monkeypatch) -> None:
+    # Issue 15.13: a 177-byte file decompressed whole reached 459 MB in memory.
+    import tracemalloc
+
+    from nasgym.benchmarks import nb201
+
+    archive = tmp_path / ARCHIVE_NAME
+    archive.mkdir()
+    meta = {"meta_archs": list(synthetic_strings()), "total_archs": NUM_ARCHS}
+    with bz2.open(archive / "meta.pickle.pbz2", "wb") as handle:
+        pickle.dump(meta, handle)
+    bomb = archive / "000005.pickle.pbz2"
+    with bz2.open(bomb, "wb") as handle:  # 48 MiB of distinct 1 KiB strings
+        pickle.dump({"12": [bytes([i % 251]) * 1024 for i in range(48 << 10)]}, handle)
+    assert bomb.stat().st_size < 100_000
+    monkeypatch.setattr(nb201, "MAX_ARCHIVE_FILE_BYTES", 2 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CorruptDataError) as info:
+            import_nats_archive(archive, dest=tmp_path / TABLE_FILE)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    text = str(info.value)
+    assert (
+        "000005.pickle.pbz2" in text and "decompresses to more than 2,097,152" in text
+    )
+    assert text.endswith("see docs/data.md#nas-bench-201")
+    assert peak < 16 << 20, f"peak {peak:,} bytes: the file was not streamed"
+
+
 # --------------------------------------------------------------------------
 # datastore
 # --------------------------------------------------------------------------

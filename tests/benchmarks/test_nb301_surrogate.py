@@ -203,7 +203,7 @@ def test_genotype_config() -> None:
 
 
 def test_synthetic_encode_matches_reference(synthetic_dir: Path) -> None:
-    surrogate = NB301Surrogate(synthetic_dir)
+    surrogate = NB301Surrogate(synthetic_dir, verify=False)
     arr = d.sample_bananas_array(300, 0)
     x = surrogate.encode(arr)
     assert x.dtype == np.int32 and x.shape == (300, 34)
@@ -220,7 +220,7 @@ def test_synthetic_encode_matches_reference(synthetic_dir: Path) -> None:
 
 def test_synthetic_batch_equals_single(synthetic_dir: Path) -> None:
     pytest.importorskip("onnx")
-    surrogate = NB301Surrogate(synthetic_dir, batch_size=64)
+    surrogate = NB301Surrogate(synthetic_dir, batch_size=64, verify=False)
     assert surrogate.batched
     arr = d.sample_bananas_array(150, 1)
     epochs = np.linspace(1, 98, 150)
@@ -236,16 +236,16 @@ def test_synthetic_batch_equals_single(synthetic_dir: Path) -> None:
 def test_unbatched_fallback(
     synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    batched = NB301Surrogate(synthetic_dir)
+    batched = NB301Surrogate(synthetic_dir, verify=False)
     monkeypatch.setattr(nb301, "_batched_model_bytes", lambda raw, path: None)
-    looped = NB301Surrogate(synthetic_dir)
+    looped = NB301Surrogate(synthetic_dir, verify=False)
     assert batched.batched and not looped.batched
     arr = d.sample_bananas_array(20, 2)
     assert np.array_equal(batched.predict(arr)[0], looped.predict(arr)[0])
 
 
 def test_predict_argument_errors(synthetic_dir: Path) -> None:
-    surrogate = NB301Surrogate(synthetic_dir)
+    surrogate = NB301Surrogate(synthetic_dir, verify=False)
     arr = d.sample_bananas_array(5, 3)
     for epoch in (0, 99, [50] * 4, np.ones((5, 1))):
         with pytest.raises(UnknownOptionError, match="epoch"):
@@ -259,7 +259,7 @@ def test_predict_argument_errors(synthetic_dir: Path) -> None:
     acc, _ = surrogate.predict([])
     assert acc.shape == (0,)
     with pytest.raises(ValueError, match="batch_size"):
-        NB301Surrogate(synthetic_dir, batch_size=0)
+        NB301Surrogate(synthetic_dir, batch_size=0, verify=False)
 
 
 # ------------------------------------------------------------------ missing / corrupt
@@ -281,7 +281,7 @@ def test_missing_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_one_missing_file(synthetic_dir: Path) -> None:
     (synthetic_dir / CONFIG_SPACE_FILE).unlink()
     with pytest.raises(BenchmarkDataMissingError, match=r"missing in .*: config_space"):
-        NB301Surrogate(synthetic_dir / MODEL_FILE)
+        NB301Surrogate(synthetic_dir / MODEL_FILE, verify=False)
 
 
 def test_found_through_data_dir(
@@ -290,7 +290,7 @@ def test_found_through_data_dir(
     root = synthetic_dir.parent / "data"
     shutil.copytree(synthetic_dir, root / SURROGATE_SUBDIR)
     monkeypatch.setenv("NASGYM_DATA_DIR", str(root))
-    assert NB301Surrogate().path == (root / SURROGATE_SUBDIR).resolve()
+    assert NB301Surrogate(verify=False).path == (root / SURROGATE_SUBDIR).resolve()
 
 
 def truncate(path: Path) -> None:
@@ -301,14 +301,14 @@ def truncate(path: Path) -> None:
 def test_corrupt_synthetic_files(synthetic_dir: Path) -> None:
     truncate(synthetic_dir / MODEL_FILE)
     with pytest.raises(CorruptDataError, match=MODEL_FILE):
-        NB301Surrogate(synthetic_dir)
+        NB301Surrogate(synthetic_dir, verify=False)
 
 
 @pytest.mark.parametrize("name", [ENCODING_FILE, CONFIG_SPACE_FILE])
 def test_corrupt_json(synthetic_dir: Path, name: str) -> None:
     truncate(synthetic_dir / name)
     with pytest.raises(CorruptDataError, match=name):
-        NB301Surrogate(synthetic_dir)
+        NB301Surrogate(synthetic_dir, verify=False)
 
 
 def test_json_not_matching_the_space(synthetic_dir: Path) -> None:
@@ -316,13 +316,13 @@ def test_json_not_matching_the_space(synthetic_dir: Path) -> None:
     space["conditions"][0]["values"] = ["0_1"]
     (synthetic_dir / CONFIG_SPACE_FILE).write_text(json.dumps(space))
     with pytest.raises(CorruptDataError, match="not active exactly when"):
-        NB301Surrogate(synthetic_dir)
+        NB301Surrogate(synthetic_dir, verify=False)
     (synthetic_dir / CONFIG_SPACE_FILE).write_text(json.dumps(synthetic_config_space()))
     encoding = synthetic_encoding()
     del encoding[edge_name(1, 7)]["sep_conv_5x5"]
     (synthetic_dir / ENCODING_FILE).write_text(json.dumps(encoding))
     with pytest.raises(CorruptDataError, match=r"no code for .*edge_reduce_7"):
-        NB301Surrogate(synthetic_dir)
+        NB301Surrogate(synthetic_dir, verify=False)
 
 
 # --------------------------------------------------------------------------- real data
@@ -421,3 +421,118 @@ def test_corrupt_real_model(real_dir: Path, tmp_path: Path) -> None:
     (tmp_path / MODEL_FILE).write_bytes(b"not an onnx model at all")
     with pytest.raises(CorruptDataError, match=MODEL_FILE):
         NB301Surrogate(tmp_path)
+
+
+# ------------------------------------------------- published digests (issue 15.1)
+def copy_real(real_dir: Path, dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in REQUIRED_FILES:
+        shutil.copy(real_dir / name, dest / name)
+        (dest / name).chmod(0o644)
+    return dest
+
+
+def flip_one_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    # A weight of the first deep layer (measured: predictions move by up to 6.3
+    # points); the model still parses and loads.
+    data[int(len(data) * 0.3)] ^= 0x40
+    path.write_bytes(bytes(data))
+
+
+def swap_two_codes(path: Path) -> None:
+    encoding = json.loads(path.read_text())
+    table = encoding[edge_name(0, 0)]
+    table["skip_connect"], table["sep_conv_3x3"] = (
+        table["sep_conv_3x3"],
+        table["skip_connect"],
+    )
+    path.write_text(json.dumps(encoding))
+
+
+def test_synthetic_files_need_verify_false(synthetic_dir: Path) -> None:
+    with pytest.raises(CorruptDataError, match="not the published one") as err:
+        NB301Surrogate(synthetic_dir)
+    assert "verify=False" in str(err.value)
+    assert str(err.value).endswith("see docs/data.md#nas-bench-301")
+    own = NB301Surrogate(synthetic_dir, verify=False)
+    assert not own.verified and "verify=False" in repr(own)
+    assert own.provenance()["sha256"][MODEL_FILE] == nb301.sha256_file(
+        synthetic_dir / MODEL_FILE
+    )
+    assert not pickle.loads(pickle.dumps(own)).verified
+
+
+@pytest.mark.data
+def test_real_files_match_published_digests(surrogate: NB301Surrogate) -> None:
+    assert surrogate.verified
+    assert surrogate.provenance()["sha256"] == nb301.SURROGATE_SHA256
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [(MODEL_FILE, flip_one_byte), (ENCODING_FILE, swap_two_codes)],
+    ids=["onnx-byte-flip", "encoding-swap"],
+)
+def test_silent_damage_is_refused(
+    real_dir: Path,
+    surrogate: NB301Surrogate,
+    tmp_path: Path,
+    name: str,
+    damage: Any,
+) -> None:
+    damaged = copy_real(real_dir, tmp_path / "v1_iaml_ex")
+    damage(damaged / name)
+    with pytest.raises(CorruptDataError, match=f"{name}.*not the published one"):
+        NB301Surrogate(damaged)
+    # The damage is silent without the check: the files load and predict otherwise.
+    loose = NB301Surrogate(damaged, verify=False)
+    arr = d.sample_bananas_array(200, 3)
+    assert not np.array_equal(loose.predict(arr)[0], surrogate.predict(arr)[0])
+
+
+@pytest.mark.data
+def test_env_with_own_surrogate_says_so(real_dir: Path, tmp_path: Path) -> None:
+    import gymnasium as gym
+
+    import nasgym  # noqa: F401  (registers the envs)
+
+    own = copy_real(real_dir, tmp_path / "own")
+    swap_two_codes(own / ENCODING_FILE)
+    with pytest.raises(CorruptDataError, match="verify_surrogate=False"):
+        gym.make("nasgym/NB301Query-v0", path=own)
+    env = gym.make("nasgym/NB301Query-v0", path=own, verify_surrogate=False)
+    _, info = env.reset(seed=0)
+    assert info["surrogate"]["verified"] is False
+    assert info["surrogate"]["path"] == str(own)
+    published = gym.make("nasgym/NB301Query-v0", path=real_dir)
+    _, info = published.reset(seed=0)
+    assert "surrogate" not in info
+    assert published.unwrapped.surrogate_provenance["verified"] is True  # type: ignore[attr-defined]
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("damage", ["truncated", "empty", "garbage", "byte-flip"])
+def test_data_status_reports_damaged_files(
+    real_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    from nasgym.datastore import _nb301_status, format_status
+
+    directory = copy_real(real_dir, tmp_path / SURROGATE_SUBDIR)
+    monkeypatch.setenv("NASGYM_DATA_DIR", str(tmp_path))
+    assert _nb301_status()["present"]
+    model = directory / MODEL_FILE
+    if damage == "truncated":
+        truncate(model)
+    elif damage == "empty":
+        model.write_bytes(b"")
+    elif damage == "garbage":
+        model.write_bytes(b"\x00garbage" * 100)
+    else:
+        flip_one_byte(model)
+    row = _nb301_status()
+    assert not row["present"]
+    assert MODEL_FILE in row["error"] and "not the published one" in row["error"]
+    text = format_status([row])
+    assert "corrupt" in text and "docs/data.md#nas-bench-301" in text

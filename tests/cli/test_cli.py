@@ -152,3 +152,88 @@ def test_import_ecnas_then_verify_says_not_covered(
     assert main(["data", "verify", "nb101"]) == 1
     err = capsys.readouterr().err
     assert "NOT COVERED" in err and "nasgym data import nb101" in err
+
+
+# ------------------------------------------- user path errors: one line (issue 15.9)
+def _one_line_error(argv, capsys):
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nasgym: error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+LB = ["leaderboard", "run", "--env", "nasgym/NB201Query-v0", "--agents", "random"]
+LB += ["--seeds", "1", "--budget", "3", "--no-progress", "--out"]
+
+
+def test_out_that_is_a_file(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for argv in (
+        [*LB, str(afile)],
+        ["demo", "--out", str(afile)],
+        ["leaderboard", "report", str(tmp_path), "--out", str(afile)],
+    ):
+        line = _one_line_error(argv, capsys)
+        assert f"--out {afile} exists and is not a directory" in line
+
+
+def test_out_that_cannot_be_created(tmp_path, capsys):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    below = afile / "sub"
+    for argv in ([*LB, str(below)], ["demo", "--out", str(below)]):
+        line = _one_line_error(argv, capsys)
+        assert f"--out {below}: cannot create it" in line
+
+
+def test_perf_unknown_env(capsys):
+    line = _one_line_error(["perf", "--env", "nasgym/Bogus-v0", "--quick"], capsys)
+    assert "unknown env id(s) nasgym/Bogus-v0" in line
+
+
+@pytest.mark.parametrize("agents", [[], ["--agents", "random"]])
+def test_perf_json_unwritable(tmp_path, capsys, agents):
+    missing = tmp_path / "missing" / "x.json"
+    line = _one_line_error(["perf", *agents, "--json", str(missing)], capsys)
+    assert f"directory {missing.parent} does not exist" in line
+    line = _one_line_error(["perf", *agents, "--json", str(tmp_path)], capsys)
+    assert "is a directory" in line
+
+
+def test_os_errors_at_the_boundary_are_one_line(tmp_path, capsys, monkeypatch):
+    import nasgym.cli as cli
+
+    def refuse(args):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "x"))
+
+    monkeypatch.setattr(cli, "_cmd_list", refuse)
+    line = _one_line_error(["list"], capsys)
+    assert line == f"nasgym: error: Permission denied: {str(tmp_path / 'x')!r}"
+
+
+def test_programming_errors_still_raise(monkeypatch):
+    import nasgym.cli as cli
+
+    def bug(args):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(cli, "_cmd_list", bug)
+    with pytest.raises(KeyError):
+        main(["list"])
+
+
+def test_data_import_help_names_the_table_directory(tmp_path, monkeypatch, capsys):
+    # Issue 15.21: the help named NASGYM_CACHE_DIR even when tables go elsewhere.
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.delenv("NASGYM_CACHE_DIR", raising=False)
+    monkeypatch.setenv("NASGYM_DATA_DIR", str(data))
+    with pytest.raises(SystemExit):
+        main(["data", "import", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"here: {data / 'nasgym'}" in out.replace("\n", " ")
+    assert "$NASGYM_DATA_DIR/nasgym when that directory is writable" in out

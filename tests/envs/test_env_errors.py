@@ -372,9 +372,12 @@ def test_non_finite_or_misshaped_continuous_action(space: str) -> None:
         action = np.zeros(width, dtype=np.float32)
         action[width // 2] = bad_value
         with pytest.raises(
-            InvalidActionError, match=rf"finite arrays of shape \({width},\)"
-        ):
+            InvalidActionError,
+            match=rf"not finite: 1 of {width} entries are NaN or inf \(first at index "
+            rf"{width // 2}: {bad_value}\)",
+        ) as err:
             env.step(action)
+        assert "shape" not in str(err.value)  # issue 15.12: not a shape error
     for wrong in (np.zeros(width - 1, np.float32), np.zeros((1, width), np.float32)):
         with pytest.raises(InvalidActionError, match=r"got shape"):
             env.step(wrong)

@@ -182,6 +182,37 @@ def test_neighbour_table_is_cached_next_to_the_table(
     assert np.array_equal(tables._neighbour_rows(), np.load(path))
 
 
+def test_slow_first_build_says_what_it_caches_where(
+    ecnas_bench: NB101Benchmark,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 15.19: the first NB101 build ran 100 s with no output.
+    import shutil
+
+    from nasgym.envs import nb101 as envs_nb101
+
+    copy = tmp_path / "ecnas.npz"
+    shutil.copy(ecnas_bench.data.path, copy)
+    bench = NB101Benchmark("ecnas", path=copy)
+    monkeypatch.setattr(envs_nb101, "ANNOUNCE_S", 0.0)
+    tables = nb101_tables(bench)
+    serial = tables.neighbours
+    err = capsys.readouterr().err
+    path = tables._cache_path()
+    assert f"building the edit table of {bench.name}" in err
+    assert f"cached in {path}" in err and path.is_file()
+    assert "NB101 edit table" in err and "cells" in err  # the tqdm bar
+    assert np.array_equal(serial, nb101_tables(ecnas_bench).neighbours)
+    # Fast builds (the estimate below ANNOUNCE_S) stay quiet.
+    monkeypatch.setattr(envs_nb101, "ANNOUNCE_S", 1e9)
+    path.unlink()
+    envs_nb101._TABLES.clear()
+    _ = nb101_tables(NB101Benchmark("ecnas", path=copy)).neighbours
+    assert capsys.readouterr().err == ""
+
+
 def test_parallel_neighbour_build_equals_serial(ecnas_bench: NB101Benchmark) -> None:
     tables = nb101_tables(ecnas_bench)
     serial = tables._neighbour_rows()

@@ -293,3 +293,14 @@ def test_fast_paths_equal_the_space_functions() -> None:
     arr[::2, :, :, 0] = arr[::2, :, ::-1, 0]  # vary ops between siblings
     assert np.array_equal(np.stack([legal_edits(a) for a in arr]), edit_masks(arr))
     assert [genotype_key(a) for a in arr] == array_keys(arr)
+
+
+def test_nan_action_is_not_finite_not_a_shape_error(nb301_surrogate: Any) -> None:
+    env = make("Continuous", nb301_surrogate)
+    env.reset(seed=0)
+    action = np.zeros(env.action_space.shape, dtype=np.float32)
+    action[3] = np.nan
+    with pytest.raises(InvalidActionError, match=r"not finite: 1 of \d+ entries"):
+        env.step(action)
+    with pytest.raises(InvalidActionError, match=r"got shape \(1, \d+\)"):
+        env.step(action[None])

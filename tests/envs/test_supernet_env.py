@@ -234,3 +234,34 @@ def test_benchmark_accuracies_are_reported_not_rewarded(nb201_table: Path) -> No
     assert info["regret"] == pytest.approx(
         bench.optimum("test@200") - info["best_test_accuracy"]
     )
+
+
+@pytest.mark.parametrize("seed", [2**63, 2**70, 2**128 + 5])
+def test_every_gymnasium_seed_is_accepted(seed: int) -> None:
+    # torch.manual_seed refuses seeds >= 2**64; Gymnasium takes any int >= 0.
+    env = make("Query", horizon=3)
+    env.reset(seed=seed)
+    action = env.action_space.sample()
+    first = env.step(action)[1]
+    env.reset(seed=seed)
+    assert env.step(action)[1] == first
+    vec = gym.make_vec("nasgym/Supernet201Query-v0", num_envs=2, **{**TINY})
+    vec.reset(seed=seed)
+    vec.close()
+
+
+def test_torch_seed_keeps_small_seeds_and_separates_large_ones() -> None:
+    from nasgym.supernet import torch_seed
+
+    assert torch_seed(0) == 0 and torch_seed(2**63 - 1) == 2**63 - 1
+    large = {torch_seed(2**70 + i) for i in range(50)}
+    assert len(large) == 50 and all(0 <= s < 2**63 for s in large)
+
+
+def test_nan_action_is_not_finite_not_a_shape_error() -> None:
+    env = make("Continuous", horizon=3)
+    env.reset(seed=0)
+    action = np.zeros(env.action_space.shape, dtype=np.float32)
+    action[0] = np.nan
+    with pytest.raises(InvalidActionError, match="not finite: 1 of 30 entries"):
+        env.step(action)

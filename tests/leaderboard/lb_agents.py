@@ -120,3 +120,18 @@ class BadMode(RandomQueries):
     """Declares an env mode that does not exist."""
 
     env_mode = "Sideways"
+
+
+class Thinking(RandomQueries):
+    """Resets, notes its pid in ``$LB_THINKING_DIR``, then thinks for minutes.
+
+    It never queries, so only a watchdog can tell it that the harness died.
+    """
+
+    def run(self) -> None:
+        import os
+        from pathlib import Path
+
+        self.env.reset()
+        Path(os.environ["LB_THINKING_DIR"], str(os.getpid())).write_text("")
+        time.sleep(300)

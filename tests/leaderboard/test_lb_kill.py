@@ -81,3 +81,46 @@ def test_sigkill_then_rerun_finishes_every_run(tmp_path, monkeypatch, capsys):
     assert temp_files(out) == []
     for path in run_files(out):
         assert len(read_run(path).records) == 20
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_workers_that_never_query_exit_soon_after_a_sigkill(tmp_path):
+    # Issue 15.11: a worker used to notice a dead harness only at its next query.
+    marks = tmp_path / "thinking"
+    marks.mkdir()
+    argv = run_args(tmp_path / "out", agents="think", seeds=2, budget=20)
+    env = dict(os.environ)
+    env["NASGYM_EXTRA_AGENTS"] = "think=lb_agents:Thinking"
+    env["LB_THINKING_DIR"] = str(marks)
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(HERE), env.get("PYTHONPATH")])
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nasgym", *argv],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        started = _wait_for(
+            lambda: len(list(marks.iterdir())) == 2 or proc.poll() is not None, 90
+        )
+        assert started and proc.poll() is None, proc.stderr.read().decode()
+        workers = [int(p.name) for p in marks.iterdir()]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert _wait_for(lambda: not any(map(_pid_alive, workers)), 10), workers
+        assert _wait_for(lambda: not _group_alive(proc.pid), 10)
+    finally:
+        if _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.stderr.close()
