@@ -44,6 +44,7 @@ from nasgym.error import (
     CorruptDataError,
     InvalidArchitectureError,
     UnknownOptionError,
+    require,
 )
 from nasgym.spaces.darts import (
     CELLS,
@@ -354,9 +355,11 @@ class NB301Surrogate:
         Raises:
             BenchmarkDataMissingError: A file is missing.
             CorruptDataError: A file is unreadable or not the NB301 surrogate.
+            MissingExtraError: onnxruntime is not installed (the ``nb301`` extra).
         """
         if intra_op_threads < 0 or batch_size < 1:
             raise ValueError("intra_op_threads must be >= 0 and batch_size >= 1")
+        require("onnxruntime", extra="nb301", purpose="the NB301 surrogate")
         self.path = surrogate_dir(path)
         self.intra_op_threads = int(intra_op_threads)
         self.batch_size = int(batch_size)
@@ -383,7 +386,7 @@ class NB301Surrogate:
             self.batched = False  # pragma: no cover
 
     def _session_from(self, model: bytes) -> Any:
-        import onnxruntime as ort
+        ort = require("onnxruntime", extra="nb301", purpose="the NB301 surrogate")
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.intra_op_threads

@@ -39,6 +39,7 @@ from nasgym.error import (
     BenchmarkDataMissingError,
     InvalidActionError,
     UnknownOptionError,
+    require,
     unknown_option,
 )
 from nasgym.objectives import ACCURACY, table_names, unknown_cost
@@ -96,6 +97,7 @@ def cell_costs(
         ``{"params": ..., "flops": ...}``, read-only float64 arrays over
         :class:`nasgym.spaces.nb201.NB201Space` codes.
     """
+    require("torch", extra="oneshot", purpose="Supernet201's computed costs")
     import torch
 
     from nasgym.nn.nb201 import NB201Network
