@@ -146,7 +146,7 @@ def _package_file(package: str, *parts: str) -> Path:
     # The file is read without importing the (heavy) package.
     try:
         spec = importlib.util.find_spec(package)
-    except ValueError:  # in sys.modules as None: made unimportable on purpose
+    except (ValueError, ImportError):  # made unimportable (None in sys.modules)
         spec = None
     locations = spec.submodule_search_locations if spec is not None else None
     if not locations:
