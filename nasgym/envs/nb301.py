@@ -31,6 +31,7 @@ from nasgym.envs.keyed import (
 )
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.objectives import ACCURACY, unknown_cost
+from nasgym.render import CellView
 from nasgym.spaces.darts import (
     CELL_FLAG,
     CELL_VERTICES,
@@ -60,6 +61,7 @@ from nasgym.spaces.darts import (
     from_array,
     node_graphs,
     sample_bananas_array,
+    to_node_graph,
 )
 
 #: The dataset the NB301 surrogate predicts for.
@@ -210,6 +212,7 @@ def graph_observation(arr: Int8Array | None) -> dict[str, Float32Array]:
 
 class _NB301Env(KeyedNASEnv):
     default_alpha: ClassVar[float] = 32.0
+    cells_per_arch: ClassVar[int] = 2
 
     def __init__(
         self,
@@ -374,6 +377,25 @@ class _NB301Env(KeyedNASEnv):
         obs = graph_observation(self._arr)
         obs["stats"] = self._search.stats()
         return obs
+
+    def cell_views(self, arch: str) -> list[CellView]:
+        """The normal and the reduce cell of ``arch`` (a genotype key), for drawing.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not a DARTS genotype key.
+        """
+        adjacency, labels, flags = to_node_graph(DartsGenotype.from_key(arch))
+        views = []
+        for flag, name in enumerate(CELLS):
+            keep = np.flatnonzero(flags == flag)
+            views.append(
+                CellView.from_arrays(
+                    adjacency[np.ix_(keep, keep)],
+                    [LABEL_NAMES[int(k)] for k in labels[keep]],
+                    f"{name} cell",
+                )
+            )
+        return views
 
     @property
     def genotype(self) -> DartsGenotype | None:

@@ -43,6 +43,7 @@ from nasgym.error import (
     unknown_option,
 )
 from nasgym.objectives import ACCURACY, table_names, unknown_cost
+from nasgym.render import CellView, categorical_views
 from nasgym.spaces.nb201 import EDGES, OPS, NB201Arch, NB201Space
 
 if TYPE_CHECKING:  # torch is imported when an env is made, not with this module
@@ -499,6 +500,14 @@ class _Supernet201Env(KeyedNASEnv):
     def best_arch(self) -> NB201Arch | None:
         """The incumbent cell (best supernet validation accuracy)."""
         return None if self._best_choice is None else NB201Arch(self._best_choice)
+
+    def cell_views(self, arch: str) -> list[CellView]:
+        """The NB201 cell of ``arch`` (an NB201 arch string), for drawing.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not an NB201 arch string.
+        """
+        return categorical_views(_SPACE, arch)
 
     def _graph(self) -> dict[str, NDArray[np.float32]]:
         code = (
