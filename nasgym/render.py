@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from nasgym.error import InvalidArchitectureError, require
+from nasgym.error import InvalidArchitectureError, require, unknown_option
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -112,6 +112,64 @@ def categorical_views(space: Any, arch: str) -> list[CellView]:
     adjacency, node_ops = space.graph_tables
     labels = [space.node_types[int(op)] if op >= 0 else None for op in node_ops[code]]
     return [CellView.from_arrays(adjacency[code], labels)]
+
+
+def darts_views(arch: str) -> list[CellView]:
+    """The normal and the reduce cell of a DARTS genotype key (NB301's arch string).
+
+    Uses the ops-on-vertices view of :func:`nasgym.spaces.darts.to_node_graph`.
+
+    Raises:
+        InvalidArchitectureError: ``arch`` is not a DARTS genotype key.
+    """
+    from nasgym.spaces.darts import CELLS, LABEL_NAMES, DartsGenotype, to_node_graph
+
+    try:
+        genotype = DartsGenotype.from_key(arch)
+    except InvalidArchitectureError as exc:
+        raise InvalidArchitectureError(
+            f"{exc}; a key is 8 (input, op) digit pairs per cell, normal|reduce, as "
+            "in info['arch'] of an NB301 env, e.g. '4051103101220204|5011614230436053'"
+        ) from None
+    adjacency, labels, flags = to_node_graph(genotype)
+    views = []
+    for flag, name in enumerate(CELLS):
+        keep = np.flatnonzero(flags == flag)
+        views.append(
+            CellView.from_arrays(
+                adjacency[np.ix_(keep, keep)],
+                [LABEL_NAMES[int(k)] for k in labels[keep]],
+                f"{name} cell",
+            )
+        )
+    return views
+
+
+#: Spaces :func:`space_views` draws without making an env (no benchmark data).
+SPACES: tuple[str, ...] = ("nb201", "nbgraph", "nbgraph-proteins", "nb301")
+
+
+def space_views(space: str, arch: str) -> list[CellView]:
+    """The cells of ``arch`` in a named space (see :data:`SPACES`).
+
+    NB101 is not among them: its arch string is a hash, resolved by an NB101 env's
+    table (``nasgym draw HASH --env nasgym/NB101Query-v0``).
+
+    Raises:
+        UnknownOptionError: ``space`` is not in :data:`SPACES`.
+        InvalidArchitectureError: ``arch`` is not an architecture of the space.
+    """
+    if space == "nb201":
+        from nasgym.spaces.nb201 import NB201Space
+
+        return categorical_views(NB201Space(), arch)
+    if space in ("nbgraph", "nbgraph-proteins"):
+        from nasgym.spaces.nbgraph import NBGraphSpace
+
+        return categorical_views(NBGraphSpace(proteins=space != "nbgraph"), arch)
+    if space == "nb301":
+        return darts_views(arch)
+    raise unknown_option("space", space, SPACES)
 
 
 def _matplotlib() -> None:

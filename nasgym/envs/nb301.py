@@ -31,7 +31,7 @@ from nasgym.envs.keyed import (
 )
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.objectives import ACCURACY, unknown_cost
-from nasgym.render import CellView
+from nasgym.render import CellView, darts_views
 from nasgym.spaces.darts import (
     CELL_FLAG,
     CELL_VERTICES,
@@ -61,7 +61,6 @@ from nasgym.spaces.darts import (
     from_array,
     node_graphs,
     sample_bananas_array,
-    to_node_graph,
 )
 
 #: The dataset the NB301 surrogate predicts for.
@@ -384,18 +383,7 @@ class _NB301Env(KeyedNASEnv):
         Raises:
             InvalidArchitectureError: ``arch`` is not a DARTS genotype key.
         """
-        adjacency, labels, flags = to_node_graph(DartsGenotype.from_key(arch))
-        views = []
-        for flag, name in enumerate(CELLS):
-            keep = np.flatnonzero(flags == flag)
-            views.append(
-                CellView.from_arrays(
-                    adjacency[np.ix_(keep, keep)],
-                    [LABEL_NAMES[int(k)] for k in labels[keep]],
-                    f"{name} cell",
-                )
-            )
-        return views
+        return darts_views(arch)
 
     @property
     def genotype(self) -> DartsGenotype | None:
