@@ -131,6 +131,19 @@ def networkx():
     space.to_networkx(space.from_code(0))
 
 
+def render():
+    gym.make("nasgym/NBGraphQuery-v0", dataset="cora", render_mode="rgb_array")
+
+
+def digits():
+    from nasgym.datasets import load_images
+    load_images("digits")
+
+
+results["draw"] = cli("draw", "link=[0,0,1,2] ops=[gcn,gat,skip,fc]", "--space",
+    "nbgraph", "-o", lb + ".png")
+results["render"] = error_of(render)
+results["digits"] = error_of(digits)
 results["nb301"] = error_of(nb301)
 results["supernet"] = error_of(supernet)
 results["sb3_import"] = error_of(sb3_import)
@@ -181,6 +194,8 @@ def test_core_paths_work_without_extras(light: dict[str, Any]) -> None:
         ("sb3_import", "rl"),
         ("pareto", "mo"),
         ("networkx", "graph"),
+        ("render", "render"),
+        ("digits", "oneshot"),
     ],
 )
 def test_extra_paths_name_their_extra(
@@ -192,7 +207,9 @@ def test_extra_paths_name_their_extra(
     assert f'pip install "nasgym[{extra}]"' in error["message"]
 
 
-@pytest.mark.parametrize(("key", "extra"), [("report", "report"), ("rl_agent", "rl")])
+@pytest.mark.parametrize(
+    ("key", "extra"), [("report", "report"), ("rl_agent", "rl"), ("draw", "render")]
+)
 def test_cli_paths_name_their_extra(
     light: dict[str, Any], key: str, extra: str
 ) -> None:
