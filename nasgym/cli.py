@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nasgym import __version__
-from nasgym.error import Error
+from nasgym.error import Error, UnknownOptionError
 
 
 def _output_dir(option: str, value: str) -> Path:
@@ -142,6 +142,58 @@ def _cmd_agents(args: argparse.Namespace) -> int:
         "--env space's env in that mode); any: it runs on the --env given."
     )
     return 0
+
+
+def _cmd_draw(args: argparse.Namespace) -> int:
+    from nasgym.render import save_png, space_views
+
+    if args.space is not None:
+        if args.env_kwargs:
+            raise UnknownOptionError("--env-kwargs needs --env, not --space")
+        views = space_views(args.space, args.arch)
+        where = args.space
+    else:
+        import gymnasium as gym
+
+        kwargs = dict(args.env_kwargs)
+        env = gym.make(args.env, **kwargs)
+        try:
+            views = env.unwrapped.cell_views(args.arch)  # type: ignore[attr-defined]
+        finally:
+            env.close()
+        where = args.env
+    path = save_png(views, args.output, title=f"{where}: {args.arch}")
+    print(path)
+    return 0
+
+
+def _add_draw(sub: Any) -> None:
+    from nasgym.leaderboard.config import kwarg_argument
+    from nasgym.render import SPACES
+
+    p = sub.add_parser(
+        "draw",
+        help="write a PNG of an architecture's cell graph(s)",
+        description="Draw an architecture string (the info['arch'] form of its env) "
+        "as cell graphs with op labels. --space needs no benchmark data; --env makes "
+        "the env (NB101 hashes are resolved in its table).",
+    )
+    p.add_argument("arch", help="architecture string, as in info['arch']")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--env", help="env id whose arch strings ARCH follows")
+    where.add_argument("--space", choices=SPACES, help="search space of ARCH")
+    p.add_argument(
+        "--env-kwargs",
+        nargs="+",
+        type=kwarg_argument,
+        default=[],
+        metavar="KEY=VALUE",
+        help="with --env: its keyword arguments (e.g. table=ecnas)",
+    )
+    p.add_argument(
+        "-o", "--output", default="arch.png", help="PNG path (default arch.png)"
+    )
+    p.set_defaults(func=_cmd_draw)
 
 
 def _cmd_data_status(args: argparse.Namespace) -> int:
@@ -660,6 +712,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_perf)
 
     _add_leaderboard(sub)
+    _add_draw(sub)
     return parser
 
 

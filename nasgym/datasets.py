@@ -45,7 +45,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from nasgym.error import BenchmarkDataMissingError, CorruptDataError, unknown_option
+from nasgym.error import (
+    BenchmarkDataMissingError,
+    CorruptDataError,
+    MissingExtraError,
+    require,
+    unknown_option,
+)
 
 if TYPE_CHECKING:
     import torch
@@ -126,6 +132,7 @@ class ImageSplit:
         device: str | torch.device = "cpu",
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Like :meth:`batch`, as torch tensors on ``device``."""
+        require("torch", extra="oneshot", purpose="torch batches of an image set")
         import torch
 
         images, labels = self.batch(size, split=split, seed=seed)
@@ -136,11 +143,15 @@ class ImageSplit:
 
 
 def _package_file(package: str, *parts: str) -> Path:
-    spec = importlib.util.find_spec(package)
+    # The file is read without importing the (heavy) package.
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ValueError, ImportError):  # made unimportable (None in sys.modules)
+        spec = None
     locations = spec.submodule_search_locations if spec is not None else None
     if not locations:
-        raise BenchmarkDataMissingError(
-            f"the {package!r} package is not installed; pip install {package}"
+        raise MissingExtraError(
+            package, "oneshot", f"the image set in the {package!r} wheel"
         )
     path = Path(next(iter(locations))).joinpath(*parts)
     if not path.is_file():

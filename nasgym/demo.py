@@ -17,7 +17,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from nasgym.error import UnknownOptionError
+from nasgym.error import UnknownOptionError, require
 from nasgym.wrappers import QueryLog, QueryRecord
 
 
@@ -79,6 +79,7 @@ def maskable_ppo_search(
     dataset: str, budget: int, seed: int, on_query: Callable[[], None] | None = None
 ) -> SearchRun:
     """sb3-contrib MaskablePPO on the Edit env, trained until the budget is spent."""
+    require("sb3_contrib", extra="demo", purpose="nasgym demo (MaskablePPO)")
     import torch
     from sb3_contrib import MaskablePPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -190,6 +191,7 @@ def _methods(result: DemoResult) -> dict[str, list[SearchRun]]:
 
 def plot_regret(result: DemoResult, path: Path) -> Path:
     """Plot mean regret (with a standard-error band) against queries, log-scaled."""
+    require("matplotlib", extra="demo", purpose="nasgym demo's regret plot")
     import matplotlib
 
     matplotlib.use("Agg")

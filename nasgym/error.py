@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any, TypeVar
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -156,3 +158,68 @@ valid keyword arguments: horizon, max_queries"
         f"{owner} got {noun} {', '.join(parts)}; valid keyword arguments: "
         f"{', '.join(names)}"
     )
+
+
+#: pip distribution of every optional module nasgym imports, where the two names
+#: differ.
+_DISTRIBUTIONS: dict[str, str] = {
+    "sklearn": "scikit-learn",
+    "sb3_contrib": "sb3-contrib",
+    "stable_baselines3": "stable-baselines3",
+    "mo_gymnasium": "mo-gymnasium",
+}
+
+
+class MissingExtraError(Error, ImportError):
+    """An optional dependency is not installed; the message names the extra.
+
+    ``pip install nasgym`` installs only what the envs, the baselines, the data
+    importers and ``nasgym leaderboard run`` need. Everything else comes with an
+    extra (``rl``, ``nb301``, ``oneshot``, ``report``, ``render``, ``graph``, ``ray``,
+    ``data``, ``mo``, ``demo``; ``all`` holds them all), and a path that needs one
+    raises this error, e.g. ``pip install "nasgym[report]"``. It is an
+    :class:`ImportError`, so ``except ImportError`` catches it too.
+
+    Attributes:
+        module: The module that could not be imported (``"torch"``).
+        extra: The nasgym extra that installs it (``"rl"``).
+    """
+
+    def __init__(self, module: str, extra: str, purpose: str | None = None) -> None:
+        self.module = module
+        self.extra = extra
+        top = module.split(".")[0]
+        dist = _DISTRIBUTIONS.get(top, top)
+        what = purpose or f"this feature of nasgym ({module})"
+        super().__init__(
+            f"{what}: needs {dist}, which is not installed (the core install "
+            f'leaves it out); install the extra: pip install "nasgym[{extra}]"',
+            name=top,
+        )
+
+
+def require(module: str, *, extra: str, purpose: str | None = None) -> ModuleType:
+    """Import an optional dependency, or raise an error naming the extra to install.
+
+    Every import of a module the core install leaves out goes through here, so each
+    missing-dependency error reads alike and names its extra.
+
+    Args:
+        module: Dotted module name, e.g. ``"onnxruntime"`` or ``"matplotlib.figure"``.
+        extra: The nasgym extra that installs it, e.g. ``"nb301"``.
+        purpose: What needs it, for the message (``"the NB301 surrogate"``).
+
+    Returns:
+        The imported module.
+
+    Raises:
+        MissingExtraError: The module (or one it needs) cannot be imported.
+
+    Example:
+        >>> require("json", extra="core").__name__
+        'json'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(module, extra, purpose) from exc

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from nasgym.error import Error
+from nasgym.error import Error, require
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -112,7 +112,7 @@ def nondominated(
     A row dominates another when it is at least as good in every objective and
     better in one (moocore's ``is_nondominated``).
     """
-    import moocore
+    moocore = require("moocore", extra="mo", purpose="Pareto fronts and hypervolume")
 
     array = as_points(points)
     if array.shape[0] == 0:
@@ -146,7 +146,7 @@ def hypervolume(
     Points that do not dominate the reference point add nothing; an empty set has
     hypervolume 0.
     """
-    import moocore
+    moocore = require("moocore", extra="mo", purpose="Pareto fronts and hypervolume")
 
     ref = np.asarray(reference, dtype=np.float64).reshape(-1)
     array = as_points(points, ref.size)

@@ -35,9 +35,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
-from torch import Tensor, nn
+
+from nasgym.error import require
+
+try:
+    import torch
+    from torch import Tensor, nn
+except ImportError:  # raise the error that names the extra
+    require("torch", extra="oneshot", purpose="the weight-sharing supernet")
+    raise
 
 from nasgym.data import honour_umask
 from nasgym.datasets import (

@@ -65,7 +65,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nasgym.data import cache_dir, read_table, write_table
-from nasgym.error import CorruptDataError, UnknownOptionError, unknown_option
+from nasgym.error import CorruptDataError, UnknownOptionError, require, unknown_option
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -164,6 +164,7 @@ class ZeroCostSettings:
 
     def key(self) -> dict[str, Any]:
         """The full cache key: settings plus format, nasgym and torch versions."""
+        require("torch", extra="oneshot", purpose="zero-cost proxy rewards")
         import torch
 
         from nasgym import __version__

@@ -64,9 +64,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 from numpy.typing import NDArray
-from torch import Tensor, nn
+
+from nasgym.error import require
+
+try:
+    import torch
+    from torch import Tensor, nn
+except ImportError:  # raise the error that names the extra
+    require("torch", extra="oneshot", purpose="zero-cost proxies")
+    raise
 
 from nasgym.error import Error, InvalidArchitectureError, unknown_option
 from nasgym.nn.nb201 import NB201Network

@@ -6,20 +6,26 @@ env, then reused as a greedy searcher. Registered as the ``nasgym.agents`` entry
 point ``apex``. See ``docs/agents.md``.
 """
 
-from .actor import Actor
-from .agent import (
-    LEADERBOARD_DEFAULTS,
-    Apex,
-    ApexSearcher,
-    SearchResult,
-    TrainStats,
-    drive,
-    train,
-)
-from .config import ApexConfig
-from .learner import Learner
-from .network import ObsLayout, QNetwork, infer_layout, tokenize
-from .replay import PrioritizedReplay, SumTree, nstep_return
+from nasgym.error import require
+
+try:
+    from .actor import Actor
+    from .agent import (
+        LEADERBOARD_DEFAULTS,
+        Apex,
+        ApexSearcher,
+        SearchResult,
+        TrainStats,
+        drive,
+        train,
+    )
+    from .config import ApexConfig
+    from .learner import Learner
+    from .network import ObsLayout, QNetwork, infer_layout, tokenize
+    from .replay import PrioritizedReplay, SumTree, nstep_return
+except ImportError:  # name the extra to install
+    require("torch", extra="rl", purpose="the Ape-X agent")
+    raise
 
 __all__ = [
     "LEADERBOARD_DEFAULTS",

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 import nasgym  # noqa: F401  (registers the env ids, also in a fresh actor process)
+from nasgym.error import require
 
 from .actor import Actor, Weights
 from .config import ApexConfig
@@ -169,7 +170,7 @@ class RayPool:
     """Actors as Ray actors; joins ``address`` or starts a local cluster."""
 
     def __init__(self, workers: list[dict[str, Any]], address: str | None) -> None:
-        import ray
+        ray = require("ray", extra="ray", purpose="the Ape-X Ray backend")
 
         self.ray = ray
         self.started = False

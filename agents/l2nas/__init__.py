@@ -5,7 +5,13 @@ A quantile-critic actor-critic over continuous architecture hyperparameters
 ``nasgym.agents`` entry point ``l2nas``. See ``docs/agents.md``.
 """
 
-from .agent import L2NAS, L2NASConfig
-from .networks import SlotLayout, infer_layout, pinball_loss
+from nasgym.error import require
+
+try:
+    from .agent import L2NAS, L2NASConfig
+    from .networks import SlotLayout, infer_layout, pinball_loss
+except ImportError:  # name the extra to install
+    require("torch", extra="rl", purpose="the L2NAS agent")
+    raise
 
 __all__ = ["L2NAS", "L2NASConfig", "SlotLayout", "infer_layout", "pinball_loss"]

@@ -7,16 +7,23 @@ is spent. Registered as the ``nasgym.agents`` entry points ``sac``, ``td3``, ``p
 and ``maskable_ppo``. See ``docs/agents.md``.
 """
 
-from .agent import SB3Agent, SB3Config
-from .algorithms import (
-    MaskablePPOAgent,
-    PPOAgent,
-    PPOConfig,
-    SACAgent,
-    SACConfig,
-    TD3Agent,
-    TD3Config,
-)
+from nasgym.error import require
+
+try:
+    from .agent import SB3Agent, SB3Config
+    from .algorithms import (
+        MaskablePPOAgent,
+        PPOAgent,
+        PPOConfig,
+        SACAgent,
+        SACConfig,
+        TD3Agent,
+        TD3Config,
+    )
+except ImportError:  # name the extra to install
+    for _module in ("torch", "stable_baselines3", "sb3_contrib"):
+        require(_module, extra="rl", purpose="the stable-baselines3 agents")
+    raise
 
 __all__ = [
     "MaskablePPOAgent",

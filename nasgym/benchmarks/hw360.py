@@ -44,6 +44,7 @@ from nasgym.error import (
     CorruptDataError,
     data_errors,
     data_page,
+    require,
 )
 from nasgym.spaces.nb201 import EDGES, OPS
 
@@ -94,13 +95,9 @@ class HW360Table:
 
 
 def _read_parquet(path: Path) -> dict[str, np.ndarray]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError as exc:
-        raise BenchmarkDataMissingError(
-            "reading HW-NAS-Bench-360's Parquet file needs pyarrow: "
-            "`pip install pyarrow` (or `pip install nasgym[data]`), then import again"
-        ) from exc
+    pq = require(
+        "pyarrow.parquet", extra="data", purpose="reading HW-NAS-Bench-360's Parquet"
+    )
     try:
         table = pq.read_table(path, columns=list(_COLUMNS))
     except Exception as exc:  # ArrowInvalid, OSError, KeyError on missing columns
@@ -126,7 +123,8 @@ def import_hw360(path: str | os.PathLike[str], *, dest: Path | None = None) -> P
         The path of the written table.
 
     Raises:
-        BenchmarkDataMissingError: No Parquet file at ``path``, or pyarrow missing.
+        BenchmarkDataMissingError: No Parquet file at ``path``.
+        MissingExtraError: pyarrow is not installed (the ``data`` extra).
         CorruptDataError: The file lacks columns, or a device/task does not cover
             every NB201 index exactly once.
     """

@@ -46,6 +46,7 @@ from nasgym.error import (
     UnknownOptionError,
     data_errors,
     data_page,
+    require,
 )
 from nasgym.spaces.darts import (
     CELLS,
@@ -428,9 +429,11 @@ class NB301Surrogate:
             BenchmarkDataMissingError: A file is missing.
             CorruptDataError: A file is unreadable, not the NB301 surrogate, or
                 (``verify``) not the published file.
+            MissingExtraError: onnxruntime is not installed (the ``nb301`` extra).
         """
         if intra_op_threads < 0 or batch_size < 1:
             raise ValueError("intra_op_threads must be >= 0 and batch_size >= 1")
+        require("onnxruntime", extra="nb301", purpose="the NB301 surrogate")
         self.path = surrogate_dir(path)
         self.intra_op_threads = int(intra_op_threads)
         self.batch_size = int(batch_size)
@@ -471,7 +474,7 @@ class NB301Surrogate:
             self.batched = False  # pragma: no cover
 
     def _session_from(self, model: bytes) -> Any:
-        import onnxruntime as ort
+        ort = require("onnxruntime", extra="nb301", purpose="the NB301 surrogate")
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.intra_op_threads

@@ -130,7 +130,7 @@ COMMON_ARGS = """\
 | `top_k` | int | 10 | history size behind the Continuous observation |
 | `invalid_action` | str | `"penalize"` | `"penalize"` or `"raise"` for masked edits / invalid proposals |
 | `invalid_reward` | float | 0.0 | reward of a rejected action |
-| `render_mode` | str or None | None | `'ansi'` returns a text summary |
+| `render_mode` | str or None | None | `'ansi'`: a text summary; `'rgb_array'`: an (H, W, 3) uint8 frame of the current and the incumbent cell graph(s) with op labels (needs the `render` extra; `nasgym draw` writes one as a PNG); `'human'`: that frame in a matplotlib window |
 """
 
 #: Arguments of the envs that take ``objectives=[...]``.

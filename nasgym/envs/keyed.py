@@ -46,6 +46,7 @@ from nasgym.envs.core import (
 from nasgym.envs.keywords import StrictKeywords
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.objectives import Objectives, check_names, check_unused
+from nasgym.render import CellView, make_renderer
 from nasgym.rewards import RewardShaping
 
 Float32Array = NDArray[np.float32]
@@ -352,7 +353,12 @@ class KeyedNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
     reward) and :meth:`_observe`; edit envs also implement :meth:`_mask`.
     """
 
-    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: dict[str, Any] = {
+        "render_modes": ["ansi", "rgb_array", "human"],
+        "render_fps": 4,
+    }
+    #: Cells drawn per architecture by the image render modes (NB301: 2).
+    cells_per_arch: ClassVar[int] = 1
     #: ``"edit"``, ``"query"`` or ``"continuous"``.
     mode: ClassVar[str] = "edit"
     #: Default reward shaping (METHODS.md 1.5: power with the paper's alpha).
@@ -379,6 +385,7 @@ class KeyedNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
             )
         self.invalid_reward = check_invalid_options(invalid_action, invalid_reward)
         self.render_mode = render_mode
+        self._renderer = make_renderer(render_mode, self.metadata["render_fps"])
         self.invalid_action = invalid_action
         shaping = RewardShaping(
             reward or self.default_reward,
@@ -523,6 +530,7 @@ class KeyedNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
         self._search.begin_episode()
         self._needs_reset = False
         self._start(self.np_random)
+        self._render_human()
         return self._observe(), self._info()
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
@@ -538,6 +546,7 @@ class KeyedNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
                 if self._search.last_invalid is not None or raw is None
                 else objectives.reward(reward, raw)
             )
+        self._render_human()
         return self._observe(), reward, False, self._search.truncated(), self._info()
 
     def action_masks(self) -> NDArray[np.bool_]:
@@ -580,11 +589,39 @@ class KeyedNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
         """The current ``info`` dict of the search (e.g. after training stopped)."""
         return self._info()
 
-    def render(self) -> str | None:
-        """Return a one-line text summary of the search (``render_mode="ansi"``)."""
-        if self.render_mode != "ansi":
+    def render(self) -> Any:
+        """Render the search in ``render_mode``.
+
+        ``"ansi"``: a one-line text summary. ``"rgb_array"``: an ``(H, W, 3)`` uint8
+        frame drawing the current and the incumbent architecture as cell graphs with
+        op labels (the same shape every step, for ``gym.wrappers.RecordVideo``).
+        ``"human"``: that frame in a matplotlib window (drawn but not shown without
+        a display), also after every ``reset``/``step``. ``None``: nothing.
+        """
+        if self.render_mode == "ansi":
+            return render_summary(self.step_count, self._info())
+        if self._renderer is None:
             return None
-        return render_summary(self.step_count, self._info())
+        return self._renderer.render(self, self._info(), self.step_count)
+
+    def _render_human(self) -> None:
+        if self.render_mode == "human":
+            self.render()
+
+    def close(self) -> None:
+        """Close the ``render_mode="human"`` window, if any."""
+        renderer = getattr(self, "_renderer", None)  # None if __init__ failed early
+        if renderer is not None:
+            renderer.close()
+        super().close()
+
+    @abstractmethod
+    def cell_views(self, arch: str) -> list[CellView]:
+        """The cell graph(s) of ``arch`` (the ``info["arch"]`` form), for drawing.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not an architecture of this env.
+        """
 
     @property
     def horizon(self) -> int:

@@ -38,8 +38,14 @@ from nasgym.envs.keyed import (
     int_vector,
 )
 from nasgym.envs.keywords import check_single_dataset
-from nasgym.error import BenchmarkDataMissingError, UnknownOptionError, unknown_option
+from nasgym.error import (
+    BenchmarkDataMissingError,
+    InvalidArchitectureError,
+    UnknownOptionError,
+    unknown_option,
+)
 from nasgym.objectives import ACCURACY, table_names
+from nasgym.render import CellView
 from nasgym.spaces.base import BoolArray, IntArray
 from nasgym.spaces.nb101 import (
     EDGE_TOGGLE,
@@ -512,6 +518,21 @@ class _NB101Env(KeyedNASEnv):
             "node_mask": self._node_mask[cur].copy(),
             "stats": self._search.stats(),
         }
+
+    def cell_views(self, arch: str) -> list[CellView]:
+        """The cell of ``arch`` (an official hash in this env's table), for drawing.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not a hash of the env's table.
+        """
+        data = self._tables.data
+        row = int(data.lookup([arch])[0])
+        if row < 0:
+            raise InvalidArchitectureError(
+                f"{arch!r} is not the hash of a cell in this NB101 table"
+            )
+        cell = data.cell(row)
+        return [CellView.from_arrays(np.asarray(cell.matrix), list(cell.ops))]
 
     @property
     def current_cell(self) -> NB101Cell | None:

@@ -33,6 +33,7 @@ from nasgym.envs.keyed import (
 from nasgym.envs.keywords import check_single_dataset
 from nasgym.error import UnknownOptionError, unknown_option
 from nasgym.objectives import ACCURACY, unknown_cost
+from nasgym.render import CellView, darts_views
 from nasgym.spaces.darts import (
     CELL_FLAG,
     CELL_VERTICES,
@@ -215,6 +216,7 @@ def graph_observation(arr: Int8Array | None) -> dict[str, Float32Array]:
 
 class _NB301Env(KeyedNASEnv):
     default_alpha: ClassVar[float] = 32.0
+    cells_per_arch: ClassVar[int] = 2
 
     def __init__(
         self,
@@ -415,6 +417,14 @@ class _NB301Env(KeyedNASEnv):
         obs = graph_observation(self._arr)
         obs["stats"] = self._search.stats()
         return obs
+
+    def cell_views(self, arch: str) -> list[CellView]:
+        """The normal and the reduce cell of ``arch`` (a genotype key), for drawing.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not a DARTS genotype key.
+        """
+        return darts_views(arch)
 
     @property
     def genotype(self) -> DartsGenotype | None:

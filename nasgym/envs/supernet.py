@@ -39,9 +39,11 @@ from nasgym.envs.keyed import (
 from nasgym.error import (
     BenchmarkDataMissingError,
     UnknownOptionError,
+    require,
     unknown_option,
 )
 from nasgym.objectives import ACCURACY, table_names, unknown_cost
+from nasgym.render import CellView, categorical_views
 from nasgym.spaces.nb201 import EDGES, OPS, NB201Arch, NB201Space
 
 if TYPE_CHECKING:  # torch is imported when an env is made, not with this module
@@ -96,6 +98,7 @@ def cell_costs(
         ``{"params": ..., "flops": ...}``, read-only float64 arrays over
         :class:`nasgym.spaces.nb201.NB201Space` codes.
     """
+    require("torch", extra="oneshot", purpose="Supernet201's computed costs")
     import torch
 
     from nasgym.nn.nb201 import NB201Network
@@ -497,6 +500,14 @@ class _Supernet201Env(KeyedNASEnv):
     def best_arch(self) -> NB201Arch | None:
         """The incumbent cell (best supernet validation accuracy)."""
         return None if self._best_choice is None else NB201Arch(self._best_choice)
+
+    def cell_views(self, arch: str) -> list[CellView]:
+        """The NB201 cell of ``arch`` (an NB201 arch string), for drawing.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not an NB201 arch string.
+        """
+        return categorical_views(_SPACE, arch)
 
     def _graph(self) -> dict[str, NDArray[np.float32]]:
         code = (

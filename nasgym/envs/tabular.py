@@ -40,6 +40,7 @@ from nasgym.objectives import (
     check_unused,
     table_names,
 )
+from nasgym.render import CellView, categorical_views, make_renderer
 from nasgym.rewards import RewardShaping, RewardSignal
 from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
 
@@ -163,7 +164,12 @@ class TabularNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
     Subclasses set :attr:`mode` and implement :meth:`make_benchmark`.
     """
 
-    metadata: dict[str, Any] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: dict[str, Any] = {
+        "render_modes": ["ansi", "rgb_array", "human"],
+        "render_fps": 4,
+    }
+    #: Cells drawn per architecture by the image render modes (NB301: 2).
+    cells_per_arch: ClassVar[int] = 1
     #: ``"edit"``, ``"query"`` or ``"continuous"``.
     mode: ClassVar[str] = "edit"
     #: Default reward shaping for this env class.
@@ -195,6 +201,7 @@ class TabularNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
                 "render_mode", render_mode, self.metadata["render_modes"]
             )
         self.render_mode = render_mode
+        self._renderer = make_renderer(render_mode, self.metadata["render_fps"])
         self.benchmark = benchmark
         self.search_space = benchmark.space
         self._mode = build_mode(
@@ -316,10 +323,12 @@ class TabularNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
             if seed is not None:
                 scalar.restart()
             scalar.reset(self.np_random)
+            self._render_human()
             return scalar.observe(), self._info()
         if seed is not None:
             self._core.restart(self._idx)
         self._mode.reset_searches(self._idx, [self.np_random])
+        self._render_human()
         return self._observation(), self._info()
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
@@ -332,6 +341,7 @@ class TabularNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
             reward = scalar.step(action)
             if self._objectives is not None:
                 reward = self._mo_reward(reward, scalar.last_invalid, scalar.current)
+            self._render_human()
             return scalar.observe(), reward, False, scalar.truncated(), self._info()
         batch = np.asarray(action)[None]
         reward = float(self._mode.step_searches(self._idx, batch)[0])
@@ -340,6 +350,7 @@ class TabularNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
                 reward, self._mode.last_invalid[0], int(self._core.current[0])
             )
         truncated = bool(self._core.truncated(self._idx)[0])
+        self._render_human()
         return self._observation(), reward, False, truncated, self._info()
 
     def _mo_reward(self, shaped: float, rejected: str | None, code: int) -> Any:
@@ -435,11 +446,39 @@ class TabularNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
         mask = self.action_masks()
         return [str(name) if ok else None for name, ok in zip(names, mask, strict=True)]
 
-    def render(self) -> str | None:
-        """Return a one-line text summary of the search (``render_mode="ansi"``)."""
-        if self.render_mode != "ansi":
+    def render(self) -> Any:
+        """Render the search in ``render_mode``.
+
+        ``"ansi"``: a one-line text summary. ``"rgb_array"``: an ``(H, W, 3)`` uint8
+        frame drawing the current and the incumbent architecture as cell graphs with
+        op labels (the same shape every step, for ``gym.wrappers.RecordVideo``).
+        ``"human"``: that frame in a matplotlib window (drawn but not shown without
+        a display), also after every ``reset``/``step``. ``None``: nothing.
+        """
+        if self.render_mode == "ansi":
+            return render_summary(self.step_count, self._info())
+        if self._renderer is None:
             return None
-        return render_summary(self.step_count, self._info())
+        return self._renderer.render(self, self._info(), self.step_count)
+
+    def _render_human(self) -> None:
+        if self.render_mode == "human":
+            self.render()
+
+    def close(self) -> None:
+        """Close the ``render_mode="human"`` window, if any."""
+        renderer = getattr(self, "_renderer", None)  # None if __init__ failed early
+        if renderer is not None:
+            renderer.close()
+        super().close()
+
+    def cell_views(self, arch: str) -> list[CellView]:
+        """The cell graph of ``arch`` (the ``info["arch"]`` form), for drawing.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not a string of this space.
+        """
+        return categorical_views(self.search_space, arch)
 
     # --------------------------------------------------------------- helpers
     def _observation(self) -> Any:

@@ -20,6 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from nasgym.error import require
 from nasgym.leaderboard.errors import LeaderboardError
 from nasgym.leaderboard.execute import RunOutcome, RunTask, execute_run
 
@@ -140,15 +141,9 @@ def import_ray() -> Any:
     """Import Ray, or explain how to install it.
 
     Raises:
-        LeaderboardError: Ray is not installed.
+        MissingExtraError: Ray is not installed (the ``ray`` extra).
     """
-    try:
-        import ray
-    except ImportError:
-        raise LeaderboardError(
-            '--backend ray needs Ray, which is not installed: pip install "nasgym[ray]"'
-        ) from None
-    return ray
+    return require("ray", extra="ray", purpose="--backend ray")
 
 
 def _ray_run(task: RunTask) -> RunOutcome:
@@ -168,7 +163,8 @@ def run_ray(
     session is reused as it is.
 
     Raises:
-        LeaderboardError: Ray is missing or the cluster cannot be reached.
+        MissingExtraError: Ray is not installed (the ``ray`` extra).
+        LeaderboardError: The cluster cannot be reached.
     """
     if not tasks:
         return

@@ -123,8 +123,10 @@ class ObjectiveRecorder(QueryLog):
         """
         if self.names is None:
             return {}
-        from nasgym.error import Error
+        from nasgym.error import Error, require
         from nasgym.pareto import true_front
+
+        require("moocore", extra="mo", purpose="multi-objective leaderboard runs")
 
         head: dict[str, Any] = {
             "objectives": list(self.names),

@@ -41,6 +41,7 @@ from urllib.parse import quote
 import numpy as np
 
 from nasgym import __version__
+from nasgym.error import require
 from nasgym.leaderboard.config import EnvConfig, LeaderboardConfig
 from nasgym.leaderboard.errors import (
     ConfigMismatchError,
@@ -568,6 +569,16 @@ def _csv_row(env_runs: EnvRuns, checkpoint: int, row: Row) -> dict[str, Any]:
     }
 
 
+def require_report() -> None:
+    """Check that the ``report`` extra (rliable, pandas, matplotlib, moocore) is in.
+
+    Raises:
+        MissingExtraError: One of them is missing; the message names the extra.
+    """
+    for module in ("rliable", "pandas", "matplotlib", "moocore"):
+        require(module, extra="report", purpose="nasgym leaderboard report")
+
+
 def build_report(
     root: Path, reps: int = 2000, log: Logger = _stderr
 ) -> tuple[str, list[dict[str, Any]], dict[str, bytes], list[str]]:
@@ -575,7 +586,12 @@ def build_report(
 
     The other files are the PNG plots and, when some env has objectives,
     :data:`MO_CSV_NAME`.
+
+    Raises:
+        MissingExtraError: rliable, matplotlib or moocore is missing (the
+            ``report`` extra).
     """
+    require_report()
     config, envs, notes, _ = load_runs(root, log)
     lines = [
         "# nasgym leaderboard",

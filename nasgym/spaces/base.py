@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from nasgym.error import InvalidArchitectureError
+from nasgym.error import InvalidArchitectureError, require
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -391,7 +391,11 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
         """Return the graph view as a ``networkx.DiGraph`` (vertex attribute ``op``).
 
         Padding vertices are dropped; vertex ids are the padded positions.
+
+        Raises:
+            MissingExtraError: networkx is not installed (the ``graph`` extra).
         """
+        require("networkx", extra="graph", purpose="to_networkx")
         import networkx as nx
 
         adjacency, node_ops = self.graph_tables

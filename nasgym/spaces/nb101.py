@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from nasgym.error import InvalidArchitectureError, unknown_option
+from nasgym.error import InvalidArchitectureError, require, unknown_option
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -174,7 +174,12 @@ class NB101Cell:
         return [(u, w) for u in range(n) for w in range(n) if self.matrix[u][w]]
 
     def to_networkx(self) -> nx.DiGraph:
-        """Return the cell as a ``networkx.DiGraph`` (vertex attribute ``op``)."""
+        """Return the cell as a ``networkx.DiGraph`` (vertex attribute ``op``).
+
+        Raises:
+            MissingExtraError: networkx is not installed (the ``graph`` extra).
+        """
+        require("networkx", extra="graph", purpose="to_networkx")
         import networkx as nx
 
         graph = nx.DiGraph()
