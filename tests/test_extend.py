@@ -638,11 +638,6 @@ def test_report_heading_prints_a_test_split_reward() -> None:
     assert "TEST-split" not in " ".join(_env_heading(env_runs))  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the harness accepts only nasgym's own ids until third-party ids (branch "
-    "'platform') land; then this must pass: remove the mark",
-)
 def test_leaderboard_run_header_records_the_reward_split(tmp_path: Any) -> None:
     from nasgym.leaderboard.config import EnvConfig
     from nasgym.leaderboard.execute import RunTask, execute_run
