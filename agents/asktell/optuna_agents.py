@@ -52,10 +52,15 @@ def import_optuna(agent: str, extra: tuple[str, ...] = ()) -> Any:
 
 @contextmanager
 def optuna_verbosity(optuna: Any, verbose: bool) -> Iterator[None]:
-    """Silence Optuna's per-trial logging (unless ``verbose``) inside the block."""
+    """Inside the block, Optuna logs only errors, or with ``verbose`` from INFO up.
+
+    Driven through ask/tell, Optuna's log lines are per trial (e.g. CMA-ES's warning
+    for each parameter it samples independently), so a quiet run logs none of them.
+    """
     previous = optuna.logging.get_verbosity()
-    if not verbose:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(
+        optuna.logging.INFO if verbose else optuna.logging.ERROR
+    )
     try:
         yield
     finally:
@@ -126,8 +131,8 @@ class OptunaAgent(AskTellAgent):
     """An Optuna sampler searching a ``...Query-v0`` env (base of the named agents).
 
     The sampler is built with ``seed=seed`` and the agent's sampler options, so a
-    run is a pure function of the seed. Optuna's per-trial log lines are silenced
-    unless ``verbose=True``.
+    run is a pure function of the seed. Optuna logs only errors during the run
+    (its per-trial info and warning lines are silenced) unless ``verbose=True``.
 
     Args:
         env: A nasgym ``...Query-v0`` env (possibly wrapped) made with
@@ -138,7 +143,7 @@ class OptunaAgent(AskTellAgent):
             ``"reward"``, or ``"objectives"`` for a multi-objective study.
         encoding: How slots become parameters (see :class:`OptunaOptimizer`);
             default :attr:`default_encoding`.
-        verbose: Keep Optuna's INFO logging.
+        verbose: Log Optuna's INFO and WARNING lines during the run.
         stall_limit: See :class:`~.adapter.AskTellAgent`.
         **sampler_options: Keyword arguments of the sampler class (all but
             ``seed``); an unknown one is refused with the list of valid ones.
