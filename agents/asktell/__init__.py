@@ -8,11 +8,14 @@ Optuna itself is imported only when one of those is constructed.
 
 from .adapter import (
     FITNESS,
+    MAX_RESTARTS,
+    ON_STALL,
     AskTellAgent,
     AskTellOptimizer,
     OptimizerFactory,
     Outcome,
     SearchProblem,
+    restart_seed,
     search_problem,
 )
 from .optuna_agents import (
@@ -26,6 +29,8 @@ from .optuna_agents import (
 
 __all__ = [
     "FITNESS",
+    "MAX_RESTARTS",
+    "ON_STALL",
     "AskTellAgent",
     "AskTellOptimizer",
     "OptimizerFactory",
@@ -37,5 +42,6 @@ __all__ = [
     "OptunaTPE",
     "Outcome",
     "SearchProblem",
+    "restart_seed",
     "search_problem",
 ]

@@ -32,7 +32,7 @@ and ``my_agent = "my_package.module:MyAgent"`` under
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import gymnasium as gym
@@ -51,6 +51,12 @@ from ..baselines.common import (
 
 #: What an :class:`AskTellAgent` reports to its optimizer as the objective value.
 FITNESS = ("valid_accuracy", "reward", "objectives")
+
+#: What :class:`AskTellAgent` does when its optimizer stalls.
+ON_STALL = ("restart", "error")
+
+#: Restarts in a row without a new evaluation after which a search is stuck.
+MAX_RESTARTS = 100
 
 #: How a proposal ended (see :class:`Outcome`).
 Status = Literal["evaluated", "revisit", "invalid"]
@@ -137,6 +143,16 @@ class AskTellOptimizer(Protocol):
 OptimizerFactory = Callable[[SearchProblem], AskTellOptimizer]
 
 
+def restart_seed(seed: int, restart: int) -> int:
+    """Seed of the optimizer after ``restart`` restarts of the run seeded ``seed``.
+
+    Drawn from ``numpy.random.SeedSequence((seed, restart))``: distinct per restart
+    and a pure function of the run's seed.
+    """
+    state = np.random.SeedSequence((int(seed), int(restart))).generate_state(1)
+    return int(state[0])
+
+
 def check_fitness(fitness: str) -> str:
     """Return ``fitness`` if it is one of :data:`FITNESS`.
 
@@ -215,10 +231,18 @@ class AskTellAgent:
     * Otherwise one query is spent and the value is told as ``"evaluated"``.
 
     The run stops exactly when the env reports the budget spent: the optimizer is
-    told the last outcome and asked nothing more. If ``stall_limit`` proposals in a
-    row evaluate nothing new (an optimizer that has converged and keeps proposing
-    known or invalid vectors), the run stops with a :class:`RuntimeError` instead of
-    looping. The incumbent is the env's (``info["best_valid_accuracy"]``).
+    told the last outcome and asked nothing more. The incumbent is the env's
+    (``info["best_valid_accuracy"]``).
+
+    **Stalls.** An optimizer that converges on a small discrete space keeps
+    proposing vectors it already knows (CMA-ES on NAS-Bench-201 does so after about
+    a hundred distinct cells), and revisits never spend the budget. When
+    ``stall_limit`` proposals in a row evaluate nothing new, ``on_stall="restart"``
+    (the default) discards the optimizer and builds a fresh one with the next
+    restart seed (:func:`restart_seed`); revisits of what earlier optimizers
+    evaluated stay free. :attr:`restarts` counts them. ``on_stall="error"`` raises
+    :class:`RuntimeError` instead, as does a restart policy after
+    :data:`MAX_RESTARTS` restarts in a row without a new evaluation.
 
     Pass ``optimizer`` (a :data:`OptimizerFactory`) or subclass and override
     :meth:`make_optimizer`. Works on every ``...Query-v0`` env.
@@ -230,11 +254,12 @@ class AskTellAgent:
             :attr:`SearchProblem.seed`.
         optimizer: Builds the optimizer from the :class:`SearchProblem`.
         fitness: What the optimizer is told (see :func:`search_problem`).
-        stall_limit: Proposals in a row without a new evaluation before the run is
-            declared stuck.
+        stall_limit: Proposals in a row without a new evaluation that make a stall.
+        on_stall: ``"restart"`` or ``"error"`` (see above).
 
     Raises:
-        ValueError: See :func:`search_problem`; a bad ``stall_limit``.
+        ValueError: See :func:`search_problem`; a bad ``stall_limit`` or
+            ``on_stall``.
         TypeError: Neither ``optimizer`` nor an overridden :meth:`make_optimizer`.
     """
 
@@ -245,7 +270,8 @@ class AskTellAgent:
         seed: int,
         optimizer: OptimizerFactory | None = None,
         fitness: str = "valid_accuracy",
-        stall_limit: int = 100_000,
+        stall_limit: int = 100,
+        on_stall: str = "restart",
     ) -> None:
         self.env = env
         self.seed = int(seed)
@@ -253,6 +279,14 @@ class AskTellAgent:
         self.stall_limit = min(
             check_positive_int("stall_limit", stall_limit), STALL_LIMIT
         )
+        if on_stall not in ON_STALL:
+            raise ValueError(
+                f"on_stall must be one of {', '.join(map(repr, ON_STALL))}, got "
+                f"{on_stall!r}"
+            )
+        self.on_stall = on_stall
+        #: Restarts of the optimizer in the last :meth:`run`.
+        self.restarts = 0
         self._factory = optimizer
         name = type(self).__name__
         if (
@@ -309,18 +343,27 @@ class AskTellAgent:
         return tuple(float(raw[name]) for name in self.problem.objectives)
 
     def config(self) -> dict[str, Any]:
-        """The agent's configuration, as the leaderboard records it."""
-        return {"fitness": self.fitness, "stall_limit": self.stall_limit}
+        """The agent's configuration, as the leaderboard records it.
+
+        The harness reads it after :meth:`run`, so it also records ``restarts``.
+        """
+        return {
+            "fitness": self.fitness,
+            "stall_limit": self.stall_limit,
+            "on_stall": self.on_stall,
+            "restarts": self.restarts,
+        }
 
     def run(self) -> None:
         """Search from ``env.reset(seed=seed)`` until the budget is spent.
 
         Raises:
             ValueError: The optimizer proposed something outside the action space.
-            RuntimeError: ``stall_limit`` proposals in a row evaluated nothing new.
+            RuntimeError: The search stalled (see the class docstring).
         """
         search = self._search
         self.history = {}
+        self.restarts = 0
         search.start(self.seed)
         optimizer = self.make_optimizer(self.problem)
         stalled = 0
@@ -343,12 +386,20 @@ class AskTellAgent:
                     outcome = Outcome(status, self._value(info))
                 self.history[key] = outcome
             optimizer.tell(vector, outcome)
-            stalled = 0 if outcome.status == "evaluated" else stalled + 1
-            if stalled >= self.stall_limit and not search.exhausted:
+            if outcome.status == "evaluated":
+                stalled = 0
+                continue
+            stalled += 1
+            if stalled % self.stall_limit:
+                continue
+            if self.on_stall == "error" or stalled >= self.stall_limit * MAX_RESTARTS:
                 raise RuntimeError(
                     f"{type(self).__name__}: {stalled} proposals in a row evaluated no "
                     f"new architecture ({len(self.history)} distinct vectors proposed, "
-                    f"budget {self.problem.budget}); the optimizer keeps proposing "
-                    "known or invalid vectors (raise stall_limit, or give it more "
-                    "exploration)"
+                    f"{self.restarts} restarts, budget {self.problem.budget}); the "
+                    "optimizer keeps proposing known or invalid vectors (raise "
+                    "stall_limit, or give it more exploration)"
                 )
+            self.restarts += 1
+            seed = restart_seed(self.seed, self.restarts)
+            optimizer = self.make_optimizer(replace(self.problem, seed=seed))

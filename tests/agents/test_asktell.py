@@ -23,6 +23,7 @@ import nasgym  # noqa: F401  (registers the envs)
 from nasgym.cli import main
 from nasgym.leaderboard.protocol import load_agent
 from nasgym_agents.asktell import (
+    MAX_RESTARTS,
     AskTellAgent,
     AskTellOptimizer,
     OptunaCMAES,
@@ -31,6 +32,7 @@ from nasgym_agents.asktell import (
     OptunaTPE,
     Outcome,
     SearchProblem,
+    restart_seed,
 )
 
 GRAPH = "nasgym/NBGraphQuery-v0"
@@ -120,7 +122,8 @@ def _scripted(
     made: list[Scripted] = []
 
     def factory(problem: SearchProblem) -> AskTellOptimizer:
-        made.append(Scripted(problem, script or []))
+        # Only the first optimizer follows the script; restarted ones are uniform.
+        made.append(Scripted(problem, [] if made else script or []))
         return made[-1]
 
     return AskTellAgent(env, seed=seed, optimizer=factory, **kw), made
@@ -235,10 +238,37 @@ def test_bad_proposals_are_refused(proposal: list[Any], match: str) -> None:
         agent.run()
 
 
+def test_a_stalled_optimizer_is_restarted_with_a_fresh_seed() -> None:
+    """The first optimizer proposes one vector forever; its successors are uniform."""
+    env = _graph(20)
+    agent, made = _scripted(env, [[1, 1, 1, 1, 1]] * 1000, stall_limit=30)
+    agent.run()
+    assert agent.restarts == 1 and len(made) == 2
+    assert made[1].problem.seed == restart_seed(0, 1) != made[0].problem.seed
+    assert len(made[0].tells) == 31  # one evaluation, then 30 revisits
+    assert len(env.archs) == 20
+    assert restart_seed(0, 1) == restart_seed(0, 1) != restart_seed(0, 2)
+
+
 def test_a_stuck_optimizer_stops_with_an_error() -> None:
-    agent, _ = _scripted(_graph(5), [[1, 1, 1, 1, 1]] * 50, stall_limit=20)
+    agent, _ = _scripted(_graph(5), [[1, 1, 1, 1, 1]] * 50, stall_limit=20,
+                         on_stall="error")  # fmt: skip
     with pytest.raises(RuntimeError, match="20 proposals in a row"):
         agent.run()
+
+    class Stubborn:
+        def ask(self) -> list[int]:
+            return [1, 1, 1, 1, 1]
+
+        def tell(self, vector: Any, outcome: Outcome) -> None:
+            pass
+
+    agent = AskTellAgent(
+        _graph(5), seed=0, optimizer=lambda p: Stubborn(), stall_limit=3
+    )
+    with pytest.raises(RuntimeError, match=f"{3 * MAX_RESTARTS} proposals"):
+        agent.run()
+    assert agent.restarts == MAX_RESTARTS - 1
 
 
 def test_adapter_errors_name_the_fix() -> None:
@@ -246,6 +276,8 @@ def test_adapter_errors_name_the_fix() -> None:
         AskTellAgent(_graph(5), seed=0)
     with pytest.raises(ValueError, match="fitness must be one of"):
         _scripted(_graph(5), fitness="accuracy")
+    with pytest.raises(ValueError, match="on_stall must be one of"):
+        _scripted(_graph(5), on_stall="ignore")
     with pytest.raises(ValueError, match="max_queries is None"):
         _scripted(gym.make(GRAPH))
     with pytest.raises(ValueError, match="multi-objective env"):
@@ -475,6 +507,7 @@ def test_optuna_agents_on_the_real_nb201_table(nb201_table: Path, name: str) -> 
 
     first = run(3)
     assert len(first.archs) == 40 == len(set(first.archs))
+    assert first.last_info["budget_exhausted"]
     assert run(3).archs == first.archs
     assert 0.0 < first.last_info["best_valid_accuracy"] <= 100.0
 
