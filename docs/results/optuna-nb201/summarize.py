@@ -10,6 +10,9 @@ files of the leaderboard directory, and prints the Markdown tables of README.md:
 * paired differences in that accuracy between agents, seed by seed (every agent of
   a seed searches the same env seed), mean ± standard error of the differences, and
   how many seeds the first agent won, tied and lost;
+* mean validation accuracy of the incumbent (what the agents maximise) per
+  checkpoint, and how many runs ended on the best validation accuracy any run found
+  (with the test accuracies of the cells they ended on);
 * wall-clock time per query (``agent.run()`` time over the budget), and
   the restarts of each run (:class:`nasgym_agents.asktell.AskTellAgent` restarts an
   optimizer that only proposes known architectures).
@@ -58,6 +61,9 @@ def read_runs(root: Path) -> dict[str, dict[int, dict[str, Any]]]:
         header, records, summary = lines[0], lines[1:-1], lines[-1]
         run: dict[str, Any] = {
             c: records[c - 1]["best_test"] for c in CHECKPOINTS if c <= len(records)
+        }
+        run["valid"] = {
+            c: records[c - 1]["best_valid"] for c in CHECKPOINTS if c <= len(records)
         }
         run["wall"] = float(summary["wall_time_s"])
         run["queries"] = int(summary["queries"])
@@ -122,6 +128,42 @@ def paired_table(runs: dict[str, dict[int, dict[str, Any]]]) -> str:
     return "\n".join(lines)
 
 
+def validation_table(
+    runs: dict[str, dict[int, dict[str, Any]]], agents: list[str]
+) -> str:
+    """Mean incumbent validation accuracy (the searched metric) per checkpoint.
+
+    Also the runs whose incumbent has the best validation accuracy any run found,
+    compared at two decimals (NB201 has cells that tie there), and their cells'
+    test accuracies.
+    """
+    top = max(
+        r["valid"][c] for a in runs.values() for r in a.values() for c in r["valid"]
+    )
+    last = CHECKPOINTS[-1]
+    head = " | ".join(f"{c} queries" for c in CHECKPOINTS)
+    lines = [
+        f"| agent | {head} | runs at {top:.2f} after {last} | their test acc. |",
+        "|---|" + "--:|" * (len(CHECKPOINTS) + 2),
+    ]
+    for agent in agents:
+        cells = []
+        for c in CHECKPOINTS:
+            mean, se = mean_se([r["valid"][c] for r in runs[agent].values()])
+            cells.append(f"{mean:.2f} ± {se:.2f}")
+        at_top = [
+            r
+            for r in runs[agent].values()
+            if round(r["valid"][last], 2) == round(top, 2)
+        ]
+        tests = sorted({f"{r[last]:.2f}" for r in at_top})
+        lines.append(
+            f"| {agent} | " + " | ".join(cells) + f" | {len(at_top)} of "
+            f"{len(runs[agent])} | {', '.join(tests) or '-'} |"
+        )
+    return "\n".join(lines)
+
+
 def timing_table(runs: dict[str, dict[int, dict[str, Any]]], agents: list[str]) -> str:
     """Milliseconds per query and optimizer restarts per agent."""
     lines = [
@@ -160,7 +202,9 @@ def main() -> None:
     print(accuracy_table(table, agents))
     print("\n### Paired differences (mean ± s.e.; seeds won/tied/lost)\n")
     print(paired_table(runs))
-    print("\n### Time per trial and restarts\n")
+    print("\n### Validation accuracy of the incumbent (the searched metric, ± s.e.)\n")
+    print(validation_table(runs, agents))
+    print("\n### Time per query in the leaderboard runs, and optimizer restarts\n")
     print(timing_table(runs, agents))
 
 
