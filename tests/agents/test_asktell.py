@@ -543,3 +543,17 @@ def test_invalid_nb101_vectors_are_told_as_invalid(ecnas_bench: Any) -> None:
     assert "invalid" in statuses  # most random NB101 vectors are no valid cell
     assert agent.study is not None
     assert any(t.state.name == "FAIL" for t in agent.study.trials)
+
+
+@pytest.mark.data
+def test_optuna_tpe_on_the_real_nb301_surrogate(nb301_surrogate: Any) -> None:
+    def run(seed: int) -> Recorder:
+        env = Recorder(
+            gym.make("nasgym/NB301Query-v0", surrogate=nb301_surrogate, max_queries=15)
+        )
+        OptunaTPE(env, seed=seed, n_startup_trials=5).run()
+        return env
+
+    first = run(0)
+    assert len(first.archs) == 15 and first.last_info["budget_exhausted"]
+    assert run(0).archs == first.archs
