@@ -557,3 +557,15 @@ def test_optuna_tpe_on_the_real_nb301_surrogate(nb301_surrogate: Any) -> None:
     first = run(0)
     assert len(first.archs) == 15 and first.last_info["budget_exhausted"]
     assert run(0).archs == first.archs
+
+
+def test_optuna_tpe_on_a_tiny_supernet201_query_env() -> None:
+    from tiny_supernet import tiny_supernet
+
+    env = Recorder(
+        gym.make("nasgym/Supernet201Query-v0", max_queries=8, **tiny_supernet())
+    )
+    agent = OptunaTPE(env, seed=0, n_startup_trials=4)
+    agent.run()
+    assert len(env.archs) == 8 and env.last_info["budget_exhausted"]
+    assert sum(o.status == "evaluated" for o in agent.history.values()) == 8
