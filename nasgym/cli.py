@@ -649,7 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
         "energy of every NB201 cell, offered as NB201 cost objectives.",
     )
     p.add_argument(
-        "benchmark", help="benchmark name: nb201, nb101, ecnas or hw-nas-bench-360"
+        "benchmark",
+        help="benchmark name: nb201, nb101, ecnas, hw-nas-bench-360 or ofa",
     )
     p.add_argument("path", help="file or directory to import")
     p.set_defaults(func=_cmd_data_import)

@@ -32,6 +32,7 @@ BENCHMARKS: tuple[str, ...] = (
     "nb101",
     "ecnas",
     "nb301",
+    "ofa",
 )
 
 _NBGRAPH_PACKAGE = "nas_bench_graph"
@@ -61,12 +62,19 @@ def _import_hw360(path: Path) -> list[Path]:
     return [import_hw360(path)]
 
 
+def _import_ofa(path: Path) -> list[Path]:
+    from nasgym.benchmarks.ofa import import_ofa
+
+    return [import_ofa(path)]
+
+
 #: Benchmark name -> importer (a directory or file -> tables written).
 IMPORTERS: dict[str, Callable[[Path], list[Path]]] = {
     "nb201": _import_nb201,
     "nb101": _import_nb101,
     "ecnas": _import_ecnas,
     "hw-nas-bench-360": _import_hw360,
+    "ofa": _import_ofa,
 }
 
 
@@ -257,6 +265,37 @@ def _nb301_status() -> dict[str, Any]:
     return row
 
 
+def _ofa_status() -> dict[str, Any]:
+    from nasgym.benchmarks import ofa
+
+    row: dict[str, Any] = {
+        "name": "ofa",
+        "present": False,
+        "path": None,
+        "checksum": None,
+        "datasets": ["imagenet (predicted top-1)"],
+        "error": None,
+    }
+    from nasgym.data import find_table
+
+    found = find_table(ofa.TABLE_FILE)
+    if found is None:
+        row["error"] = ofa.missing_table_message()
+        return row
+    row["path"] = str(found)
+    try:
+        table = ofa.load_table(found)
+        row["checksum"] = table.checksum
+        row["costs"] = [
+            f"{name} ({unit})"
+            for name, (unit, _) in ofa.OFABenchmark.cost_objectives.items()
+        ]
+        row["present"] = True
+    except Error as exc:
+        row["error"] = str(exc)
+    return row
+
+
 def status() -> list[dict[str, Any]]:
     """Describe every benchmark nasgym knows and whether its data is available.
 
@@ -274,6 +313,7 @@ def status() -> list[dict[str, Any]]:
         _nb101_status("full"),
         _nb101_status("ecnas"),
         _nb301_status(),
+        _ofa_status(),
     ]
 
 

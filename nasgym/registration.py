@@ -32,8 +32,9 @@ ENVS: dict[str, tuple[str, str]] = {
 }
 
 #: ``id -> (module, class)`` of the graph envs over spaces too large to enumerate
-#: (NB101, NB301). Kept apart from :data:`ENVS`: they have no integer codes and no
-#: batched NumPy vector env (NB301's vector env batches its surrogate calls).
+#: (NB101, NB301, OFA MobileNetV3). Kept apart from :data:`ENVS`: they have no
+#: integer codes and no batched NumPy vector env (the NB301 and OFA vector envs batch
+#: their surrogate calls).
 GRAPH_ENVS: dict[str, tuple[str, str]] = {
     **{
         f"nasgym/NB101{mode}-v0": ("nasgym.envs.nb101", f"NB101{mode}Env")
@@ -42,6 +43,10 @@ GRAPH_ENVS: dict[str, tuple[str, str]] = {
     **{
         f"nasgym/NB301{mode}-v0": ("nasgym.envs.nb301", f"NB301{mode}Env")
         for mode in ("Edit", "Continuous", "Query")
+    },
+    **{
+        f"nasgym/OFAMBv3{mode}-v0": ("nasgym.envs.ofa", f"OFAMBv3{mode}Env")
+        for mode in ("Edit", "Query", "Continuous")
     },
 }
 

@@ -152,20 +152,20 @@ def fixed_keys(resolution: int) -> list[str]:
     sizes = feature_sizes(resolution)
     s0, last = sizes[0], sizes[-1]
     return [
-        f"Conv-input:{_shape(resolution, resolution, 3)}-output:"
-        f"{_shape(s0, s0, STEM)}",
+        f"Conv-input:{_shape(resolution, resolution, 3)}-output:{_shape(s0, s0, STEM)}",
         _block_key(s0, s0, STEM, STEM, STEM, 3, 1, 1, 0, 0),
         f"Conv_1-input:{_shape(last, last, WIDTHS[-1])}-output:"
         f"{_shape(last, last, FINAL_EXPAND)}",
         f"AvgPool2D-input:{_shape(last, last, FINAL_EXPAND)}-output:"
         f"{_shape(1, 1, FINAL_EXPAND)}",
-        f"Conv_2-input:{_shape(1, 1, FINAL_EXPAND)}-output:"
-        f"{_shape(1, 1, FEATURE_MIX)}",
+        f"Conv_2-input:{_shape(1, 1, FINAL_EXPAND)}-output:{_shape(1, 1, FEATURE_MIX)}",
         f"Logits-input:{_shape(1, 1, FEATURE_MIX)}-output:{CLASSES}",
     ]
 
 
-def block_key(resolution: int, stage: int, first: bool, kernel: int, expand: int) -> str:
+def block_key(
+    resolution: int, stage: int, first: bool, kernel: int, expand: int
+) -> str:
     """Table key of a searchable block (the stage's first layer, or a later one)."""
     sizes = feature_sizes(resolution)
     c_in = (STEM, *WIDTHS)[stage] if first else WIDTHS[stage]
@@ -235,7 +235,9 @@ def cost_tables(
     return fixed_f, flops, fixed_p, params
 
 
-def predictor_features(vectors: NDArray[np.int64], resolutions: tuple[int, ...]) -> FloatArray:
+def predictor_features(
+    vectors: NDArray[np.int64], resolutions: tuple[int, ...]
+) -> FloatArray:
     """The OFA predictor's 128 input features of canonical choice vectors."""
     vectors = np.asarray(vectors, dtype=np.int64)
     n = vectors.shape[0]
@@ -250,7 +252,9 @@ def predictor_features(vectors: NDArray[np.int64], resolutions: tuple[int, ...])
     return out
 
 
-def mlp_forward(weights: list[tuple[FloatArray, FloatArray]], x: FloatArray) -> FloatArray:
+def mlp_forward(
+    weights: list[tuple[FloatArray, FloatArray]], x: FloatArray
+) -> FloatArray:
     """The predictor MLP on a ``(N, 128)`` batch: ReLU between layers, ``(N,)`` out."""
     for i, (w, b) in enumerate(weights):
         x = x @ w.T + b
@@ -311,7 +315,7 @@ def _load_state_dict(path: Path) -> list[tuple[FloatArray, FloatArray]]:
 
 def _parse_latency(root: Path) -> tuple[FloatArray, FloatArray]:
     try:
-        import yaml
+        import yaml  # type: ignore[import-untyped]
     except ImportError as exc:
         raise BenchmarkDataMissingError(
             "importing the Note10 tables needs PyYAML: `pip install pyyaml` (or "
@@ -549,7 +553,9 @@ class OFABenchmark:
         self.optimum = float(a["optimum_top1"])
         self.sample_top1 = np.asarray(a["sample_top1"])
         lat_res = [int(r) for r in a["latency_resolutions"]]
-        rows = [lat_res.index(r) if r in lat_res else -1 for r in self.space.resolutions]
+        rows = [
+            lat_res.index(r) if r in lat_res else -1 for r in self.space.resolutions
+        ]
         self.has_latency = all(i >= 0 for i in rows)
         nan_block = np.full((NUM_STAGES, 2, 3, 3), np.nan)
         self._lat_fixed = np.asarray(
@@ -627,10 +633,14 @@ class OFABenchmark:
             fixed, block = self._flops
         else:
             fixed, block = self._params
-        lo = fixed + block[:, :, 0].min(axis=(2, 3)).sum(axis=1) + (
-            block[:, :, 1].min(axis=(2, 3)).sum(axis=1)
+        lo = (
+            fixed
+            + block[:, :, 0].min(axis=(2, 3)).sum(axis=1)
+            + (block[:, :, 1].min(axis=(2, 3)).sum(axis=1))
         )
-        hi = fixed + block[:, :, 0].max(axis=(2, 3)).sum(axis=1) + 3 * (
-            block[:, :, 1].max(axis=(2, 3)).sum(axis=1)
+        hi = (
+            fixed
+            + block[:, :, 0].max(axis=(2, 3)).sum(axis=1)
+            + 3 * (block[:, :, 1].max(axis=(2, 3)).sum(axis=1))
         )
         return float(np.min(lo)), float(np.max(hi))

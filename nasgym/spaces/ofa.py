@@ -207,7 +207,7 @@ class OFASpace:
 
     def canonical_vectors(self, vectors: Any) -> IntArray:
         """Choice vectors with inactive layers' kernel and expand entries set to 0."""
-        array = self.check_vectors(vectors).copy()
+        array: IntArray = self.check_vectors(vectors).copy()
         active = active_mask(np.asarray(DEPTHS)[array[:, VECTOR_DEPTH:VECTOR_RES]])
         array[:, :NUM_LAYERS][~active] = 0
         array[:, NUM_LAYERS:VECTOR_DEPTH][~active] = 0
@@ -332,7 +332,12 @@ class OFASpace:
     def to_dict(self, arch: OFAArch) -> dict[str, list[int]]:
         """The OFA dict form, inactive layers ``0`` (the predictor's convention)."""
         arch = self.from_vector(self.to_vector(arch))
-        return {"ks": list(arch.ks), "e": list(arch.e), "d": list(arch.d), "r": [arch.r]}
+        return {
+            "ks": list(arch.ks),
+            "e": list(arch.e),
+            "d": list(arch.d),
+            "r": [arch.r],
+        }
 
     def canonical(self, config: OFAArch | Mapping[str, Any]) -> OFAArch:
         """The canonical architecture of an :class:`OFAArch` or OFA dict."""
@@ -555,8 +560,10 @@ def describe_edit(edit: Edit, resolutions: Sequence[int]) -> str:
 # L2NAS scores (continuous mode)
 # ---------------------------------------------------------------------------
 def score_slots(num_resolutions: int) -> tuple[int, ...]:
-    """Choices per L2NAS decision slot: 20 kernels, 20 expands, 5 depths, 1 resolution."""
-    return (3,) * NUM_LAYERS + (3,) * NUM_LAYERS + (3,) * NUM_STAGES + (num_resolutions,)
+    """Choices per L2NAS slot: 20 kernels, 20 expands, 5 depths, the resolution."""
+    return (
+        (3,) * NUM_LAYERS + (3,) * NUM_LAYERS + (3,) * NUM_STAGES + (num_resolutions,)
+    )
 
 
 def decode_scores(scores: NDArray[np.float64], num_resolutions: int) -> IntArray:
@@ -574,7 +581,11 @@ def decode_scores(scores: NDArray[np.float64], num_resolutions: int) -> IntArray
     active = active_mask(np.asarray(DEPTHS)[out[:, VECTOR_DEPTH:VECTOR_RES]])
     out[:, :NUM_LAYERS][~active] = 0
     out[:, NUM_LAYERS:VECTOR_DEPTH][~active] = 0
-    assert num_resolutions == scores.shape[1] - 3 * VECTOR_RES
+    if scores.shape[1] != 3 * VECTOR_RES + num_resolutions:
+        raise InvalidArchitectureError(
+            f"score arrays need {3 * VECTOR_RES + num_resolutions} columns, got "
+            f"{scores.shape[1]}"
+        )
     return out
 
 
