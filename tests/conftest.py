@@ -136,3 +136,22 @@ def nb301_surrogate(data_root: Path) -> Any:
     if not directory.is_dir():
         missing_data(f"{directory} is not a directory")
     return NB301Surrogate(directory)
+
+
+@pytest.fixture(scope="session")
+def ofa_table(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The OFA predictor and Note10 tables imported once per session (``ofa.npz``)."""
+    from nasgym.benchmarks.ofa import import_ofa
+
+    source = data_root / "ofa"
+    if not (source / "acc_predictor.pth").is_file():
+        missing_data(f"{source / 'acc_predictor.pth'} is not a file")
+    return import_ofa(source, dest=tmp_path_factory.mktemp("ofa") / "ofa.npz")
+
+
+@pytest.fixture(scope="session")
+def ofa_bench(ofa_table: Path) -> Any:
+    """The OFA benchmark on the session's imported table."""
+    from nasgym.benchmarks.ofa import OFABenchmark
+
+    return OFABenchmark(path=ofa_table)

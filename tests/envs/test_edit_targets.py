@@ -14,6 +14,8 @@ import nasgym  # noqa: F401  (registers the envs)
 def _make(request: pytest.FixtureRequest, env_id: str, **kw: Any) -> gym.Env[Any, Any]:
     if "NB101" in env_id:
         kw["benchmark"] = request.getfixturevalue("ecnas_bench")
+    elif "OFA" in env_id:
+        kw["benchmark"] = request.getfixturevalue("ofa_bench")
     elif "NB301" in env_id:
         kw["surrogate"] = request.getfixturevalue("nb301_surrogate")
     elif "NB201" in env_id:
@@ -29,6 +31,7 @@ EDIT_IDS = [
     pytest.param("nasgym/NB201Edit-v0", id="NB201Edit", marks=pytest.mark.data),
     pytest.param("nasgym/NB101Edit-v0", id="NB101Edit", marks=pytest.mark.data),
     pytest.param("nasgym/NB301Edit-v0", id="NB301Edit", marks=pytest.mark.data),
+    pytest.param("nasgym/OFAMBv3Edit-v0", id="OFAMBv3Edit", marks=pytest.mark.data),
 ]
 
 

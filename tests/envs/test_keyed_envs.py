@@ -1,4 +1,4 @@
-"""Gymnasium contract of the non-enumerated envs (NB101 and NB301), on real data.
+"""Gymnasium contract of the non-enumerated envs (NB101, NB301, OFA), on real data.
 
 Every id of :data:`nasgym.registration.GRAPH_ENVS` runs on EC-NAS-Bench's table (NB101)
 or the real YAHPO ONNX surrogate (NB301): both checkers, seeded determinism, pickling,
@@ -49,6 +49,8 @@ def make(request: pytest.FixtureRequest) -> Make:
     env_id: str = request.param
     if "NB101" in env_id:
         base = {"benchmark": request.getfixturevalue("ecnas_bench")}
+    elif "OFA" in env_id:
+        base = {"benchmark": request.getfixturevalue("ofa_bench")}
     else:
         base = {"surrogate": request.getfixturevalue("nb301_surrogate")}
 
@@ -66,13 +68,15 @@ def mode_of(env: gym.Env[Any, Any]) -> str:
 
 # ---------------------------------------------------------------- registration
 def test_graph_ids_are_registered_apart_from_tabular_ones() -> None:
-    assert len(GRAPH_ENVS) == 5 and not set(GRAPH_ENVS) & set(ENVS)
+    assert len(GRAPH_ENVS) == 8 and not set(GRAPH_ENVS) & set(ENVS)
     for env_id in GRAPH_ENVS:
         spec = gym.spec(env_id)
         assert isinstance(spec.entry_point, str)
         # NB301 ids batch their surrogate calls in a vector env; NB101 ids use a
         # SyncVectorEnv that also batches vector (multi-objective) rewards.
-        module = "nb301" if "NB301" in env_id else "nb101"
+        module = (
+            "nb301" if "NB301" in env_id else "ofa" if "OFA" in env_id else "nb101"
+        )
         assert spec.vector_entry_point == (
             f"nasgym.envs.{module}:{env_id[7:-3]}VectorEnv"
         )
