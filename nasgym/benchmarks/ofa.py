@@ -644,3 +644,53 @@ class OFABenchmark:
             + 3 * (block[:, :, 1].max(axis=(2, 3)).sum(axis=1))
         )
         return float(np.min(lo)), float(np.max(hi))
+
+
+def decode_net_config(
+    net_config: Mapping[str, Any], resolution: int
+) -> tuple[dict[str, list[int]] | None, str | None]:
+    """Decode a published OFA subnet's ``net.config`` into the OFA dict form.
+
+    The first MBConv block is the fixed one every network has; every later block
+    without a shortcut (a stride or width change) starts a new stage, so the stage
+    depths follow from the stride pattern; each block gives its kernel and expand
+    ratio.
+
+    Args:
+        net_config: The parsed ``net.config`` (``blocks`` with
+            ``mobile_inverted_conv`` or ``conv`` and ``shortcut`` entries).
+        resolution: The input resolution of its ``run.config``.
+
+    Returns:
+        ``(config, None)``, or ``(None, reason)`` when the net is outside the space or
+        its resolution outside the predictor's one-hot range.
+    """
+    if net_config.get("name") != "MobileNetV3":
+        return None, f"a {net_config.get('name')} network, not MobileNetV3"
+    stages: list[list[tuple[int, int]]] = []
+    for block in list(net_config["blocks"])[1:]:
+        conv = block.get("mobile_inverted_conv") or block.get("conv")
+        if conv is None:
+            return None, "a block without a convolution"
+        if block.get("shortcut") is None:
+            stages.append([])
+        if not stages:
+            return None, "the first searchable block has a shortcut"
+        stages[-1].append((int(conv["kernel_size"]), int(conv["expand_ratio"])))
+    if len(stages) != NUM_STAGES:
+        return None, f"{len(stages)} stages, the space has {NUM_STAGES}"
+    ks, es, ds = [0] * NUM_LAYERS, [0] * NUM_LAYERS, []
+    for s, layers in enumerate(stages):
+        if len(layers) not in DEPTHS:
+            return None, f"stage {s + 1} has {len(layers)} layers"
+        ds.append(len(layers))
+        for j, (k, e) in enumerate(layers):
+            if k not in KERNELS or e not in EXPANDS:
+                return None, f"stage {s + 1} has kernel {k} / expand ratio {e}"
+            ks[s * MAX_DEPTH + j], es[s * MAX_DEPTH + j] = k, e
+    if resolution not in PREDICTOR_RESOLUTIONS:
+        return None, (
+            f"resolution {resolution} is outside the predictor's one-hot range "
+            f"(112..224 in steps of 16)"
+        )
+    return {"ks": ks, "e": es, "d": ds, "r": [resolution]}, None
