@@ -138,7 +138,8 @@ def render(rows: list[dict[str, Any]]) -> str:
         f"predicted top-1 ranges {sample.min():.2f} / {sample.mean():.2f} / "
         f"{sample.max():.2f} % (min / mean / max).",
         "",
-        "| configuration | predicted top-1 (%) | Note10 latency (ms) | MFLOPs | params (M) |",
+        "| configuration | predicted top-1 (%) | Note10 latency (ms) | MFLOPs | "
+        "params (M) |",
         "|---|---|---|---|---|",
     ]
     for label, config in extremes.items():
