@@ -361,9 +361,11 @@ class OFAMBv3ContinuousEnv(_OFAEnv):
     def __init__(self, *, top_k: int = 10, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._width = 3 * 45 + len(self._res)
+        #: Scores per slot in the action (the largest slot's choices).
+        self._per_slot = max(3, len(self._res))
         self._topk = TopK(top_k, self._width)
         self.top_k = self._topk.k
-        self.action_space = spaces.Box(-1.0, 1.0, (self._width,), np.float32)
+        self.action_space = spaces.Box(-1.0, 1.0, (46 * self._per_slot,), np.float32)
         self.observation_space = spaces.Box(
             0.0, 1.0, (2 * self._width + NUM_STATS,), np.float32
         )
@@ -390,14 +392,15 @@ class OFAMBv3ContinuousEnv(_OFAEnv):
     def _target(self, action: Any) -> list[int]:
         """The canonical vector the scores decode to (argmax per slot)."""
         scores = np.asarray(action, dtype=np.float64)
-        if scores.shape != (self._width,) or not np.isfinite(scores).all():
+        size = 46 * self._per_slot
+        if scores.shape != (size,) or not np.isfinite(scores).all():
             raise InvalidActionError(
-                f"continuous actions must be finite arrays of shape ({self._width},); "
+                f"continuous actions must be finite arrays of shape ({size},); "
                 f"got shape {scores.shape}"
             )
-        row: list[int] = decode_scores(
-            np.clip(scores, -1.0, 1.0)[None], len(self._res)
-        )[0].tolist()
+        grid = np.clip(scores, -1.0, 1.0).reshape(46, self._per_slot)
+        compact = np.concatenate([grid[:45, :3].ravel(), grid[45, : len(self._res)]])
+        row: list[int] = decode_scores(compact[None], len(self._res))[0].tolist()
         return row
 
     def _act(self, action: Any) -> float:
@@ -557,10 +560,12 @@ revisit). A new architecture once `max_queries` is spent follows `invalid_action
 `"raise"`)."""
 
 _CONT_ACTION = """\
-`Box(-1, 1, (135 + R,), float32)`: L2NAS scores (Mills et al.), one score vector per
-decision slot: 20 kernel slots, 20 expand slots, 5 depth slots (3 scores each), then
-one resolution slot (R scores). Decoding takes the argmax of each slot; layers beyond
-the decoded depth are ignored. Actions are clipped to [-1, 1]; non-finite or wrongly
+`Box(-1, 1, (46 * M,), float32)`, `M = max(3, R)` (230 with the default five
+resolutions): L2NAS scores (Mills et al.), `M` per decision slot: 20 kernel slots, 20
+expand slots, 5 depth slots (their first 3 scores count), then one resolution slot
+(its first R scores count); `action_choices` lists the choices per slot. Decoding
+takes the argmax of each slot's counted scores; layers beyond the decoded depth are
+ignored. Actions are clipped to [-1, 1]; non-finite or wrongly
 shaped actions raise `nasgym.error.InvalidActionError`."""
 
 

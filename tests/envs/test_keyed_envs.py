@@ -74,9 +74,7 @@ def test_graph_ids_are_registered_apart_from_tabular_ones() -> None:
         assert isinstance(spec.entry_point, str)
         # NB301 ids batch their surrogate calls in a vector env; NB101 ids use a
         # SyncVectorEnv that also batches vector (multi-objective) rewards.
-        module = (
-            "nb301" if "NB301" in env_id else "ofa" if "OFA" in env_id else "nb101"
-        )
+        module = "nb301" if "NB301" in env_id else "ofa" if "OFA" in env_id else "nb101"
         assert spec.vector_entry_point == (
             f"nasgym.envs.{module}:{env_id[7:-3]}VectorEnv"
         )
