@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -49,6 +49,9 @@ from nasgym.spaces.ofa import (
     score_features,
     vector_key,
 )
+
+if TYPE_CHECKING:
+    from nasgym.render import CellView
 
 Float32Array = NDArray[np.float32]
 #: Most predictions an env caches before starting over.
@@ -92,8 +95,19 @@ class _OFAEnv(KeyedNASEnv):
         invalid_reward: float = 0.0,
         render_mode: str | None = None,
         objectives: Sequence[str] | None = None,
-        **mo_options: Any,
+        mo_reward: str | None = None,
+        mo_alpha: float = 0.5,
+        cost_weights: float | Sequence[float] | None = None,
+        cost_threshold: float | Sequence[float] | None = None,
+        constraint_penalty: float = 0.0,
     ) -> None:
+        mo_options: dict[str, Any] = {
+            "mo_reward": mo_reward,
+            "mo_alpha": mo_alpha,
+            "cost_weights": cost_weights,
+            "cost_threshold": cost_threshold,
+            "constraint_penalty": constraint_penalty,
+        }
         if benchmark is None:
             benchmark = shared_benchmark(path, resolutions)
         elif not isinstance(benchmark, OFABenchmark):
@@ -244,6 +258,22 @@ class _OFAEnv(KeyedNASEnv):
             "resolution": resolution,
             "stats": self._search.stats(),
         }
+
+    def cell_views(self, arch: str) -> list[CellView]:
+        """The chain stem -> active blocks -> head of ``arch`` (an OFA key), for drawing.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not an OFA key of this space.
+        """
+        from nasgym.render import CellView
+
+        graph = self.space.graph(self.space.from_string(arch))
+        labels = [
+            None if not on else LABEL_NAMES[int(label)]
+            for label, on in zip(graph["labels"], graph["node_mask"], strict=True)
+        ]
+        title = f"OFA MobileNetV3 at {int(graph['resolution'])} px"
+        return [CellView.from_arrays(graph["adjacency"], labels, title)]
 
     @property
     def config(self) -> dict[str, list[int]] | None:
