@@ -96,6 +96,7 @@ def test_import_is_light_and_fast() -> None:
             "nasgym/NB301Edit-v0",
             "nasgym/NB301Continuous-v0",
             "nasgym/NB301Query-v0",
+            *(f"nasgym/OFAMBv3{mode}-v0" for mode in ("Edit", "Query", "Continuous")),
             "nasgym/Supernet201-v0",
             *(
                 f"nasgym/Supernet201{mode}-v0"
