@@ -20,6 +20,7 @@ from nasgym.error import (
     BenchmarkDataMissingError,
     InvalidActionError,
     InvalidArchitectureError,
+    UnknownKeywordError,
     UnknownOptionError,
 )
 from nasgym.extend import (
@@ -502,7 +503,7 @@ def test_env_kwargs_are_honoured_or_rejected(toy_ids: dict[str, str]) -> None:
         gym.make(toy_ids["Query"], reward_metric="zc:synflow")
     with pytest.raises(UnknownOptionError, match="has only dataset 'demo'"):
         gym.make(toy_ids["Query"], dataset="cifar10")
-    with pytest.raises(TypeError, match="unexpected keyword"):
+    with pytest.raises(UnknownKeywordError, match="did you mean 'dataset'"):
         gym.make(toy_ids["Query"], datset="demo")
     with pytest.raises(UnknownOptionError, match="namespace/Name"):
         register_benchmark_envs("NoNamespace", table(toy_space()))
