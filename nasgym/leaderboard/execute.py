@@ -11,6 +11,9 @@ Rules the harness enforces on an agent (see :class:`HarnessMonitor`):
   agent passes); the action space is seeded with it before the agent is built. A later
   ``reset(seed=...)`` would restart the search and refund the budget, so it fails the
   run; ``reset()`` without a seed starts a new episode of the same search.
+* The agent sees the env through :class:`~nasgym.wrappers.HideTestInfo`: no
+  ``info`` it gets carries test accuracy or regret (they are logged below that
+  wrapper, on the harness side, for the run file).
 * A run fails if the agent takes :data:`MAX_IDLE_STEPS` steps in a row without a new
   query (e.g. it keeps stepping after the budget is spent).
 """
@@ -46,6 +49,7 @@ from nasgym.leaderboard.errors import LeaderboardError, RunFailedError
 from nasgym.leaderboard.objectives import ObjectiveRecorder, env_kwargs
 from nasgym.leaderboard.protocol import SearchAgent
 from nasgym.leaderboard.store import encode_run
+from nasgym.wrappers.hide_test import HideTestInfo
 
 #: Steps in a row without a new query after which a run fails as stalled.
 MAX_IDLE_STEPS = 1_000_000
@@ -443,9 +447,10 @@ def _search(
     started: str,
     on_query: Callable[[], None] | None,
 ) -> RunOutcome:
-    # A QueryLog that keeps the objectives too, over the check of the info contract.
+    # A QueryLog that keeps the objectives too, over the check of the info contract;
+    # the agent sees it through HideTestInfo (no test-derived keys).
     log = ObjectiveRecorder(InfoContract(base, run_env.id))
-    env = HarnessMonitor(log, env_seed, on_query)
+    env = HarnessMonitor(HideTestInfo(log), env_seed, on_query)
     env.action_space.seed(env_seed)
     env.observation_space.seed(env_seed)
     agent = factory(env, seed=agent_seed, **dict(task.agent_config))
