@@ -296,9 +296,14 @@ class HarnessMonitor(gym.Wrapper[Any, Any, Any, Any]):
         self._observe(info)
         return obs, reward, terminated, truncated, info
 
+    @property
     def action_masks(self) -> Any:
-        """The wrapped env's ``action_masks()`` (for agents that call it here)."""
-        return self.env.get_wrapper_attr("action_masks")()
+        """The wrapped env's ``action_masks`` (for agents that call it here).
+
+        Absent (``AttributeError``) where the env has no masks, so ``hasattr``
+        tests (sb3-contrib's ``is_masking_supported``) see the truth.
+        """
+        return self.env.get_wrapper_attr("action_masks")
 
     def _observe(self, info: dict[str, Any]) -> None:
         self._last_info = info
