@@ -241,11 +241,41 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: Distributions whose versions every run header records (``None``: not installed).
+PROVENANCE_PACKAGES = (
+    "nasgym",
+    "numpy",
+    "torch",
+    "gymnasium",
+    "stable-baselines3",
+    "onnxruntime",
+)
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of :data:`PROVENANCE_PACKAGES` (``None`` where absent).
+
+    Read from the distributions' metadata: nothing is imported (no torch).
+    """
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in PROVENANCE_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 def host_info() -> dict[str, Any]:
-    """Where a run ran: host name, platform, Python, process id."""
+    """Where a run ran: host name, platform, OS, machine, Python, process id."""
     return {
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
+        "os": platform.system(),
+        "os_release": platform.release(),
+        "machine": platform.machine(),
         "python": platform.python_version(),
         "pid": os.getpid(),
     }
@@ -502,6 +532,7 @@ def _search(
         "started": started,
         "finished": now_iso(),
         "host": host_info(),
+        "versions": package_versions(),
         **log.header(base),
     }
     records = []
