@@ -115,9 +115,7 @@ def test_vectorised_statistics_equal_rliables_point_estimates() -> None:
 
     rng = np.random.default_rng(1)
     scores = rng.normal(size=(17, 3))
-    assert iqm_batch(scores[None])[0, 0] == pytest.approx(
-        metrics.aggregate_iqm(scores)
-    )
+    assert iqm_batch(scores[None])[0, 0] == pytest.approx(metrics.aggregate_iqm(scores))
     np.testing.assert_allclose(iqm_columns_batch(scores[None])[0], iqm_columns(scores))
     taus = np.linspace(-2, 2, 21)
     np.testing.assert_allclose(
