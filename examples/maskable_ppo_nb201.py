@@ -8,17 +8,11 @@ from __future__ import annotations
 import argparse
 
 import gymnasium as gym
+import torch
 from sb3_contrib import MaskablePPO
-from stable_baselines3.common.callbacks import BaseCallback
 
 import nasgym  # noqa: F401  (registers the envs)
-
-
-class StopAtBudget(BaseCallback):
-    """Stop training when the env reports the query budget spent."""
-
-    def _on_step(self) -> bool:
-        return not any(info.get("budget_exhausted") for info in self.locals["infos"])
+from nasgym.sb3 import StopOnBudget
 
 
 def main() -> None:
@@ -30,11 +24,12 @@ def main() -> None:
     args = parser.parse_args()
     budget = 30 if args.ci else args.budget
 
+    torch.set_num_threads(1)  # much faster for these small policies on few cores
     env = gym.make("nasgym/NB201Edit-v0", dataset=args.dataset, max_queries=budget)
     model = MaskablePPO(
         "MultiInputPolicy", env, n_steps=64, batch_size=32, seed=args.seed, device="cpu"
     )
-    model.learn(total_timesteps=50 * budget, callback=StopAtBudget())
+    model.learn(total_timesteps=50 * budget, callback=StopOnBudget())
     info = env.unwrapped.search_info()
     print(f"best cell: {info['best_arch']}")
     print(

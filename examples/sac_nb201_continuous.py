@@ -8,23 +8,32 @@ from __future__ import annotations
 import argparse
 
 import gymnasium as gym
+import torch
 from stable_baselines3 import SAC
 
 import nasgym  # noqa: F401  (registers the envs)
+from nasgym.sb3 import StopOnBudget
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", default="cifar10")
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--budget", type=int, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--ci", action="store_true", help="tiny run for CI")
     args = parser.parse_args()
-    steps = 200 if args.ci else args.steps
+    budget = 30 if args.ci else args.budget
 
-    env = gym.make("nasgym/NB201Continuous-v0", dataset=args.dataset, horizon=50)
+    torch.set_num_threads(1)  # much faster for these small policies on few cores
+    env = gym.make(
+        "nasgym/NB201Continuous-v0",
+        dataset=args.dataset,
+        horizon=50,
+        max_queries=budget,
+    )
     model = SAC("MlpPolicy", env, learning_starts=50, seed=args.seed, device="cpu")
-    model.learn(total_timesteps=steps)
+    # Revisits are free, so steps outnumber queries; StopOnBudget ends learn().
+    model.learn(total_timesteps=100 * budget, callback=StopOnBudget())
     info = env.unwrapped.search_info()
     print(
         f"best cell after {info['queries']} queries: {info['best_arch']} "

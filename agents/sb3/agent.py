@@ -18,9 +18,10 @@ import gymnasium as gym
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
+from nasgym.sb3 import StopOnBudget
+
 from ..baselines.common import check_positive_int, query_budget
 from .common import (
-    StopOnBudget,
     isolated_rngs,
     policy_name,
     require_action_space,

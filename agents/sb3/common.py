@@ -2,9 +2,9 @@
 
 A training run *is* the search: the model learns on the env from its seeded first
 reset until the env reports its query budget spent (``info["budget_exhausted"]``),
-which :class:`StopOnBudget` turns into the end of ``learn``. Nothing here knows about
-a particular search space; the agents use only ``gym.make`` envs, their spaces,
-``action_masks()`` and ``info``.
+which ``nasgym.sb3.StopOnBudget`` turns into the end of ``learn``. Nothing here
+knows about a particular search space; the agents use only ``gym.make`` envs, their
+spaces, ``action_masks()`` and ``info``.
 """
 
 from __future__ import annotations
@@ -63,28 +63,6 @@ def policy_name(env: gym.Env[Any, Any]) -> str:
     if isinstance(env.observation_space, gym.spaces.Dict):
         return "MultiInputPolicy"
     return "MlpPolicy"
-
-
-class StopOnBudget(BaseCallback):
-    """Ends ``learn`` on the step whose ``info`` reports the query budget spent.
-
-    Attributes:
-        exhausted: Whether the budget was spent.
-        steps: Env steps taken in this ``learn`` call.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.exhausted = False
-        self.steps = 0
-
-    def _on_step(self) -> bool:
-        self.steps += 1
-        infos: list[dict[str, Any]] = self.locals.get("infos", [])
-        if any(info.get("budget_exhausted") for info in infos):
-            self.exhausted = True
-            return False
-        return True
 
 
 class RevisitNoise(ActionNoise):

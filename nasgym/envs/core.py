@@ -413,6 +413,17 @@ def render_summary(step_count: int, info: dict[str, Any]) -> str:
     )
 
 
+def multidiscrete_mask_tuple(
+    space: spaces.MultiDiscrete,
+) -> tuple[NDArray[np.int8], ...]:
+    """All-legal mask of a 1-D ``MultiDiscrete`` space in Gymnasium's sample form.
+
+    ``space.sample(mask=multidiscrete_mask_tuple(space))`` accepts it: one ``int8``
+    array of ones per slot, of length ``nvec[i]``.
+    """
+    return tuple(np.ones(int(n), dtype=np.int8) for n in space.nvec.reshape(-1))
+
+
 def _positive_int(value: object) -> bool:
     """Whether ``value`` is an integer >= 1 (``bool`` is not an integer here)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):

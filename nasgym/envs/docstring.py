@@ -81,7 +81,12 @@ gives reward `invalid_reward` and names the action and why it is illegal in
 An out-of-range vector raises `nasgym.error.InvalidActionError`. A vector the space
 rules out follows `invalid_action`: `"penalize"` (default) costs no query, leaves the
 state unchanged, gives reward `invalid_reward` and explains itself in
-`info["invalid_action"]`; `"raise"` raises `InvalidActionError`.""",
+`info["invalid_action"]`; `"raise"` raises `InvalidActionError`.
+
+Every choice is legal, so the masks are all ones: `env.action_masks()` in
+sb3-contrib's flat form (`sum(nvec)` booleans, for MaskablePPO) and
+`env.action_mask_tuple()` in Gymnasium's (one `int8` array per slot, the form
+`env.action_space.sample(mask=...)` takes; it rejects the flat one).""",
         "obs": """\
 The same `Dict` as the Edit env, describing the last queried architecture (all zeros
 before the first query):
@@ -104,7 +109,9 @@ makes it valid is taken. Slots:
 
 {table}
 
-Non-finite or wrongly shaped actions raise `nasgym.error.InvalidActionError`.""",
+Non-finite or wrongly shaped actions raise `nasgym.error.InvalidActionError`.
+There are no action masks: the env has no `action_masks` attribute, so
+`hasattr`-based detection (sb3-contrib's `is_masking_supported`) says so.""",
         "obs": """\
 `Box(0, 1, ({obs},), float32)`, built from the search history (METHODS.md 2.2): the
 element-wise mean ({width} values) and standard deviation ({width} values) of the

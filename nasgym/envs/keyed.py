@@ -41,6 +41,7 @@ from nasgym.envs.core import (
     _positive_int,
     check_budget_options,
     check_invalid_options,
+    multidiscrete_mask_tuple,
     render_summary,
 )
 from nasgym.envs.keywords import StrictKeywords
@@ -549,22 +550,51 @@ class KeyedNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
         self._render_human()
         return self._observe(), reward, False, self._search.truncated(), self._info()
 
-    def action_masks(self) -> NDArray[np.bool_]:
-        """Legal actions now (sb3-contrib's MaskablePPO convention).
+    @property
+    def action_masks(self) -> Callable[[], NDArray[np.bool_]]:
+        """``env.action_masks()``: legal actions now (sb3-contrib's MaskablePPO form).
 
         Edit envs mask the edits that would not reach a different architecture the
-        benchmark can evaluate; ``MultiDiscrete`` envs allow every choice.
+        benchmark can evaluate; ``MultiDiscrete`` (Query) envs allow every choice
+        (the flat mask; :attr:`action_mask_tuple` gives Gymnasium's form).
+        Continuous envs have no masks: the attribute does not exist there
+        (``hasattr(env, "action_masks")`` is false).
+
+        Raises:
+            AttributeError: On a continuous env.
         """
-        mask = self._mask()
-        if mask is not None:
-            fresh: NDArray[np.bool_] = mask.copy()
-            return fresh
+        if self._mask() is not None:
+            return self._copied_mask
         space = self.action_space
         if isinstance(space, gym.spaces.MultiDiscrete):
-            return np.ones(int(space.nvec.sum()), dtype=bool)
+            size = int(space.nvec.sum())
+            return lambda: np.ones(size, dtype=np.bool_)
         raise AttributeError(
             f"{type(self).__name__} has continuous actions: no action masks"
         )
+
+    def _copied_mask(self) -> NDArray[np.bool_]:
+        mask = self._mask()
+        assert mask is not None
+        fresh: NDArray[np.bool_] = mask.copy()
+        return fresh
+
+    @property
+    def action_mask_tuple(self) -> Callable[[], tuple[NDArray[np.int8], ...]]:
+        """``env.action_mask_tuple()``: the Query mask in Gymnasium's form.
+
+        One ``int8`` array of ones per slot, what ``env.action_space.sample(mask=...)``
+        of a ``MultiDiscrete`` space takes; :attr:`action_masks` gives it flat.
+
+        Raises:
+            AttributeError: Not a Query (``MultiDiscrete``) env.
+        """
+        if not isinstance(self.action_space, gym.spaces.MultiDiscrete):
+            raise AttributeError(
+                f"{type(self).__name__} has no MultiDiscrete actions: "
+                "action_mask_tuple exists on Query envs only"
+            )
+        return partial(multidiscrete_mask_tuple, self.action_space)
 
     def _info(self) -> dict[str, Any]:
         info = self._search.info()
@@ -711,9 +741,14 @@ class KeyedNASVectorEnv(SyncVectorEnv):
                 found.append((i, target))
         return found
 
-    def action_masks(self) -> NDArray[np.bool_]:
-        """``(num_envs, n)`` legal-action masks of the sub-envs."""
-        return np.stack([env.action_masks() for env in self.unwrapped_envs])
+    @property
+    def action_masks(self) -> Callable[[], NDArray[np.bool_]]:
+        """``envs.action_masks()``: ``(num_envs, n)`` legal-action masks.
+
+        Absent (``AttributeError``) where the sub-envs have none (continuous envs).
+        """
+        masks = [env.action_masks for env in self.unwrapped_envs]
+        return lambda: np.stack([mask() for mask in masks])
 
 
 __all__ = [

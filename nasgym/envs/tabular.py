@@ -10,7 +10,8 @@ seeded ``seed, seed + 1, ...``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -18,6 +19,7 @@ import numpy as np
 from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
+from numpy.typing import NDArray
 
 from nasgym.benchmarks.base import FloatArray, TabularBenchmark
 from nasgym.envs.core import (
@@ -27,6 +29,7 @@ from nasgym.envs.core import (
     Mode,
     QueryMode,
     SearchCore,
+    multidiscrete_mask_tuple,
     render_summary,
 )
 from nasgym.envs.keywords import StrictKeywords
@@ -401,24 +404,59 @@ class TabularNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
         rows = distinct_codes(self._core)
         return np.stack([columns[n][rows] for n in names], axis=1)
 
-    def action_masks(self) -> BoolArray:
-        """Legal actions now (sb3-contrib's MaskablePPO convention).
+    @property
+    def action_masks(self) -> Callable[[], BoolArray]:
+        """``env.action_masks()``: legal actions now (sb3-contrib's MaskablePPO form).
 
         Edit envs mask edits that would not change the architecture or would make it
-        invalid; other modes allow every action.
+        invalid (a ``Discrete`` mask); Query envs allow every choice (the flat
+        ``MultiDiscrete`` mask, ``sum(nvec)`` booleans; :meth:`action_mask_tuple`
+        gives Gymnasium's form). Continuous envs have no masks: the attribute does
+        not exist there (``hasattr(env, "action_masks")`` is false), so
+        sb3-contrib's ``is_masking_supported`` is not fooled.
+
+        Raises:
+            AttributeError: On a continuous env.
         """
         if isinstance(self._mode, EditMode):
-            if self._scalar is not None and not self._needs_reset:
-                fresh: BoolArray = self._scalar.action_mask().copy()
-                return fresh
-            mask: BoolArray = self._mode.masks(self._idx)[0]
-            return mask
-        space = self.action_space
-        if isinstance(space, gym.spaces.MultiDiscrete):
-            return np.ones(int(space.nvec.sum()), dtype=bool)
+            return self._edit_masks
+        if isinstance(self.action_space, gym.spaces.MultiDiscrete):
+            return self._query_masks
         raise AttributeError(
             f"{type(self).__name__} has continuous actions: no action masks"
         )
+
+    def _edit_masks(self) -> BoolArray:
+        if self._scalar is not None and not self._needs_reset:
+            fresh: BoolArray = self._scalar.action_mask().copy()
+            return fresh
+        assert isinstance(self._mode, EditMode)
+        mask: BoolArray = self._mode.masks(self._idx)[0]
+        return mask
+
+    def _query_masks(self) -> BoolArray:
+        space = self.action_space
+        assert isinstance(space, gym.spaces.MultiDiscrete)
+        return np.ones(int(space.nvec.sum()), dtype=bool)
+
+    @property
+    def action_mask_tuple(self) -> Callable[[], tuple[NDArray[np.int8], ...]]:
+        """``env.action_mask_tuple()``: the Query mask in Gymnasium's form.
+
+        One ``int8`` array per slot (``len(nvec[i])`` ones: every choice is legal),
+        the form ``env.action_space.sample(mask=...)`` of a ``MultiDiscrete`` space
+        takes; :attr:`action_masks` gives the same mask flat, as sb3-contrib
+        expects.
+
+        Raises:
+            AttributeError: Not a Query (``MultiDiscrete``) env.
+        """
+        if not isinstance(self.action_space, gym.spaces.MultiDiscrete):
+            raise AttributeError(
+                f"{type(self).__name__} has no MultiDiscrete actions: "
+                "action_mask_tuple exists on Query envs only"
+            )
+        return partial(multidiscrete_mask_tuple, self.action_space)
 
     def edit_targets(self) -> list[str | None]:
         """Where each edit action leads from the current architecture (no query).
@@ -697,10 +735,17 @@ class TabularNASVectorEnv(VectorEnv[Any, Any, Any]):
             out[accepted] = objectives.rewards(shaped[accepted], raw)
         return out.astype(np.float32) if objectives.vector else out
 
-    def action_masks(self) -> BoolArray:
-        """Legal actions of every sub-env, shape ``(num_envs, n_actions)``."""
+    @property
+    def action_masks(self) -> Callable[[], BoolArray]:
+        """``envs.action_masks()``: legal actions of every sub-env, ``(num_envs, n)``.
+
+        Edit envs only; elsewhere the attribute does not exist.
+
+        Raises:
+            AttributeError: Not an edit env.
+        """
         if isinstance(self._mode, EditMode):
-            return self._mode.masks(self._all)
+            return partial(self._mode.masks, self._all)
         raise AttributeError("only edit envs have action masks")
 
     def _infos(self) -> dict[str, Any]:

@@ -11,6 +11,9 @@ Rules the harness enforces on an agent (see :class:`HarnessMonitor`):
   agent passes); the action space is seeded with it before the agent is built. A later
   ``reset(seed=...)`` would restart the search and refund the budget, so it fails the
   run; ``reset()`` without a seed starts a new episode of the same search.
+* The agent sees the env through :class:`~nasgym.wrappers.HideTestInfo`: no
+  ``info`` it gets carries test accuracy or regret (they are logged below that
+  wrapper, on the harness side, for the run file).
 * A run fails if the agent takes :data:`MAX_IDLE_STEPS` steps in a row without a new
   query (e.g. it keeps stepping after the budget is spent).
 """
@@ -46,6 +49,7 @@ from nasgym.leaderboard.errors import LeaderboardError, RunFailedError
 from nasgym.leaderboard.objectives import ObjectiveRecorder, env_kwargs
 from nasgym.leaderboard.protocol import SearchAgent
 from nasgym.leaderboard.store import encode_run
+from nasgym.wrappers.hide_test import HideTestInfo
 
 #: Steps in a row without a new query after which a run fails as stalled.
 MAX_IDLE_STEPS = 1_000_000
@@ -237,11 +241,41 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: Distributions whose versions every run header records (``None``: not installed).
+PROVENANCE_PACKAGES = (
+    "nasgym",
+    "numpy",
+    "torch",
+    "gymnasium",
+    "stable-baselines3",
+    "onnxruntime",
+)
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed versions of :data:`PROVENANCE_PACKAGES` (``None`` where absent).
+
+    Read from the distributions' metadata: nothing is imported (no torch).
+    """
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in PROVENANCE_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
 def host_info() -> dict[str, Any]:
-    """Where a run ran: host name, platform, Python, process id."""
+    """Where a run ran: host name, platform, OS, machine, Python, process id."""
     return {
         "hostname": socket.gethostname(),
         "platform": platform.platform(),
+        "os": platform.system(),
+        "os_release": platform.release(),
+        "machine": platform.machine(),
         "python": platform.python_version(),
         "pid": os.getpid(),
     }
@@ -292,9 +326,14 @@ class HarnessMonitor(gym.Wrapper[Any, Any, Any, Any]):
         self._observe(info)
         return obs, reward, terminated, truncated, info
 
+    @property
     def action_masks(self) -> Any:
-        """The wrapped env's ``action_masks()`` (for agents that call it here)."""
-        return self.env.get_wrapper_attr("action_masks")()
+        """The wrapped env's ``action_masks`` (for agents that call it here).
+
+        Absent (``AttributeError``) where the env has no masks, so ``hasattr``
+        tests (sb3-contrib's ``is_masking_supported``) see the truth.
+        """
+        return self.env.get_wrapper_attr("action_masks")
 
     def _observe(self, info: dict[str, Any]) -> None:
         self._last_info = info
@@ -443,9 +482,10 @@ def _search(
     started: str,
     on_query: Callable[[], None] | None,
 ) -> RunOutcome:
-    # A QueryLog that keeps the objectives too, over the check of the info contract.
+    # A QueryLog that keeps the objectives too, over the check of the info contract;
+    # the agent sees it through HideTestInfo (no test-derived keys).
     log = ObjectiveRecorder(InfoContract(base, run_env.id))
-    env = HarnessMonitor(log, env_seed, on_query)
+    env = HarnessMonitor(HideTestInfo(log), env_seed, on_query)
     env.action_space.seed(env_seed)
     env.observation_space.seed(env_seed)
     agent = factory(env, seed=agent_seed, **dict(task.agent_config))
@@ -492,6 +532,7 @@ def _search(
         "started": started,
         "finished": now_iso(),
         "host": host_info(),
+        "versions": package_versions(),
         **log.header(base),
     }
     records = []

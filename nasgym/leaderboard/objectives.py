@@ -94,9 +94,14 @@ class ObjectiveRecorder(QueryLog):
             self.values = {}
         return super().reset(**kwargs)
 
+    @property
     def action_masks(self) -> Any:
-        """The wrapped env's ``action_masks()`` (for agents that call it here)."""
-        return self.env.get_wrapper_attr("action_masks")()
+        """The wrapped env's ``action_masks`` (for agents that call it here).
+
+        Absent (``AttributeError``) where the env has no masks, so ``hasattr``
+        tests (sb3-contrib's ``is_masking_supported``) see the truth.
+        """
+        return self.env.get_wrapper_attr("action_masks")
 
     def _record(self, info: dict[str, Any]) -> None:
         super()._record(info)

@@ -253,27 +253,91 @@ def _quiet() -> Iterator[None]:
             yield
 
 
-def _bootstrap(
-    scores: np.ndarray, func: Callable[[np.ndarray], np.ndarray], reps: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Point estimate (rliable) and 95% CI of ``func`` on a ``(runs, tasks)`` matrix."""
-    from rliable import library
+#: Most resampled values held in memory at once by :func:`stratified_bootstrap`.
+_CHUNK_VALUES = 4_000_000
 
-    # rliable 1.2 draws its resampling indices from NumPy's global generator (its
-    # random_state argument does not reach them): seed it, and restore it after.
-    state = np.random.get_state()
-    np.random.seed(BOOTSTRAP_SEED)
-    try:
-        with _quiet():
-            point, interval = library.get_interval_estimates(
-                {"x": scores},
-                func,
-                reps=reps,
-                random_state=np.random.RandomState(BOOTSTRAP_SEED),
-            )
-    finally:
-        np.random.set_state(state)
-    return np.asarray(point["x"], dtype=float), np.asarray(interval["x"], dtype=float)
+
+def stratified_bootstrap(
+    scores: np.ndarray,
+    func: Callable[[np.ndarray], np.ndarray],
+    reps: int,
+    seed: int = BOOTSTRAP_SEED,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Point estimate and 95% percentile CI of ``func`` on a ``(runs, tasks)`` matrix.
+
+    The stratified bootstrap of rliable (Agarwal et al., 2021, "Deep RL at the edge
+    of the statistical precipice"; ``rliable.library.get_interval_estimates`` with
+    ``method="percentile"``): every replicate resamples the runs of each task (column)
+    with replacement, independently per task, and the interval is the 2.5 and 97.5
+    percentiles of ``func`` over the replicates. Vectorised: ``func`` takes a stack of
+    matrices ``(reps, runs, tasks)`` and returns ``(reps, k)``, so thousands of
+    replicates cost a few array operations instead of thousands of calls.
+
+    Args:
+        scores: ``(runs, tasks)`` values.
+        func: The statistic, batched as above.
+        reps: Bootstrap replicates.
+        seed: Seed of the resampling (a report is reproducible).
+
+    Returns:
+        ``point`` of shape ``(k,)`` (``func`` of ``scores`` itself) and ``interval``
+        of shape ``(2, k)`` (low, high).
+    """
+    scores = np.asarray(scores, dtype=float)
+    runs, tasks = scores.shape
+    point = np.asarray(func(scores[None]), dtype=float)[0]
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _CHUNK_VALUES // max(1, runs * tasks))
+    stats = []
+    columns = np.arange(tasks)[None, None, :]
+    for start in range(0, reps, chunk):
+        size = min(chunk, reps - start)
+        index = rng.integers(0, runs, size=(size, runs, tasks))
+        stats.append(np.asarray(func(scores[index, columns]), dtype=float))
+    with _quiet():
+        interval = np.percentile(np.concatenate(stats), [2.5, 97.5], axis=0)
+    return point, np.asarray(interval, dtype=float)
+
+
+def _trimmed_mean(values: np.ndarray, axis: int) -> np.ndarray:
+    """25% trimmed mean along ``axis`` (scipy's ``trim_mean``); NaN if any is NaN."""
+    n = values.shape[axis]
+    cut = int(0.25 * n)
+    ordered = np.sort(values, axis=axis)
+    kept = np.take(ordered, np.arange(cut, n - cut), axis=axis)
+    with _quiet():
+        result: np.ndarray = kept.mean(axis=axis)
+    nan = np.isnan(values).any(axis=axis)
+    return np.where(nan, np.nan, result)
+
+
+def iqm_batch(stack: np.ndarray) -> np.ndarray:
+    """Rliable's ``aggregate_iqm`` (IQM over all runs and tasks) of each matrix.
+
+    ``(reps, runs, tasks)`` -> ``(reps, 1)``.
+    """
+    flat = stack.reshape(stack.shape[0], -1)
+    return _trimmed_mean(flat, axis=1)[:, None]
+
+
+def iqm_columns_batch(stack: np.ndarray) -> np.ndarray:
+    """IQM of every column of each matrix: ``(reps, runs, tasks) -> (reps, tasks)``."""
+    return _trimmed_mean(stack, axis=1)
+
+
+def score_distribution_batch(
+    taus: np.ndarray,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Rliable's ``score_distributions`` (share of scores ``> tau``), batched."""
+
+    def func(stack: np.ndarray) -> np.ndarray:
+        flat = np.sort(stack.reshape(stack.shape[0], -1), axis=1)
+        n = flat.shape[1]
+        above = [n - np.searchsorted(row, taus, side="right") for row in flat]
+        shares: np.ndarray = np.asarray(above, dtype=float) / n
+        return shares
+
+    return func
 
 
 def iqm_columns(scores: np.ndarray) -> np.ndarray:
@@ -291,18 +355,14 @@ def iqm_columns(scores: np.ndarray) -> np.ndarray:
 
 
 def estimate(values: np.ndarray, reps: int) -> Estimate:
-    """Mean, standard error, and rliable IQM with its 95% bootstrap CI."""
-    from rliable import metrics
-
+    """Mean, standard error, and the IQM with its 95% stratified-bootstrap CI."""
     values = np.asarray(values, dtype=float)
     n = int(values.size)
     if n == 0:
         return Estimate(0, *([math.nan] * 5))
     mean = float(values.mean())
     se = float(values.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-    point, interval = _bootstrap(
-        values.reshape(-1, 1), lambda x: np.array([metrics.aggregate_iqm(x)]), reps
-    )
+    point, interval = stratified_bootstrap(values.reshape(-1, 1), iqm_batch, reps)
     return Estimate(n, mean, se, float(point[0]), *map(float, interval[:, 0]))
 
 
@@ -399,7 +459,7 @@ def _env_heading(env_runs: EnvRuns) -> list[str]:
     seeds = sorted(
         {int(r.header["seed"]) for runs in env_runs.runs.values() for r in runs}
     )
-    details = [f"Optimum {_num(env_runs.optimum)}"]
+    details = [f"Optimum {optimum_text(env_runs.optimum)}"]
     if bench.get("name"):
         details.append(f"benchmark {bench['name']}")
     if bench.get("reward_metric"):
@@ -416,6 +476,87 @@ def _env_heading(env_runs: EnvRuns) -> list[str]:
     return [f"## {env_runs.env.label}", "", "; ".join(details) + ".", ""]
 
 
+def agent_label(env_runs: EnvRuns, agent: str) -> str:
+    """``agent``, or ``agent (on <env id>)`` when the harness ran it on another mode.
+
+    An agent with an ``env_mode`` (e.g. ``sac``: Continuous) runs on the sibling env
+    of the space in that mode; its runs record that env as ``run_env_id``.
+    """
+    ran_on = sorted(
+        {
+            str(run.header.get("run_env_id") or env_runs.env.id)
+            for run in env_runs.runs.get(agent, [])
+        }
+        - {env_runs.env.id}
+    )
+    if not ran_on:
+        return agent
+    return f"{agent} (on {', '.join(i.split('/')[-1] for i in ran_on)})"
+
+
+def optimum_text(value: float) -> str:
+    """An optimum at the tables' precision (4 decimals: no float32 noise)."""
+    return "n/a" if not math.isfinite(value) else f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+#: The header fields of a run that say where and with what software it ran.
+PROVENANCE_FIELDS = ("python", "os", "os_release", "machine")
+
+
+def _provenance_key(run: RunFile) -> tuple[tuple[str, str], ...]:
+    header = run.header
+    host = header.get("host") or {}
+    versions = header.get("versions")
+    items = [(f, str(host.get(f, "not recorded"))) for f in PROVENANCE_FIELDS]
+    if isinstance(versions, Mapping):
+        items.extend((str(k), str(v)) for k, v in versions.items())
+    else:  # written before run headers recorded package versions
+        items.append(("nasgym", str(header.get("nasgym_version", "not recorded"))))
+        items.append(("packages", "not recorded"))
+    return tuple(items)
+
+
+def provenance_section(envs: Sequence[EnvRuns]) -> tuple[list[str], list[str]]:
+    """The report's "Provenance" section, and a warning when runs differ.
+
+    Lists the Python, OS, machine and package versions (nasgym, numpy, torch,
+    gymnasium, stable-baselines3, onnxruntime; ``None``: not installed) that the
+    runs' headers record, one table row per distinct combination.
+    """
+    groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
+    for env_runs in envs:
+        for agent, runs in env_runs.runs.items():
+            for run in runs:
+                name = f"{env_runs.env.key}/{agent}/seed-{run.header.get('seed')}"
+                groups.setdefault(_provenance_key(run), []).append(name)
+    if not groups:
+        return [], []
+    fields = list(dict.fromkeys(k for key in groups for k, _ in key))
+    rows = []
+    for key, names in groups.items():
+        values = dict(key)
+        rows.append([str(len(names)), *(values.get(f, "-") for f in fields)])
+    lines = ["## Provenance", ""]
+    warnings_: list[str] = []
+    if len(groups) == 1:
+        lines.append("Every run recorded the same platform and package versions:")
+    else:
+        differing = [f for f in fields if len({dict(key).get(f) for key in groups}) > 1]
+        message = (
+            f"runs of this leaderboard ran with {len(groups)} different platforms or "
+            f"package versions (differing: {', '.join(differing)}); results may "
+            "differ in the last digits across them (e.g. "
+            + "; ".join(names[0] for names in groups.values())
+            + ")"
+        )
+        warnings_.append(message)
+        lines.append(f"**Warning:** {message}.")
+    lines.extend(
+        ["", markdown_table(["runs", *fields], rows, "r" + "l" * len(fields)), ""]
+    )
+    return lines, warnings_
+
+
 def _ranges(values: Sequence[int]) -> str:
     parts, start = [], None
     for i, v in enumerate(values):
@@ -428,6 +569,30 @@ def _ranges(values: Sequence[int]) -> str:
 
 
 # ------------------------------------------------------------------ plots
+#: Line styles and markers cycled over the agents of a plot (with colours), so
+#: overlapping curves stay distinguishable, also in greyscale.
+LINE_STYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def line_style(index: int, points: int) -> dict[str, Any]:
+    """Matplotlib keyword arguments of the ``index``-th line of a plot.
+
+    Line style and marker both change from one agent to the next (the marker cycle
+    is coprime with the style cycle, so 32 agents get distinct pairs); about eight
+    markers per line, offset per agent so markers of coincident curves do not hide
+    each other.
+    """
+    every = max(1, points // 8)
+    return {
+        "linestyle": LINE_STYLES[index % len(LINE_STYLES)],
+        "marker": MARKERS[index % len(MARKERS)],
+        "markevery": (index % every, every),
+        "markersize": 5,
+        "linewidth": 1.6,
+    }
+
+
 def _png(fig: Any) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
@@ -457,8 +622,13 @@ def curve_plot(
         if not full:
             continue
         curves = np.array([curve(run, grid) for run in full], dtype=float)
-        point, interval = _bootstrap(curves, iqm_columns, reps)
-        (line,) = ax.plot(grid, point, label=f"{agent} (n={len(full)})")
+        point, interval = stratified_bootstrap(curves, iqm_columns_batch, reps)
+        (line,) = ax.plot(
+            grid,
+            point,
+            label=f"{agent_label(env_runs, agent)} (n={len(full)})",
+            **line_style(len(ax.get_lines()), len(grid)),
+        )
         ax.fill_between(
             grid, interval[0], interval[1], color=line.get_color(), alpha=0.2
         )
@@ -493,7 +663,6 @@ def performance_profile(
     returned notes say so).
     """
     from matplotlib.figure import Figure
-    from rliable import library
 
     notes = []
     scores: dict[str, np.ndarray] = {}
@@ -525,13 +694,14 @@ def performance_profile(
     fig = Figure(figsize=(7, 4.5))
     ax = fig.add_subplot()
     for agent, matrix in scores.items():
-        point, interval = _bootstrap(
-            matrix, lambda x: library.score_distributions(x, taus), reps
+        point, interval = stratified_bootstrap(
+            matrix, score_distribution_batch(taus), reps
         )
         (line,) = ax.plot(
             taus,
             point,
             label=f"{agent} ({matrix.shape[0]} seeds x {matrix.shape[1]} envs)",
+            **line_style(len(ax.get_lines()), len(taus)),
         )
         ax.fill_between(
             taus, interval[0], interval[1], color=line.get_color(), alpha=0.2
@@ -552,7 +722,7 @@ def _csv_row(env_runs: EnvRuns, checkpoint: int, row: Row) -> dict[str, Any]:
         "env_key": env_runs.env.key,
         "env_id": env_runs.env.id,
         "env_kwargs": json.dumps(dict(env_runs.env.kwargs), sort_keys=True),
-        "optimum": env_runs.optimum,
+        "optimum": round(env_runs.optimum, 4),
         "checkpoint": checkpoint,
         "agent": row.agent,
         "n": row.test.n,
@@ -604,7 +774,15 @@ def build_report(
         "after the given number of queries; regret is the "
         "benchmark optimum minus it. n: runs (seeds). Mean ± standard error over "
         "runs; IQM: interquartile mean with a 95% stratified-bootstrap confidence "
-        f"interval (rliable, {reps} samples).",
+        f"interval (the stratified bootstrap of rliable, {reps} samples). An agent "
+        "marked '(on <env>)' was run by the harness on that env, the same space in "
+        "the action interface the agent needs (its env_mode).",
+        "",
+        "A regret curve can rise: the incumbent is chosen on validation accuracy, and "
+        "a later architecture with better validation accuracy can have worse test "
+        "accuracy, so the test regret of the validation-best architecture is not "
+        "monotone in the number of queries (validation accuracy of the incumbent "
+        "never falls).",
         "",
     ]
     from nasgym.leaderboard.mo_report import MO_CSV_COLUMNS, mo_section
@@ -620,7 +798,7 @@ def build_report(
             lines.append("")
             cells = [
                 [
-                    r.agent,
+                    agent_label(env_runs, r.agent),
                     str(r.test.n),
                     _mean_se(r.test),
                     _mean_se(r.regret),
@@ -664,6 +842,11 @@ def build_report(
             log(f"nasgym: warning: {message}")
         if png is not None:
             images["performance-profile.png"] = png
+    provenance, provenance_notes = provenance_section(envs)
+    lines.extend(provenance)
+    for message in provenance_notes:
+        notes.append(message)
+        log(f"nasgym: warning: {message}")
     lines.append("## Plots")
     lines.append("")
     for name in images:

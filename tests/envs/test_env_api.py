@@ -698,12 +698,27 @@ def test_action_masks(case: Case) -> None:
     if case.mode == "edit":
         mask = base.action_masks()  # type: ignore[attr-defined]
         assert mask.shape == (env.action_space.n,) and mask.dtype == np.bool_  # type: ignore[attr-defined]
+        assert not hasattr(base, "action_mask_tuple")
     elif case.mode == "query":
         mask = base.action_masks()  # type: ignore[attr-defined]
         assert mask.all() and mask.size == env.action_space.nvec.sum()  # type: ignore[attr-defined]
+        # Gymnasium's own form, which MultiDiscrete.sample accepts (the flat one not).
+        tuple_mask = base.action_mask_tuple()  # type: ignore[attr-defined]
+        assert [m.size for m in tuple_mask] == list(env.action_space.nvec)  # type: ignore[attr-defined]
+        assert all(m.dtype == np.int8 and m.all() for m in tuple_mask)
+        assert env.action_space.contains(env.action_space.sample(mask=tuple_mask))
+        with pytest.raises((AssertionError, ValueError, TypeError)):
+            env.action_space.sample(mask=mask)
     else:
+        # No masks on continuous envs: hasattr-based detection (sb3-contrib's
+        # is_masking_supported) must not be fooled.
+        assert not hasattr(base, "action_masks")
+        assert not hasattr(base, "action_mask_tuple")
         with pytest.raises(AttributeError, match="continuous"):
-            base.action_masks()  # type: ignore[attr-defined]
+            base.action_masks  # type: ignore[attr-defined]  # noqa: B018
+    # sb3-contrib's detection sees the truth (the checks above run without it).
+    utils = pytest.importorskip("sb3_contrib.common.maskable.utils")
+    assert utils.is_masking_supported(env) == (case.mode != "continuous")
 
 
 # --------------------------------------------------------------------- rendering

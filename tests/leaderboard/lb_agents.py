@@ -135,3 +135,46 @@ class Thinking(RandomQueries):
         self.env.reset()
         Path(os.environ["LB_THINKING_DIR"], str(os.getpid())).write_text("")
         time.sleep(300)
+
+
+#: What :class:`Peeking` found (the process that ran it; the test runs it in-process).
+PEEKED: dict[str, list[str]] = {}
+
+
+class Peeking(RandomQueries):
+    """Breaks the rules on purpose: looks for test-derived values everywhere it can.
+
+    It searches every ``info`` (nested mappings too) and asks the wrapper chain for
+    the logs and summaries that hold test values; whatever it finds goes to
+    :data:`PEEKED` under the run's seed.
+    """
+
+    def __init__(self, env: gym.Env[Any, Any], seed: int) -> None:
+        super().__init__(env, seed)
+        self.found = PEEKED.setdefault(str(seed), [])
+
+    def _look(self, info: dict[str, Any], where: str = "info") -> None:
+        for key, value in info.items():
+            lowered = str(key).lower()
+            if "test" in lowered or "regret" in lowered:
+                self.found.append(f"{where}[{key!r}]")
+            if isinstance(value, dict):
+                self._look(value, f"{where}[{key!r}]")
+
+    def run(self) -> None:
+        _, info = self.env.reset()
+        self._look(info)
+        for name in ("records", "values", "search_info", "best_test", "last_test"):
+            try:
+                self.env.get_wrapper_attr(name)
+            except AttributeError:
+                continue
+            self.found.append(f"get_wrapper_attr({name!r})")
+        while True:
+            _, _, terminated, truncated, info = self.env.step(self.propose(None))
+            self._look(info)
+            if info["budget_exhausted"]:
+                return
+            if terminated or truncated:
+                _, info = self.env.reset()
+                self._look(info)

@@ -24,6 +24,7 @@ EXTRA_AGENTS = ",".join(
         "edits=lb_agents:RandomEdits",
         "shifted=lb_agents:Shifted",
         "badmode=lb_agents:BadMode",
+        "peek=lb_agents:Peeking",
     ]
 )
 ENV = "nasgym/NBGraphQuery-v0"

@@ -78,6 +78,14 @@ def test_report_files_tables_and_csv(board, capsys):
         assert (report / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
         assert f"({quote(name)})" in markdown
     tables = _tables(markdown)
+    # The last table is the provenance of the runs (all made here: one row).
+    provenance = tables.pop()
+    assert "## Provenance" in markdown and "Every run recorded the same" in markdown
+    fields = [c.strip() for c in provenance[0].strip("|").split("|")]
+    for name in ("python", "os", "machine", "nasgym", "numpy", "torch", "gymnasium"):
+        assert name in fields
+    assert "stable-baselines3" in fields and "onnxruntime" in fields
+    assert len(provenance) == 3 and provenance[2].split("|")[1].strip() == "12"
     assert len(tables) == 2 * len(CHECKPOINTS)
     for table in tables:
         assert _squash(table[0]) == HEADER
