@@ -11,7 +11,10 @@ Each ``docs/tutorials/*.md`` runs in order in one fresh temporary working direct
   with status 0; other lines are not run;
 * ```text, ```console and other blocks are not run.
 
-A tutorial that needs an optional package names it in a line
+A tutorial whose ``python`` blocks together form a module (the text says "save the
+blocks above as NAME.py") declares it in a line ``<!-- module: NAME.py -->``: before
+each ``bash`` block the runner writes the ``python`` blocks seen so far to that file.
+A tutorial that needs an optional package names its import name in a line
 ``<!-- requires: PACKAGE -->``; without the package the test skips with a reason,
 except under ``NASGYM_REQUIRE_DATA=1``, where it fails.
 """
@@ -33,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TUTORIALS = sorted((ROOT / "docs" / "tutorials").glob("*.md"))
 _BLOCK = re.compile(r"^```([A-Za-z0-9_+-]*)[^\n]*\n(.*?)^```\s*$", re.M | re.S)
 _REQUIRES = re.compile(r"<!--\s*requires:\s*([A-Za-z0-9_.,\s-]+?)\s*-->")
+_MODULE = re.compile(r"<!--\s*module:\s*([A-Za-z0-9_]+\.py)\s*-->")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -91,13 +95,18 @@ def test_tutorial_runs(
     monkeypatch.syspath_prepend(str(tmp_path))
     before = set(sys.modules)
     namespace: dict[str, Any] = {"__name__": "__tutorial__"}
+    module = _MODULE.search(text)
+    seen: list[str] = []
     try:
         for number, (language, code) in enumerate(blocks(text), 1):
             if language == "python":
+                seen.append(code)
                 exec(
                     compile(code, f"{tutorial.name}[block {number}]", "exec"), namespace
                 )
             elif language in ("bash", "sh", "shell"):
+                if module is not None:
+                    (tmp_path / module.group(1)).write_text("\n".join(seen))
                 for extra, argv in commands(code):
                     env = {**os.environ, **extra}
                     result = subprocess.run(
