@@ -11,7 +11,8 @@ the same retraining initialisation, so the comparison is paired):
    architecture steps / queries and A more weight steps (``W + A`` in all, the lr
    cosine-annealed over them for every method):
 
-   * ``advantage``: AdvantageNAS (METHODS.md 3), A architecture steps (one 64-image
+   * ``advantage``: AdvantageNAS (docs/methods/advantagenas.md), A architecture steps
+     (one 64-image
      validation batch each) alternating with A weight steps on cells sampled from
      ``p``; output ``argmax theta``;
    * ``reinforce``: the same with REINFORCE's ``L - EMA(L)`` on every edge;
@@ -53,7 +54,8 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 
 METHODS = ("advantage", "reinforce", "random", "random_cell")
-#: Not run by default: AdvantageNAS's "with baseline" variant (METHODS.md 3.5).
+#: Not run by default: AdvantageNAS's "with baseline" variant
+#: (docs/methods/advantagenas.md#gradient-and-optimiser).
 VARIANTS = ("advantage_baseline",)
 LABELS = {
     "advantage": "AdvantageNAS",

@@ -30,7 +30,7 @@ import nasgym  # noqa: F401  (registers the envs)
 from nasgym.leaderboard.config import kwarg_argument
 from nasgym_agents.apex import train
 
-#: A CPU-sized run (METHODS.md's settings suit a GPU learner; see docs/agents.md).
+#: A CPU-sized run (the paper's settings suit a GPU learner; see docs/agents.md).
 CPU_CONFIG: dict[str, Any] = {
     "d_model": 64,
     "num_layers": 2,

@@ -287,7 +287,8 @@ def load_cifar(
     that folder) with NumPy; torchvision is not needed. The test batch is never read.
     Images are ``float32`` ``(n, 3, 32, 32)``, normalised per channel with the
     training part's mean and standard deviation. The default split halves the 50,000
-    training images (25k/25k, AdvantageNAS's protocol, METHODS.md 3.6).
+    training images (25k/25k, AdvantageNAS's protocol,
+    docs/methods/advantagenas.md#schedule).
 
     Raises:
         UnknownOptionError: ``name`` is not ``"cifar10"`` or ``"cifar100"``.

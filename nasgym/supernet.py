@@ -14,7 +14,8 @@ and what one-shot agents such as AdvantageNAS train directly:
 * :meth:`Supernet.save_checkpoint` / :meth:`Supernet.load_checkpoint` store and
   restore weights, optimiser, schedule and data-stream position atomically.
 
-Weights use METHODS.md 3.6's optimiser by default: Nesterov SGD, lr 0.1 (cosine
+Weights use docs/methods/advantagenas.md#schedule's optimiser by default: Nesterov SGD,
+lr 0.1 (cosine
 annealed over ``schedule_steps`` weight steps when set), momentum 0.9, weight decay
 5e-4, gradient-norm clip 1.0. Test images are never loaded.
 
@@ -462,7 +463,8 @@ class Supernet:
 
         The scales ``a_e`` are ones, so the forward is the subnetwork's; the
         gradient is ``<dL/dy_e, o_k(x)>`` summed over the cells sharing edge ``e``
-        (AdvantageNAS's per-edge advantage, METHODS.md 3.3). No weight changes.
+        (AdvantageNAS's per-edge advantage,
+        docs/methods/advantagenas.md#per-edge-advantage). No weight changes.
 
         Returns:
             ``(A, L)``: the 6 advantages and the validation loss.

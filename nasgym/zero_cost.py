@@ -39,7 +39,7 @@ A degenerate network (every path to the output passes a ``none`` edge) has all-z
 gradients and ReLU patterns; its ``jacov`` and ``naswot`` are ``-inf``.
 
 :func:`freeflow_scores` and :func:`freenas_search` implement the FreeFlow score of
-FreeNAS as reconstructed in the project's METHODS.md (section 4): on the supernet with
+FreeNAS as reconstructed in docs/methods/zero-cost.md#freeflow: on the supernet with
 every op on every edge weighted by ``alpha[e, o] = 1``, absolute weights, BN removed,
 an all-ones input and ``R = sum(output)``, the score of op ``o`` on edge ``e`` is
 ``alpha[e, o] * dR/dalpha[e, o]`` (one shared ``alpha`` for all 15 cells, i.e. the
@@ -677,7 +677,8 @@ def freenas_search(
 ) -> FreeNASResult:
     """FreeNAS on NB201: score every candidate op once, take the argmax per edge.
 
-    With ``iterative=True`` (the pruning option of METHODS.md section 4) the search
+    With ``iterative=True`` (the pruning option of docs/methods/zero-cost.md#freeflow)
+    the search
     instead runs rounds: score the remaining supernet, drop the lowest-scoring op of
     every edge that still has more than one, and repeat until one op per edge is
     left (4 rounds for 5 ops; the last round's argmax is the cell).

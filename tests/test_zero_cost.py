@@ -146,7 +146,7 @@ def test_none_op_really_zeroes() -> None:
 
 def test_params_match_published_nb201_count() -> None:
     # Official arch 11 has 0.802426 M parameters on CIFAR-10 (NATS-Bench record,
-    # see the data SOURCES.md).
+    # see docs/data.md#nas-bench-201).
     arch = NB201Arch.from_str(
         "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+"
         "|none~0|nor_conv_3x3~1|avg_pool_3x3~2|"

@@ -1,4 +1,4 @@
-"""AdvantageNAS (METHODS.md section 3) and its REINFORCE baseline on the NB201 supernet.
+"""AdvantageNAS and its REINFORCE baseline on the NB201 supernet (see docs/methods).
 
 Both train ``nasgym.supernet.Supernet`` one-shot, with sparse propagation. They run
 as leaderboard agents on ``nasgym/Supernet201Query-v0`` (entry points

@@ -1,6 +1,6 @@
 """AdvantageNAS (Sato, Sakuma, Akimoto, AAAI 2021) and its REINFORCE baseline.
 
-METHODS.md section 3, on :class:`nasgym.supernet.Supernet`:
+docs/methods/advantagenas.md, on :class:`nasgym.supernet.Supernet`:
 
 1. per edge ``e`` logits ``theta_e`` (initialised to 1), ``p_e = softmax(theta_e)``;
    a one-hot ``a_e`` is drawn from ``p_e`` with the Gumbel-max trick;
@@ -57,10 +57,11 @@ PAPER_ARCH_STEPS = 40 * 391
 
 @dataclass(frozen=True)
 class AdvantageNASConfig:
-    """Settings of AdvantageNAS and of its REINFORCE baseline (METHODS.md 3).
+    """Settings of AdvantageNAS and its REINFORCE baseline (docs/methods).
 
     Attributes:
-        estimator: ``"advantage"`` (AdvantageNAS) or ``"reinforce"`` (METHODS 3.7).
+        estimator: ``"advantage"`` (AdvantageNAS) or ``"reinforce"``
+            (docs/methods/advantagenas.md#reinforce-baseline).
         theta_init: Initial logits.
         arch_lr: Adam learning rate of ``theta``, cosine-annealed to
             ``arch_lr_min`` over the architecture steps.
@@ -127,7 +128,7 @@ class AdvantageNASConfig:
 
     @classmethod
     def scaled(cls, arch_steps: int, **overrides: Any) -> AdvantageNASConfig:
-        """METHODS.md's defaults with ``arch_lr`` scaled to a shorter search [I].
+        """The paper's defaults with ``arch_lr`` scaled to a shorter search [I].
 
         The paper takes ``PAPER_ARCH_STEPS`` architecture steps (40 alternating
         epochs of 25k validation images in batches of 64) at lr 3e-4; Adam moves
@@ -186,7 +187,7 @@ def zero_op_credit(
     ema: FloatArray,
     coefficient: float,
 ) -> FloatArray:
-    """The zero-op rule of METHODS.md 3.4 (updates ``ema`` in place).
+    """The zero-op rule (docs/methods/advantagenas.md#zero-op); updates ``ema``.
 
     ``ema[e, k]`` is an exponential moving average (``ema += c * (A - ema)``) of the
     advantages observed for op ``k`` on edge ``e``, updated only where ``k`` was
@@ -460,7 +461,7 @@ class AdvantageNAS:
 
 
 class ReinforceSupernet(AdvantageNAS):
-    """The REINFORCE baseline of AdvantageNAS on the same harness (METHODS 3.7).
+    """The REINFORCE baseline of AdvantageNAS (docs/methods/advantagenas.md).
 
     Identical to :class:`AdvantageNAS` (sampling, schedule, optimisers, queries)
     except the estimator: every edge gets ``A = L - EMA(L)`` of the sampled cell's

@@ -1,4 +1,4 @@
-"""Ape-X transformer Q-learning (Cassimon et al., METHODS.md 1.7-1.10).
+"""Ape-X transformer Q-learning (Cassimon et al., docs/methods/cassimon.md).
 
 A transformer Q-network over graph tokens, trained by Ape-X (N epsilon-greedy actors,
 one double-Q learner on prioritized n-step replay) on any nasgym ``...Edit-v0``

@@ -5,7 +5,8 @@ step it records ``(s, mask(s), a, r)``; once ``n`` steps are pending it emits th
 n-step transition of the oldest one, bootstrapping from ``s_{t+n}``. When an episode
 is truncated (the horizon or the query budget) every pending step is emitted with
 the partial return up to the end and bootstraps from the last state: truncation is
-never treated as terminal (partial-episode bootstrapping, METHODS.md 1.5). Only a
+never treated as terminal (partial-episode bootstrapping,
+docs/methods/cassimon.md#mdp-and-reward-shaping). Only a
 ``terminated`` step cuts the bootstrap (nasgym's edit envs never terminate). The
 initial priority of each transition is its TD error under the actor's network.
 """

@@ -2,7 +2,8 @@
 
 :func:`train` runs N actors against one :class:`~nasgym_agents.apex.learner.Learner` on
 any graph-edit env and returns an :class:`ApexSearcher`; the searcher is saved,
-loaded and used on other datasets or seeds without retraining (METHODS.md 1.10).
+loaded and used on other datasets or seeds without retraining
+(docs/methods/cassimon.md#evaluation-protocol-and-baselines).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from .network import ObsLayout, QNetwork, infer_layout, stack_obs
 FILE_FORMAT = "nasgym-apex-v1"
 
 #: Settings of the ``apex`` leaderboard agent that differ from :class:`ApexConfig`'s
-#: METHODS.md defaults, because it trains online within a budget of a few hundred
+#: the paper's defaults (docs/methods/cassimon.md#ape-x-learner), because it trains
+#: online within a budget of a few hundred
 #: queries ([I]); any of them can be overridden.
 LEADERBOARD_DEFAULTS: dict[str, Any] = {
     "num_actors": 4,
@@ -229,7 +231,7 @@ def _check_compatible(
 
 @dataclasses.dataclass(frozen=True)
 class SearchResult:
-    """One greedy search (METHODS.md 1.10).
+    """One greedy search (docs/methods/cassimon.md#evaluation-protocol-and-baselines).
 
     Attributes:
         best_valid: ``best_valid[q - 1]``: best validation accuracy (%) after ``q``

@@ -1,4 +1,4 @@
-"""Settings of the Ape-X agent (METHODS.md 1.8-1.10)."""
+"""Settings of the Ape-X agent (docs/methods/cassimon.md#ape-x-learner)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ BACKENDS = ("inline", "local", "ray")
 
 @dataclasses.dataclass(frozen=True)
 class ApexConfig:
-    """Every setting of Ape-X training and search; defaults follow METHODS.md.
+    """Every setting of Ape-X training and search; defaults: docs/methods/cassimon.md.
 
     Attributes:
         d_model: Embedding width of the Q-network (128, 1.8 [I]).

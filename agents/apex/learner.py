@@ -1,4 +1,4 @@
-"""The Ape-X learner: double Q-learning on prioritized n-step replay (METHODS.md 1.9).
+"""The Ape-X learner: double Q-learning on prioritized n-step replay (docs/methods).
 
 Target of a transition ``(s, a, R, s', gamma_k, mask')``::
 

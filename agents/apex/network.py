@@ -1,4 +1,4 @@
-"""Graph observations as tokens, and the transformer Q-network (METHODS.md 1.7-1.8).
+"""Graph observations as tokens, and the Q-network (docs/methods/cassimon.md).
 
 Built only from the env's ``Dict`` observation space: ``adjacency`` (V, V), ``ops``
 (V, T) one-hot, ``node_mask`` (V,), ``stats`` (S,) and optionally ``cell`` (V,). Each

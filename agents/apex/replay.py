@@ -1,4 +1,4 @@
-"""Prioritized replay with a sum-tree, and n-step returns (METHODS.md 1.9).
+"""Prioritized replay with a sum-tree, and n-step returns (docs/methods/cassimon.md).
 
 The buffer stores whole n-step transitions as flat NumPy arrays, one per field,
 allocated on the first :meth:`PrioritizedReplay.add`. Sampling is proportional to

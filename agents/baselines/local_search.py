@@ -1,4 +1,4 @@
-"""Local search with random restarts (METHODS.md 1.10; naszilla's baseline)."""
+"""Local search with random restarts (naszilla's; docs/methods/cassimon.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """L2NAS (Mills et al., CIKM 2021) in plain PyTorch, as a leaderboard agent.
 
 A quantile-critic actor-critic over continuous architecture hyperparameters
-(METHODS.md section 2) for nasgym's ``...Continuous-v0`` envs, registered as the
+(docs/methods/l2nas.md) for nasgym's ``...Continuous-v0`` envs, registered as the
 ``nasgym.agents`` entry point ``l2nas``. See ``docs/agents.md``.
 """
 

@@ -1,7 +1,7 @@
 """``python -m nasgym_agents.l2nas``: one L2NAS search, optionally saved or fine-tuned.
 
 Train on one dataset and save the policy, then fine-tune it on another with a small
-query budget (transfer, METHODS.md 2.6)::
+query budget (transfer, docs/methods/l2nas.md#transfer)::
 
     python -m nasgym_agents.l2nas --env-kwargs dataset=cifar10 --budget 300 \
         --save c10.pt

@@ -1,12 +1,13 @@
-"""L2NAS (Mills et al., CIKM 2021): a quantile-critic actor-critic (METHODS.md 2).
+"""L2NAS (Mills et al., CIKM 2021): quantile-critic actor-critic (docs/methods).
 
 The actor proposes continuous architecture hyperparameters; the critic scores them.
 
-The loop (METHODS.md 2.5), one env step per proposal:
+The loop (docs/methods/l2nas.md#search-loop), one env step per proposal:
 
 1. The state ``s`` is the env's observation: on the ``...Continuous-v0`` envs the
    mean and standard deviation of the one-hot encodings of the top-K architectures
-   found so far, plus global stats (METHODS.md 2.2; K is the env's ``top_k``).
+   found so far, plus global stats (docs/methods/l2nas.md#history-and-state; K is the
+   env's ``top_k``).
 2. For the first ``warmup_queries`` queries, and with probability epsilon later, the
    action is uniformly random; otherwise ``a = pi(s) + N(0, sigma^2)``, clipped at 0
    and re-normalised per slot.
@@ -51,7 +52,7 @@ FILE_FORMAT = "nasgym-l2nas-v1"
 
 @dataclasses.dataclass(frozen=True)
 class L2NASConfig:
-    """Settings of :class:`L2NAS`; every ``[I]`` default of METHODS.md section 2.
+    """Settings of :class:`L2NAS`; every ``[I]`` default of docs/methods/l2nas.md.
 
     Attributes:
         actor_hidden: Hidden sizes of the actor MLP (2 x 256, [I]).
@@ -100,7 +101,8 @@ class L2NASConfig:
         choices_per_slot: Choices of each slot of the action; ``None`` infers them
             from the env (see :func:`~nasgym_agents.l2nas.networks.infer_layout`).
         init_from: A file written by :meth:`L2NAS.save`: start from its actor and
-            critic instead of random weights (transfer, METHODS.md 2.6). The
+            critic instead of random weights (transfer,
+            docs/methods/l2nas.md#transfer). The
             history and the replay buffer start empty.
         device: Torch device (``"cpu"``).
         num_threads: Torch intra-op threads during :meth:`L2NAS.run` (restored
@@ -399,7 +401,7 @@ class L2NAS:
         """An agent on ``env`` with the saved networks and settings.
 
         The agent's ``init_from`` is ``path``, so a :meth:`run` fine-tunes the saved
-        policy on ``env`` with a new history (transfer, METHODS.md 2.6).
+        policy on ``env`` with a new history (transfer, docs/methods/l2nas.md#transfer).
 
         Args:
             path: A file written by :meth:`save`.

@@ -225,7 +225,7 @@ class Critic(nn.Module):
 def pinball_loss(
     target: torch.Tensor, prediction: torch.Tensor, quantile: float
 ) -> torch.Tensor:
-    """The check loss ``mean rho_tau(target - prediction)`` (METHODS.md 2.3).
+    """The check loss ``mean rho_tau(target - prediction)`` (docs/methods/l2nas.md).
 
     ``rho_tau(u) = u (tau - 1[u < 0])``: its minimiser is the ``tau``-quantile of
     the target, so with ``tau = 0.9`` the critic predicts a high percentile.

@@ -13,7 +13,8 @@ Defaults are chosen for searches of a few hundred queries, where every env step 
 one (possibly free) benchmark query: learning starts after 20 steps (as L2NAS's 20
 random warm-up queries), updates follow every step, and on-policy rollouts are 32 or
 64 steps instead of 2048. The continuous envs are treated as one-step problems
-(``gamma=0``, as L2NAS, METHODS.md 2.4): a proposed architecture's reward does not
+(``gamma=0``, as L2NAS, docs/methods/l2nas.md#actor): a proposed architecture's reward
+does not
 depend on later actions. Every other value is stable-baselines3's default.
 """
 
@@ -43,7 +44,8 @@ class OffPolicyConfig(SB3Config):
         learning_starts: Random steps before the first update (20, as L2NAS's N0).
         batch_size: Minibatch size (64, as L2NAS).
         tau: Polyak coefficient of the target networks.
-        gamma: Discount; 0 treats each query as a one-step episode (METHODS 2.4).
+        gamma: Discount; 0 treats each query as a one-step episode
+            (docs/methods/l2nas.md#actor).
         train_freq: Env steps between updates.
         gradient_steps: Gradient steps per update.
     """

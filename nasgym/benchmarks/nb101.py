@@ -112,7 +112,7 @@ IndexArray = NDArray[np.int64]
 TABLE_FILES: dict[str, str] = {"full": "nb101.npz", "ecnas": "ecnas.npz"}
 #: Official NB101 record files, in order of preference (the full file is a superset).
 RECORD_FILES: tuple[str, ...] = ("nasbench_full.tfrecord", "nasbench_only108.tfrecord")
-#: EC-NAS-Bench archive name (see ``shared/data/SOURCES.md``).
+#: EC-NAS-Bench archive name (see docs/data.md#ec-nas-bench).
 ECNAS_ARCHIVE = "ec_nasbench_energy_results_and_graphs.tar.xz"
 #: NASLib / NAS-Bench-Suite-Zero reference file used by :func:`verify_nb101`.
 NASLIB_REFERENCE = "zc_nasbench101.json.xz"

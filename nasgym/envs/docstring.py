@@ -102,7 +102,7 @@ before the first query):
     "continuous": {
         "action": """\
 `Box(-1, 1, ({width},), float32)`: one score per (slot, choice), slot-major, i.e.
-score `a[slot * {c} + choice]` (L2NAS architecture hyperparameters, METHODS.md 2.1).
+score `a[slot * {c} + choice]` (L2NAS architecture hyperparameters, docs/methods/l2nas.md#action-space-and-decoding).
 Each slot takes the argmax of its scores (padding choices of smaller slots are ignored);
 if the result is invalid, the single-slot change with the smallest score loss that
 makes it valid is taken. Slots:
@@ -113,7 +113,7 @@ Non-finite or wrongly shaped actions raise `nasgym.error.InvalidActionError`.
 There are no action masks: the env has no `action_masks` attribute, so
 `hasattr`-based detection (sb3-contrib's `is_masking_supported`) says so.""",
         "obs": """\
-`Box(0, 1, ({obs},), float32)`, built from the search history (METHODS.md 2.2): the
+`Box(0, 1, ({obs},), float32)`, built from the search history (docs/methods/l2nas.md#history-and-state): the
 element-wise mean ({width} values) and standard deviation ({width} values) of the
 slot one-hot encodings of the top-`top_k` architectures by validation accuracy, then
 `stats` (4 values): {stats}.""",

@@ -14,7 +14,7 @@ envs keep one search in Python scalars keyed by the architecture's *canonical ke
   :meth:`~KeyedNASEnv._start`, :meth:`~KeyedNASEnv._act` and
   :meth:`~KeyedNASEnv._observe`;
 * :class:`TopK` keeps the best architectures' feature vectors for the continuous
-  envs' history observation (METHODS.md 2.2);
+  envs' history observation (docs/methods/l2nas.md#history-and-state);
 * :class:`KeyedNASVectorEnv` is the template of their ``gym.make_vec`` entry points.
 
 The semantics are the tabular envs': a fixed horizon with truncation only, an
@@ -52,7 +52,8 @@ from nasgym.rewards import RewardShaping
 
 Float32Array = NDArray[np.float32]
 
-#: Default episode length (METHODS.md 1.5: fixed horizon, truncation only).
+#: Default episode length (docs/methods/cassimon.md#mdp-and-reward-shaping: fixed
+#: horizon, truncation only).
 DEFAULT_HORIZON = 100
 
 
@@ -362,7 +363,8 @@ class KeyedNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
     cells_per_arch: ClassVar[int] = 1
     #: ``"edit"``, ``"query"`` or ``"continuous"``.
     mode: ClassVar[str] = "edit"
-    #: Default reward shaping (METHODS.md 1.5: power with the paper's alpha).
+    #: Default reward shaping (docs/methods/cassimon.md#mdp-and-reward-shaping: power
+    #: with the paper's alpha).
     default_reward: ClassVar[str] = "power"
     default_alpha: ClassVar[float] = 6.0
 

@@ -69,7 +69,7 @@ from nasgym.spaces.nb101 import (
 
 #: The dataset of every NB101 table (CIFAR-10); ``table=`` picks the data source.
 DATASETS: tuple[str, ...] = ("cifar10",)
-#: Initial-state samplers of the edit env (METHODS.md 1.6); ``"nb101-dist"`` is an
+#: Initial-state samplers of the edit env (docs/methods/cassimon.md#initial-state-samplers); ``"nb101-dist"`` is an
 #: alias of ``"nb101"`` (the name used by :func:`nasgym.spaces.nb101.sample`).
 SAMPLERS: tuple[str, ...] = ("uniform", "bananas", "nb101")
 _SAMPLER_ALIASES = {"nb101-dist": "nb101"}
@@ -759,7 +759,7 @@ _REFS = """\
 
 _OBS = f"""\
 `Dict` of fixed-shape `Box`es (usable by SB3's `MultiInputPolicy`), one token per
-vertex padded to 7 (METHODS.md 1.7), describing the table's pruned cell (vertex `i`
+vertex padded to 7 (docs/methods/cassimon.md#observation-encoding), describing the table's pruned cell (vertex `i`
 in row `i`, the output last; all padding before the first query):
 
 | key | shape | dtype | range | meaning |
@@ -808,7 +808,7 @@ def _doc(mode: str, env_id: str, title: str, description: str, action: str) -> s
 
 
 _EDIT_ACTION = """\
-`Discrete(104)`: the fixed edit table of METHODS.md 1.4 (`nasgym.spaces.nb101.
+`Discrete(104)`: the fixed edit table of docs/methods/cassimon.md#edit-actions (`nasgym.spaces.nb101.
 EDIT_ACTIONS`), vertex indices referring to the current (pruned) cell:
 
 | actions | edit |
@@ -844,7 +844,7 @@ NB101EditEnv.__doc__ = _doc(
     "The agent holds one cell and applies one of 104 edits per step (op change, "
     "edge toggle, vertex removal with edge regeneration, vertex insertion), walking "
     "the neighbourhood graph of the space; each new cell reached is a benchmark "
-    "query. The reward defaults to `acc ** 6` (METHODS.md 1.5).",
+    "query. The reward defaults to `acc ** 6` (docs/methods/cassimon.md#mdp-and-reward-shaping).",
     _EDIT_ACTION,
 )
 NB101QueryEnv.__doc__ = _doc(

@@ -228,7 +228,7 @@ NB201ContinuousEnv.__doc__ = _doc(
     "nasgym/NB201Continuous-v0",
     "Continuous architecture-hyperparameter search over NAS-Bench-201 (for SAC/TD3).",
     "The action holds one score per edge and op, decoded by argmax (L2NAS, Mills et "
-    "al. 2021, METHODS.md 2.1); the state summarises the top-K cells found so far.",
+    "al. 2021, docs/methods/l2nas.md#action-space-and-decoding); the state summarises the top-K cells found so far.",
 )
 
 

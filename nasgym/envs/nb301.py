@@ -67,7 +67,7 @@ from nasgym.spaces.darts import (
 
 #: The dataset the NB301 surrogate predicts for.
 DATASETS: tuple[str, ...] = ("cifar10",)
-#: Initial-state samplers of the edit env (METHODS.md 1.6).
+#: Initial-state samplers of the edit env (docs/methods/cassimon.md#initial-state-samplers).
 SAMPLERS: tuple[str, ...] = ("bananas",)
 #: Objectives of the NB301 envs -> unit: the surrogate's validation accuracy and
 #: its predicted training runtime (seconds) at ``epoch``.
@@ -613,7 +613,7 @@ class NB301ContinuousEnv(_NB301Env):
             self._topk.push(valid, features.astype(np.float64).ravel())
 
     def _target(self, action: Any) -> Int8Array:
-        """The genotype the scores decode to (METHODS.md 2.1)."""
+        """The genotype the scores decode to (docs/methods/l2nas.md#action-space-and-decoding)."""
         scores = continuous_action(action, (SCORE_WIDTH,))
         grid = np.clip(scores, -1.0, 1.0).reshape(
             1, NUM_CELLS, NUM_CANDIDATE_EDGES, len(L2NAS_OPS)
@@ -700,7 +700,7 @@ input `0` (c_{k-2}), `1` (c_{k-1}) or `2..5` (intermediate nodes 0..3), at most
 avg_pool_3x3, skip_connect, sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5.
 About 10^18 networks (`nasgym.spaces.darts`); swapping a node's two pairs gives the
 same network, so caches use `DartsGenotype.key()`. The graph view puts ops on
-vertices (METHODS.md 1.2): per cell IN0, IN1, one vertex per pair, one SUM per node
+vertices (docs/methods/cassimon.md#darts-genotypes-as-node-graphs): per cell IN0, IN1, one vertex per pair, one SUM per node
 and OUT, 15 vertices, 30 for the genotype."""
 
 _DATA = """\
@@ -740,7 +740,7 @@ _REFS = """\
 
 _GRAPH_OBS = f"""\
 `Dict` of fixed-shape `Box`es (usable by SB3's `MultiInputPolicy`), one token per
-node-graph vertex (METHODS.md 1.7; vertex order `nasgym.spaces.darts.VERTEX_NAMES`,
+node-graph vertex (docs/methods/cassimon.md#observation-encoding; vertex order `nasgym.spaces.darts.VERTEX_NAMES`,
 normal cell first), all padding before the first query:
 
 | key | shape | dtype | range | meaning |
@@ -753,7 +753,7 @@ normal cell first), all padding before the first query:
 
 _CONT_OBS = f"""\
 `Box(0, 1, ({2 * SCORE_WIDTH + NUM_STATS},), float32)`, built from the search history
-(METHODS.md 2.2): the element-wise mean ({SCORE_WIDTH} values) and standard deviation
+(docs/methods/l2nas.md#history-and-state): the element-wise mean ({SCORE_WIDTH} values) and standard deviation
 ({SCORE_WIDTH} values) of the one-hot score encodings
 (`nasgym.spaces.darts.encode_scores`, 1 on each used edge's op, 1 on `none` for unused
 edges) of the top-`top_k` genotypes by validation accuracy, then `stats` (4 values):
@@ -763,12 +763,12 @@ _INFO = """\
 | `arch`, `best_arch` | canonical key of the genotype (`DartsGenotype.from_key(info["arch"])` rebuilds it) |
 | `arch_code`, `arch_class` | always `-1`: the space has no integer codes |
 | `valid_accuracy` | the surrogate's predicted validation accuracy (%) |
-| `test_accuracy`, `best_test_accuracy` | the surrogate has no test value: these repeat the predicted validation accuracy (METHODS.md 1.10; naszilla likewise uses validation in place of test on NB301) |
+| `test_accuracy`, `best_test_accuracy` | the surrogate has no test value: these repeat the predicted validation accuracy (docs/methods/cassimon.md#evaluation-protocol-and-baselines; naszilla likewise uses validation in place of test on NB301) |
 | `regret` | `100 - best_test_accuracy`: the surrogate's optimum over the space is not known, so regret is measured against a perfect 100 % (an upper bound of the true regret, NaN before the first query) |
 | `sim_time_s` | summed predicted training runtime of distinct queries |"""
 
 _EDIT_ACTION = """\
-`Discrete(208)`: the fixed edit table of METHODS.md 1.4 (`nasgym.spaces.darts.
+`Discrete(208)`: the fixed edit table of docs/methods/cassimon.md#edit-actions (`nasgym.spaces.darts.
 EDIT_TABLE`): `OP_CHANGE(cell, pair, op)` = `cell * 56 + pair * 7 + op` (0-111) sets
 a pair's op; `REWIRE(cell, pair, src)` = `112 + cell * 48 + pair * 6 + src`
 (112-207) sets its input. `env.action_masks()` (sb3-contrib's MaskablePPO convention)
@@ -795,7 +795,7 @@ gives `invalid_reward` and says why in `info["invalid_action"]`; `"raise"` raise
 `InvalidActionError`."""
 
 _CONT_ACTION = f"""\
-`Box(-1, 1, ({SCORE_WIDTH},), float32)`: L2NAS architecture scores (METHODS.md 2.1),
+`Box(-1, 1, ({SCORE_WIDTH},), float32)`: L2NAS architecture scores (docs/methods/l2nas.md#action-space-and-decoding),
 `a[(cell * 14 + edge) * 8 + k]` scoring op `k` of (none, max_pool_3x3, ...,
 dil_conv_5x5) on candidate edge `edge` (`nasgym.spaces.darts.CANDIDATE_EDGES`: node
 `m` owns one edge per source `0..m + 1`). Decoding (`decode_scores`): per node, keep
@@ -816,7 +816,7 @@ def _doc(
             observation_space=obs,
             starting_state=(
                 "A genotype drawn by `sampler` (`'bananas'`, the only one: two "
-                "distinct inputs and two uniform ops per node, METHODS.md 1.6); "
+                "distinct inputs and two uniform ops per node, docs/methods/cassimon.md#initial-state-samplers); "
                 "evaluating it is the episode's first query. Once `max_queries` is "
                 "spent, episodes start from the incumbent instead (a free revisit)."
                 if mode == "edit"
@@ -857,7 +857,7 @@ NB301EditEnv.__doc__ = _doc(
     "Graph-edit search over NAS-Bench-301 DARTS genotypes (Cassimon et al.'s MDP).",
     "The agent holds one genotype and changes one pair's op or input per step, "
     "walking the neighbourhood graph of the DARTS space; each new genotype reached "
-    "is a surrogate query. The reward defaults to `acc ** 32` (METHODS.md 1.5).",
+    "is a surrogate query. The reward defaults to `acc ** 32` (docs/methods/cassimon.md#mdp-and-reward-shaping).",
     _EDIT_ACTION,
     _GRAPH_OBS,
 )
@@ -875,7 +875,7 @@ NB301ContinuousEnv.__doc__ = _doc(
     "nasgym/NB301Continuous-v0",
     "Continuous architecture-score search over NAS-Bench-301 (for SAC/TD3, L2NAS).",
     "The action holds one score per cell, candidate edge and op (none included), "
-    "decoded DARTS-style (METHODS.md 2.1); the state summarises the top-K genotypes "
+    "decoded DARTS-style (docs/methods/l2nas.md#action-space-and-decoding); the state summarises the top-K genotypes "
     "found so far.",
     _CONT_ACTION,
     _CONT_OBS,

@@ -805,7 +805,7 @@ _DOC_ARGS = """\
 | `val_fraction` | float or None | None | validation share (0.2 offline, 0.5 CIFAR) |
 | `split_seed` | int | 0 | seeds the train/validation split |
 | `lr`, `lr_min` | float | 0.1, 0.0 | weight learning rate, and the end of its cosine schedule |
-| `momentum`, `weight_decay` | float | 0.9, 5e-4 | Nesterov SGD settings (METHODS.md 3.6) |
+| `momentum`, `weight_decay` | float | 0.9, 5e-4 | Nesterov SGD settings (docs/methods/advantagenas.md#schedule) |
 | `grad_clip` | float or None | 1.0 | gradient-norm clip |
 | `schedule_steps` | int or None | None | weight steps of the cosine lr schedule (None: constant) |
 | `device` | str | `"auto"` | `"auto"` (CUDA if available), `"cpu"`, `"cuda"`, `"cuda:N"` |

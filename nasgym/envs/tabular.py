@@ -47,7 +47,8 @@ from nasgym.render import CellView, categorical_views, make_renderer
 from nasgym.rewards import RewardShaping, RewardSignal
 from nasgym.spaces.base import BoolArray, CategoricalSearchSpace, IntArray
 
-#: Default episode length (METHODS.md 1.5: fixed horizon, truncation only).
+#: Default episode length (docs/methods/cassimon.md#mdp-and-reward-shaping: fixed
+#: horizon, truncation only).
 DEFAULT_HORIZON = 100
 
 

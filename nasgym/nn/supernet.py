@@ -4,8 +4,9 @@ The network is :class:`nasgym.nn.nb201.NB201Network`'s all-ops supernet (every e
 every cell holds the 5 NB201 ops, with weights shared by all subnetworks), run
 *sparsely*: for a subnetwork (one op index per edge, :data:`nasgym.spaces.nb201.OPS`
 order) only the chosen op of each edge runs, so only its weights get gradients
-(AdvantageNAS, Sato et al. 2021, METHODS.md 3.2). Every cell uses the same cell
-choice, as in NB201.
+(AdvantageNAS, Sato et al. 2021, see
+docs/methods/advantagenas.md#distribution-and-sparse-forward). Every cell uses the
+same cell choice, as in NB201.
 
 Two extras over the plain forward:
 

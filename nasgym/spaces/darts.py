@@ -95,7 +95,8 @@ NUM_CANDIDATE_EDGES = len(CANDIDATE_EDGES)
 CELL_VERTICES = 15
 #: Vertices of a genotype's node graph (normal cell first, then reduce).
 NUM_VERTICES = NUM_CELLS * CELL_VERTICES
-#: Vertex labels (METHODS 1.7): the two cell inputs, the 7 ops, SUM, OUT, and PAD for
+#: Vertex labels (docs/methods/cassimon.md#observation-encoding): the two cell inputs,
+#: the 7 ops, SUM, OUT, and PAD for
 #: envs that pad node graphs to a common size. Op ``o`` has label ``LABEL_OP0 + o``.
 LABEL_NAMES: tuple[str, ...] = ("IN0", "IN1", *OPS, "SUM", "OUT", "PAD")
 LABEL_IN0, LABEL_IN1, LABEL_OP0 = 0, 1, 2
@@ -145,7 +146,7 @@ OP_CHANGE = "OP_CHANGE"
 REWIRE = "REWIRE"
 NUM_OP_CHANGES = NUM_CELLS * NUM_PAIRS * NUM_OPS
 NUM_REWIRES = NUM_CELLS * NUM_PAIRS * NUM_SOURCES
-#: Size of the fixed edit-action table (METHODS 1.4).
+#: Size of the fixed edit-action table (docs/methods/cassimon.md#edit-actions).
 NUM_EDITS = NUM_OP_CHANGES + NUM_REWIRES
 
 
@@ -685,7 +686,7 @@ def node_graphs(arr: ArrayLike) -> tuple[UInt8Array, Int8Array, UInt8Array]:
 
 
 def to_node_graph(g: DartsGenotype) -> tuple[UInt8Array, Int8Array, UInt8Array]:
-    """The ops-on-nodes view of a genotype (METHODS 1.2): 30 vertices.
+    """The ops-on-nodes view of a genotype (docs/methods/cassimon.md): 30 vertices.
 
     Per cell (normal vertices ``0..14``, reduce ``15..29``), in a fixed topological
     order: ``IN0, IN1, O_0, O_1, S_0, O_2, O_3, S_1, O_4, O_5, S_2, O_6, O_7, S_3,
@@ -820,7 +821,8 @@ def edit_mask(g: DartsGenotype) -> BoolArray:
     """Which of the 208 edit actions lead from ``g`` to a valid, different genotype.
 
     "Different" means a different :meth:`DartsGenotype.key`. For a valid ``g`` this is
-    METHODS 1.4: ``OP_CHANGE`` to any other op (96 actions) and ``REWIRE`` to an input
+    docs/methods/cassimon.md#edit-actions: ``OP_CHANGE`` to any other op (96 actions)
+    and ``REWIRE`` to an input
     ``src <= pair // 2 + 1`` that is neither the pair's current input nor its sibling
     pair's (24 actions): 120 neighbours, all distinct networks.
 
@@ -956,7 +958,7 @@ def decode_scores_array(scores: ArrayLike) -> Int8Array:
 
 
 def decode_scores(scores: ArrayLike) -> DartsGenotype:
-    """Decode L2NAS / DARTS-style edge scores into a genotype (METHODS 2.1).
+    """Decode L2NAS / DARTS-style edge scores into a genotype (docs/methods/l2nas.md).
 
     ``scores[c, e, k]`` scores op ``L2NAS_OPS[k]`` (``k = 0`` is ``'none'``) on
     candidate edge ``e`` of cell ``c``; candidate edges are :data:`CANDIDATE_EDGES`
@@ -983,7 +985,7 @@ def encode_scores(g: DartsGenotype) -> Float32Array:
 
     Each used candidate edge gets 1 on its op (column ``op + 1``), each unused edge 1
     on ``'none'``; ``decode_scores(encode_scores(g))`` has ``g``'s key. Averages of
-    these are the L2NAS state of METHODS 2.2.
+    these are the L2NAS state of docs/methods/l2nas.md#history-and-state.
 
     Raises:
         InvalidArchitectureError: ``g`` is invalid.

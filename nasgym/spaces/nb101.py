@@ -12,7 +12,8 @@ rather than a :class:`~nasgym.spaces.base.CategoricalSearchSpace`:
   ``ModelSpec`` pruning and ``NASBench.is_valid`` rules);
 * :func:`nb101_hash`, the official NAS-Bench-101 fingerprint, reimplemented without
   TensorFlow; it is the canonical key of a cell (isomorphic cells share it);
-* a fixed table of :data:`NUM_EDIT_ACTIONS` edit actions (METHODS.md section 1.4),
+* a fixed table of :data:`NUM_EDIT_ACTIONS` edit actions
+  (docs/methods/cassimon.md#edit-actions),
   :func:`apply_edit`, :func:`edit_mask`, :func:`neighbours` and :func:`describe_edit`;
 * samplers (:func:`sample`, :data:`SAMPLERS`);
 * fixed-shape arrays for observations (:func:`graph_arrays`,
@@ -438,7 +439,7 @@ def nb101_hash(cell: NB101Cell) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Edit actions (METHODS.md 1.4)
+# Edit actions (docs/methods/cassimon.md#edit-actions)
 # ---------------------------------------------------------------------------
 OP_CHANGE = "op_change"
 EDGE_TOGGLE = "edge_toggle"
@@ -791,7 +792,7 @@ def from_naslib(key: str | Sequence[int]) -> NB101Cell:
 
 
 # ---------------------------------------------------------------------------
-# Samplers (METHODS.md 1.6)
+# Samplers (docs/methods/cassimon.md#initial-state-samplers)
 # ---------------------------------------------------------------------------
 def sample_bananas(rng: np.random.Generator) -> NB101Cell:
     """BANANAS/naszilla's NB101 sampler, returned pruned.

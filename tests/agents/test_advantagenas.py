@@ -179,7 +179,7 @@ def test_seeded_runs_are_identical_and_seeds_differ() -> None:
 
 
 def test_config_errors_and_scaling() -> None:
-    assert AdvantageNASConfig().arch_lr == 3e-4  # METHODS.md's value
+    assert AdvantageNASConfig().arch_lr == 3e-4  # the paper's value
     assert AdvantageNASConfig.scaled(PAPER_ARCH_STEPS).arch_lr == pytest.approx(3e-4)
     assert AdvantageNASConfig.scaled(100).arch_lr == pytest.approx(
         3e-4 * PAPER_ARCH_STEPS / 100

@@ -47,7 +47,7 @@ def test_index_mapping_matches_nats_bench(hw_table: Path) -> None:
     by_code = np.empty(hw360.NUM_ARCHS)
     by_code[bench.index_to_code] = table.arrays["cifar100/accuracy"]
     diff = np.abs(by_code - bench.table("test@200"))
-    assert int((diff < 1e-4).sum()) == 13_139  # SOURCES.md: 13,139 of 15,625 agree
+    assert int((diff < 1e-4).sum()) == 13_139  # 13,139 of 15,625 agree
     assert float(diff.max()) < 2.93
     # A shifted mapping would agree almost nowhere.
     assert (
@@ -69,7 +69,8 @@ def test_costs_and_units(hw_table: Path) -> None:
     }
     latency = bench.cost_table("latency:pi5-litert")
     assert latency.shape == (15_625,) and np.isfinite(latency).all()
-    # Median over the cifar100 task rows of the source (SOURCES.md lists 4.20 ms
+    # Median over the cifar100 task rows of the source (docs/data.md#hw-nas-bench-360
+    # lists 4.20 ms
     # over all three tasks).
     assert float(np.median(latency)) == pytest.approx(3.2615, abs=1e-3)
     index = int(bench.code_to_index[int(np.argmin(latency))])

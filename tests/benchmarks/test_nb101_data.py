@@ -495,7 +495,8 @@ def test_ecnas_counts_and_optima(ecnas_table: Path) -> None:
     runs_small = small.query(small.hashes(), "test", repeat="all")
     runs_large = large.query(large.hashes(), "test", repeat="all")
     assert np.isfinite(runs_small).all() and np.isfinite(runs_large).all()
-    # SOURCES.md: best final test accuracy 0.7498 (4V9E) / 0.7625 (5V9E), mean 0.4265
+    # docs/data.md#ec-nas-bench: best final test accuracy 0.7498 (4V9E) / 0.7625
+    # (5V9E), mean 0.4265
     assert round(float(runs_small.max()), 2) == 74.98
     assert round(float(runs_large.max()), 2) == 76.25
     assert round(float(runs_large.mean()), 2) == 42.65

@@ -402,7 +402,8 @@ def test_real_batch_equals_single_and_is_deterministic(
 
 @pytest.mark.data
 def test_real_prediction_ranges(surrogate: NB301Surrogate) -> None:
-    # SOURCES.md: 2,000 random configurations through yahpo-gym at epoch 98 gave
+    # docs/data.md#nas-bench-301: 2,000 random configurations through yahpo-gym at
+    # epoch 98 gave
     # val_accuracy min 92.44, mean 94.40, max 95.71 and mean runtime 5,929 s.
     acc, runtime = surrogate.predict(d.sample_bananas_array(2000, 7))
     assert 94.2 < acc.mean() < 94.6 and 91.5 < acc.min() and acc.max() < 96.5

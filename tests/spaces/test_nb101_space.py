@@ -501,7 +501,7 @@ def test_apply_edit_rejects_uneditable_cells() -> None:
 
 
 def reference_edit(c: NB101Cell, index: int) -> NB101Cell | None:
-    """An independent networkx implementation of METHODS.md 1.4."""
+    """An independent networkx version of docs/methods/cassimon.md#edit-actions."""
     kind, u, w, op = EDIT_ACTIONS[index]
     n = c.num_vertices
     g = c.to_networkx()
