@@ -168,8 +168,11 @@ def make_env(env: EnvConfig, budget: int) -> gym.Env[Any, Any]:
 def env_kwarg_names(env_id: str) -> list[str]:
     """Keyword arguments accepted by the env registered as ``env_id``.
 
-    Those of its entry point (class or function), less the ones its registration
-    fixes; empty when the entry point cannot be inspected.
+    Those of its entry point (a class, a function, or a ``"module:attr"`` string
+    naming one), for any registered id, nasgym's or a third party's (``module:id``
+    ids import their module first). Keywords its registration sets are included:
+    ``gym.make`` keywords override them. ``*args``/``**kwargs`` are not names; the
+    list is empty when the entry point cannot be inspected.
     """
     import importlib
 

@@ -200,3 +200,29 @@ def test_the_tutorial_script_and_command_work_as_written(wheel, tmp_path):
     valid = bad.stderr.split("valid keyword arguments:")[1]
     assert "reward_metric," in valid and "horizon," in valid
     assert not (work / "bad").exists()
+
+
+def test_env_kwarg_names_of_third_party_entry_points(site):
+    from nasgym.leaderboard.execute import env_kwarg_names
+
+    # A class entry point (registered by register_benchmark_envs, via the plugin).
+    names = env_kwarg_names(QUERY_ID)
+    assert {"max_queries", "reward_metric", "horizon"} <= set(names)
+    assert "self" not in names and "kwargs" not in names
+
+    # A function entry point, given as an object and as a "module:attr" string.
+    def make(max_queries: int = 10, *, depth: int = 2, **rest: object) -> gym.Env:
+        raise AssertionError("only inspected, never called")
+
+    gym.register(id="lbanalog/Fn-v0", entry_point=make, kwargs={"depth": 3})
+    gym.register(id="lbanalog/Str-v0", entry_point="nasgym.extend:GraphView")
+    try:
+        assert env_kwarg_names("lbanalog/Fn-v0") == ["max_queries", "depth"]
+        assert env_kwarg_names("lbanalog/Str-v0") == [
+            "node_types",
+            "max_nodes",
+            "build",
+        ]
+    finally:
+        for env_id in ("lbanalog/Fn-v0", "lbanalog/Str-v0"):
+            gym.registry.pop(env_id)
