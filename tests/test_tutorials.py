@@ -13,7 +13,9 @@ Each ``docs/tutorials/*.md`` runs in order in one fresh temporary working direct
 
 A tutorial whose ``python`` blocks together form a module (the text says "save the
 blocks above as NAME.py") declares it in a line ``<!-- module: NAME.py -->``: before
-each ``bash`` block the runner writes the ``python`` blocks seen so far to that file.
+each ``bash`` block the runner writes the ``python`` blocks seen so far to that file,
+up to a line ``<!-- module-end -->`` where there is one (blocks after it, e.g. a search
+that uses the module, run in the namespace but stay out of the module file).
 A tutorial that needs an optional package names its import name in a line
 ``<!-- requires: PACKAGE -->``; without the package the test skips with a reason,
 except under ``NASGYM_REQUIRE_DATA=1``, where it fails.
@@ -37,12 +39,13 @@ TUTORIALS = sorted((ROOT / "docs" / "tutorials").glob("*.md"))
 _BLOCK = re.compile(r"^```([A-Za-z0-9_+-]*)[^\n]*\n(.*?)^```\s*$", re.M | re.S)
 _REQUIRES = re.compile(r"<!--\s*requires:\s*([A-Za-z0-9_.,\s-]+?)\s*-->")
 _MODULE = re.compile(r"<!--\s*module:\s*([A-Za-z0-9_]+\.py)\s*-->")
+_MODULE_END = "<!-- module-end -->"
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
-def blocks(text: str) -> list[tuple[str, str]]:
-    """``(language, code)`` of every fenced block, in order."""
-    return [(m.group(1).lower(), m.group(2)) for m in _BLOCK.finditer(text)]
+def blocks(text: str) -> list[tuple[str, str, int]]:
+    """``(language, code, offset)`` of every fenced block, in order."""
+    return [(m.group(1).lower(), m.group(2), m.start()) for m in _BLOCK.finditer(text)]
 
 
 def commands(code: str) -> list[tuple[dict[str, str], list[str]]]:
@@ -96,11 +99,13 @@ def test_tutorial_runs(
     before = set(sys.modules)
     namespace: dict[str, Any] = {"__name__": "__tutorial__"}
     module = _MODULE.search(text)
+    module_end = text.find(_MODULE_END)
     seen: list[str] = []
     try:
-        for number, (language, code) in enumerate(blocks(text), 1):
+        for number, (language, code, offset) in enumerate(blocks(text), 1):
             if language == "python":
-                seen.append(code)
+                if module_end < 0 or offset < module_end:
+                    seen.append(code)
                 exec(
                     compile(code, f"{tutorial.name}[block {number}]", "exec"), namespace
                 )
