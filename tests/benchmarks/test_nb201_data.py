@@ -443,6 +443,7 @@ def test_datastore_status_and_import(tmp_path, monkeypatch) -> None:
         "nb101",
         "ecnas",
         "nb301",
+        "ofa",
     }
     assert "nasgym data import hw-nas-bench-360" in rows["hw-nas-bench-360"]["error"]
     assert rows["nb201"]["present"] is False
