@@ -666,16 +666,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "demo",
-        help="random search vs MaskablePPO on NAS-Bench-Graph (offline, ~1 min)",
+        help="local search vs random search on NAS-Bench-Graph, with paired tests "
+        "(offline, seconds)",
     )
     p.add_argument(
-        "--dataset", default="cora", help="NAS-Bench-Graph dataset (default cora)"
+        "--dataset", default="arxiv", help="NAS-Bench-Graph dataset (default arxiv)"
     )
     p.add_argument(
-        "--budget", type=_positive, default=300, help="queries per run (default 300)"
+        "--budget", type=_positive, default=100, help="queries per run (default 100)"
     )
     p.add_argument(
-        "--seeds", type=_positive, default=5, help="runs per method (default 5)"
+        "--seeds", type=_positive, default=20, help="runs per searcher (default 20)"
     )
     p.add_argument(
         "--out", default="nasgym-demo", help="output directory for plot and JSON"

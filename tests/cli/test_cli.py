@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from nasgym.cli import main
@@ -65,23 +66,51 @@ def test_demo_unknown_dataset(capsys, tmp_path):
 
 def test_demo_small_run_writes_plot_and_json(tmp_path, capsys):
     out = tmp_path / "demo"
-    code = main(
-        ["demo", "--budget", "15", "--seeds", "2", "--out", str(out), "--no-progress"]
-    )
+    argv = ["demo", "--dataset", "cora", "--budget", "15", "--seeds", "4"]
+    code = main([*argv, "--out", str(out), "--no-progress"])
     assert code == 0
     text = capsys.readouterr().out
-    assert "random search" in text and "MaskablePPO" in text and "optimum" in text
+    assert "random search" in text and "local search" in text and "optimum" in text
+    assert "MaskablePPO" not in text
     png = (out / "regret.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     payload = json.loads((out / "results.json").read_text())
     assert payload["budget"] == 15
-    assert len(payload["runs"]) == 4
+    assert len(payload["runs"]) == 8
     for run in payload["runs"]:
         queries = [r["query"] for r in run["records"]]
         # every run spends exactly the budget, one record per distinct query
         assert queries == list(range(1, 16))
         best = [r["best_valid"] for r in run["records"]]
         assert best == sorted(best)
+    # the printed paired statistic is the one recomputed from the runs
+    finals: dict[str, dict[int, float]] = {}
+    for run in payload["runs"]:
+        finals.setdefault(run["method"], {})[run["seed"]] = run["records"][-1][
+            "best_test"
+        ]
+    diff = np.array(
+        [finals["local search"][s] - finals["random search"][s] for s in range(4)]
+    )
+    se = diff.std(ddof=1) / 2.0
+    assert f"test acc %    {diff.mean():+.2f} ± {se:.2f}" in text
+    stored = payload["comparison"]["test"]
+    assert stored["mean_diff"] == pytest.approx(diff.mean())
+    # exact sign-flip p-value over the 16 sign patterns
+    signs = 1.0 - 2.0 * ((np.arange(16)[:, None] >> np.arange(4)) & 1)
+    p = np.mean(np.abs(signs @ diff) / 4 >= abs(diff.mean()) - 1e-12)
+    assert stored["p_value"] == pytest.approx(p)
+    # a verdict sentence for each metric and the explanation of rising test regret
+    for name in ("validation regret:", "test accuracy:"):
+        line = next(x for x in text.splitlines() if x.startswith(name))
+        assert ("significantly" in line) != ("no significant difference" in line)
+        assert ("no significant" in line) == (
+            payload["comparison"]["valid_regret" if "valid" in name else "test"][
+                "p_value"
+            ]
+            >= 0.05
+        )
+    assert "Test regret can rise" in text
 
 
 def test_console_script_module_entry():
