@@ -182,9 +182,7 @@ def run_demo(
             f"--seeds must be in 2..100 (a paired test needs two), got {seeds}"
         )
     bench = NBGraphBenchmark(dataset)
-    result = DemoResult(
-        dataset, budget, bench.optimum("valid"), bench.optimum("test")
-    )
+    result = DemoResult(dataset, budget, bench.optimum("valid"), bench.optimum("test"))
     env = EnvConfig(ENV_ID, {"dataset": dataset})
     from tqdm.auto import tqdm
 
