@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Measure what installing nasgym costs: venv size (du -sh) and install time of
 #   (a) the core install, `pip install .`, into a fresh virtual environment, and
-#   (b) the README Quickstart's first command's install (`pip install -e ".[demo]"`)
-#       into a fresh virtual environment with torch==2.13.0 (CPU) installed first, as
-#       .ci/run does;
+#   (b) the README Quickstart's first command's install (`pip install -e ".[demo]"`,
+#       no torch: the demo runs the numpy baselines) into a fresh virtual environment,
+#   (c) torch==2.13.0 (CPU, as .ci/run installs it) alone, for the `rl`/`oneshot`
+#       extras,
 # and list what a default `pip install torch` would pull from PyPI on Linux (the
 # CUDA build), without downloading it (pip --dry-run reads the wheels' metadata).
 # Each venv gets an empty pip cache, so downloads count as on a fresh machine.
@@ -39,16 +40,20 @@ core_size=$(size "$WORK/core")
 core_n=$(packages core)
 core_torch=$("$WORK/core/bin/python" -c "import importlib.util as u; print('no' if u.find_spec('torch') is None else 'yes')")
 
-echo "(b) Quickstart install, torch CPU first" >&2
+echo "(b) Quickstart install" >&2
 fresh demo
-torch_s=$(seconds "$WORK/demo/bin/pip" install "torch==2.13.0")
-torch_build=$("$WORK/demo/bin/python" -c "import torch; print(torch.__version__)")
-torch_size=$(size "$WORK/demo")
 demo_s=$(seconds "$WORK/demo/bin/pip" install -e "$ROOT[demo]")
 demo_size=$(size "$WORK/demo")
 demo_n=$(packages demo)
+demo_torch=$("$WORK/demo/bin/python" -c "import importlib.util as u; print('no' if u.find_spec('torch') is None else 'yes')")
 
-echo "(c) what a default torch install pulls from PyPI" >&2
+echo "(c) torch CPU alone" >&2
+fresh torch
+torch_s=$(seconds "$WORK/torch/bin/pip" install "torch==2.13.0")
+torch_build=$("$WORK/torch/bin/python" -c "import torch; print(torch.__version__)")
+torch_size=$(size "$WORK/torch")
+
+echo "(d) what a default torch install pulls from PyPI" >&2
 fresh dry
 env -u PIP_FIND_LINKS -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
     "$WORK/dry/bin/pip" install --dry-run --ignore-installed --quiet \
@@ -66,8 +71,8 @@ PY
 table="| install | what | venv size | install time | packages |
 |---|---|---|---|---|
 | \`pip install .\` (core) | envs, baselines, data importers, \`leaderboard run\`; torch installed: $core_torch | $core_size | ${core_s} s | $core_n |
-| \`pip install torch==2.13.0\` (CI's CPU build, $torch_build) | torch alone, in a fresh venv | $torch_size | ${torch_s} s | |
-| then \`pip install -e \".[demo]\"\` (Quickstart, first command) | the demo: MaskablePPO and its plot | $demo_size (with torch) | ${demo_s} s | $demo_n |
+| \`pip install -e \".[demo]\"\` (Quickstart, first command) | the demo (random vs local search) and its plot; torch installed: $demo_torch | $demo_size | ${demo_s} s | $demo_n |
+| \`pip install torch==2.13.0\` (CI's CPU build, $torch_build) | torch alone, in a fresh venv (needed by the \`rl\` and \`oneshot\` extras) | $torch_size | ${torch_s} s | |
 
 A default \`pip install torch==2.13.0\` on Linux x86-64 from PyPI resolves to the CUDA
 build instead: $cuda, several GB in all.
