@@ -65,6 +65,24 @@ def broken():
 """
 
 
+def nasgym(
+    *args: str, cwd: Path, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``nasgym`` console script (not ``python -m``: no cwd on sys.path)."""
+    script = Path(sys.executable).with_name("nasgym")
+    result = subprocess.run(
+        [str(script), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NASGYM_EXTRA_AGENTS": ""},
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
 def write_package(
     root: Path,
     name: str,

@@ -13,7 +13,6 @@ Needs the ``analog-nasbench`` wheel (the real AnalogNAS-Bench table).
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
 import shlex
 import subprocess
@@ -24,7 +23,7 @@ import gymnasium as gym
 import pytest
 from conftest import missing_data
 from lb_helpers import ROOT, read_lines, run_files
-from thirdparty import install_package, write_package
+from thirdparty import install_package, nasgym, write_package
 
 pytestmark = pytest.mark.data
 
@@ -45,24 +44,6 @@ def tutorial_parts() -> tuple[str, str, str]:
     commands = _BASH.findall(rest)
     assert module and script and commands, f"{TUTORIAL} lost a code block"
     return module, script, commands[-1]
-
-
-def nasgym(
-    *args: str, cwd: Path, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run the ``nasgym`` console script (not ``python -m``: no cwd on sys.path)."""
-    script = Path(sys.executable).with_name("nasgym")
-    result = subprocess.run(
-        [str(script), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "NASGYM_EXTRA_AGENTS": ""},
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 @pytest.fixture

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 from lb_helpers import read_lines, run_files
-from thirdparty import install_package, theirpkg, write_package
+from thirdparty import install_package, nasgym, theirpkg, write_package
 
 from nasgym.leaderboard.config import EnvConfig
 from nasgym.leaderboard.errors import LeaderboardError
@@ -57,24 +54,6 @@ class NoBudgetFlag(NBGraphQueryEnv):
 gym.register(id="mine/NoRegret-v0", entry_point=NoRegret)
 gym.register(id="mine/NoBudgetFlag-v0", entry_point=NoBudgetFlag)
 '''
-
-
-def nasgym(
-    *args: str, cwd: Path, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run the ``nasgym`` console script (not ``python -m``: no cwd on sys.path)."""
-    script = Path(sys.executable).with_name("nasgym")
-    result = subprocess.run(
-        [str(script), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "NASGYM_EXTRA_AGENTS": ""},
-    )
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
 
 
 def lb_args(out: Path, envs: list[str], agents: str, *extra: str) -> list[str]:
