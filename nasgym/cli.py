@@ -273,9 +273,11 @@ def _cmd_perf(args: argparse.Namespace) -> int:
     if args.json:
         _output_file("--json", args.json)
     results = run_perf(
-        envs=args.env or None,
+        # --leaderboard alone measures the harness only; with --env, those envs too.
+        envs=args.env or ([] if args.leaderboard else None),
         quick=args.quick,
         out=Path(args.json) if args.json else None,
+        leaderboard=args.leaderboard,
     )
     print(format_report(results))
     return 0
@@ -688,6 +690,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small counts (smoke run)")
     p.add_argument("--env", action="append", help="only this env id (repeatable)")
     p.add_argument("--json", help="also write the results as JSON to this path")
+    p.add_argument(
+        "--leaderboard",
+        action="store_true",
+        help="time the leaderboard harness (share of worker time in agent.run, Ray "
+        "vs local); alone it measures only that, with --env those envs too",
+    )
     p.add_argument(
         "--agents",
         type=_agent_list,

@@ -118,6 +118,7 @@ SECTIONS: dict[str, str] = {
     "surrogate": "NB301 surrogate: batched predict of random valid genotypes",
     "load": "cold load in a fresh process (OS file cache warm)",
     "nats": "official nats_bench API vs nasgym, same architectures",
+    "leaderboard": "leaderboard harness (nasgym.leaderboard.perf)",
 }
 
 _QUICK_STEPS = 1500
@@ -1250,6 +1251,7 @@ def run_perf(
     vector_sizes: Sequence[int] = (64,),
     quick: bool = False,
     out: Path | None = None,
+    leaderboard: bool = False,
 ) -> dict[str, Any]:
     """Measure env, vector-env, query and load speed; see the module docstring.
 
@@ -1263,6 +1265,8 @@ def run_perf(
         quick: Shrink every count for a CI smoke run (a few seconds per env); vector
             sizes are capped at 16, below which the 10x target does not apply.
         out: Write the results as JSON here too.
+        leaderboard: Also time the leaderboard harness
+            (:func:`nasgym.leaderboard.perf.leaderboard_rows`).
 
     Returns:
         ``{"host": ..., "config": ..., "rows": [...], "summary": ..., "wall_s": ...}``;
@@ -1300,6 +1304,10 @@ def run_perf(
         rows += _nb101_load_rows(scale)
     if any(s.key == "nb201" for s in specs):
         rows += _nats_rows(scale)
+    if leaderboard:
+        from nasgym.leaderboard.perf import leaderboard_rows
+
+        rows += leaderboard_rows(quick)
     summary = {status: sum(r.status == status for r in rows) for status in _STATUSES}
     results: dict[str, Any] = _clean(
         {
@@ -1309,6 +1317,7 @@ def run_perf(
                 "quick": quick,
                 **asdict(scale),
                 "vector_sizes": sizes,
+                "leaderboard": leaderboard,
             },
             "rows": [asdict(r) for r in rows],
             "summary": summary,

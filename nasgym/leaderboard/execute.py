@@ -31,7 +31,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gymnasium as gym
@@ -92,6 +92,10 @@ class RunOutcome:
     queries: int = 0
     error: str | None = None
     traceback: str | None = None
+    #: Seconds the worker spent in ``agent.run()`` (0 for a run that failed first).
+    agent_s: float = 0.0
+    #: Seconds the worker spent on the whole run (:func:`execute_run`, start to end).
+    worker_s: float = 0.0
 
 
 def now_iso() -> str:
@@ -436,13 +440,15 @@ def execute_run(
         The outcome: ``data`` holds the run file's bytes, or ``error`` and
         ``traceback`` say why the run failed.
     """
+    clock = time.perf_counter()
     try:
-        return _execute(task, on_query)
+        outcome = _execute(task, on_query)
     except KeyboardInterrupt:
         raise
     except Exception as exc:
         message = str(exc) if isinstance(exc, Error) else f"{type(exc).__name__}: {exc}"
-        return RunOutcome(task, error=message, traceback=traceback.format_exc())
+        outcome = RunOutcome(task, error=message, traceback=traceback.format_exc())
+    return replace(outcome, worker_s=time.perf_counter() - clock)
 
 
 def agent_env(env: EnvConfig, factory: object, agent: str) -> EnvConfig:
@@ -557,5 +563,8 @@ def _search(
         "wall_time_s": wall,
     }
     return RunOutcome(
-        task, data=encode_run(header, records, summary), queries=len(records)
+        task,
+        data=encode_run(header, records, summary),
+        queries=len(records),
+        agent_s=wall,
     )

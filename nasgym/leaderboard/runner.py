@@ -74,6 +74,10 @@ class RunReport:
     completed: int = 0
     failed: list[RunOutcome] = field(default_factory=list)
     wall_s: float = 0.0
+    #: Seconds the workers spent in ``agent.run()``, summed over this command's runs.
+    agent_s: float = 0.0
+    #: Seconds the workers spent on this command's runs (start to end of each run).
+    worker_s: float = 0.0
 
 
 def _stderr(message: str) -> None:
@@ -405,6 +409,8 @@ def _execute(
 
     def on_outcome(outcome: RunOutcome) -> None:
         task = outcome.task
+        report.agent_s += outcome.agent_s
+        report.worker_s += outcome.worker_s
         if outcome.data is not None:
             atomic_write(
                 run_path(root, task.env.key, task.agent, task.seed), outcome.data
