@@ -255,9 +255,9 @@ def load_env_plugins() -> list[EnvPlugin]:
         >>> load_env_plugins() == plugins
         True
     """
-    from importlib.metadata import entry_points
+    from nasgym import _metadata  # cached per installation state
 
-    for entry_point in entry_points(group=ENV_PLUGIN_GROUP):
+    for entry_point in _metadata.entry_points(ENV_PLUGIN_GROUP):
         key = (entry_point.name, entry_point.value)
         if key in _PLUGINS:
             continue

@@ -146,6 +146,15 @@ def import_ray() -> Any:
     return require("ray", extra="ray", purpose="--backend ray")
 
 
+def ray_init_options() -> dict[str, Any]:
+    """Keyword arguments of ``ray.init`` for a cluster the harness starts."""
+    return {
+        "include_dashboard": False,
+        "logging_level": logging.ERROR,
+        "log_to_driver": False,
+    }
+
+
 def _ray_run(task: RunTask) -> RunOutcome:
     return execute_run(task)
 
@@ -171,11 +180,7 @@ def run_ray(
     ray = import_ray()
     started_here = not ray.is_initialized()
     if started_here:
-        options: dict[str, Any] = {
-            "include_dashboard": False,
-            "logging_level": logging.ERROR,
-            "log_to_driver": False,
-        }
+        options = ray_init_options()
         try:
             if address:
                 ray.init(address=address, **options)

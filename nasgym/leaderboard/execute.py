@@ -54,6 +54,9 @@ from nasgym.wrappers.hide_test import HideTestInfo
 #: Steps in a row without a new query after which a run fails as stalled.
 MAX_IDLE_STEPS = 1_000_000
 
+#: Runs :func:`execute_run` started in this process (the first one starts cold).
+_RUNS_HERE = 0
+
 
 @dataclass(frozen=True)
 class RunTask:
@@ -96,6 +99,9 @@ class RunOutcome:
     agent_s: float = 0.0
     #: Seconds the worker spent on the whole run (:func:`execute_run`, start to end).
     worker_s: float = 0.0
+    #: Whether this was the first run of its worker process (which pays the imports
+    #: and table loads: the cold start).
+    cold: bool = False
 
 
 def now_iso() -> str:
@@ -262,17 +268,12 @@ PROVENANCE_PACKAGES = (
 def package_versions() -> dict[str, str | None]:
     """Installed versions of :data:`PROVENANCE_PACKAGES` (``None`` where absent).
 
-    Read from the distributions' metadata: nothing is imported (no torch).
+    Read from the distributions' metadata, once per process and installation state
+    (:mod:`nasgym._metadata`): nothing is imported (no torch).
     """
-    from importlib import metadata
+    from nasgym import _metadata
 
-    versions: dict[str, str | None] = {}
-    for name in PROVENANCE_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
-    return versions
+    return {name: _metadata.version(name) for name in PROVENANCE_PACKAGES}
 
 
 def host_info() -> dict[str, Any]:
@@ -424,7 +425,35 @@ def _float(value: Any) -> float | None:
     if value is None:
         return None
     number = float(value)
-    return number if number == number and abs(number) != float("inf") else None
+    return number if math.isfinite(number) else None
+
+
+def _records(log: ObjectiveRecorder) -> list[dict[str, Any]]:
+    """The run file's query records: the log's, non-finite numbers as ``None``.
+
+    Keys in :data:`~nasgym.leaderboard.store.RECORD_KEYS` order, then the optional
+    objective keys of a multi-objective run. Built field by field (this runs for
+    every query of every run; ``QueryRecord.to_dict`` plus key-by-key updates cost
+    several times more).
+    """
+    extra = log.record_fields if log.values else None
+    rows = []
+    for r in log.records:
+        row = {
+            "query": r.query,
+            "arch": r.arch,
+            "valid": _float(r.valid),
+            "test": _float(r.test),
+            "best_valid": _float(r.best_valid),
+            "best_test": _float(r.best_test),
+            "regret": _float(r.regret),
+            "sim_time_s": _float(r.sim_time_s),
+            "wall_time_s": r.wall_time_s,
+        }
+        if extra is not None:
+            row.update(extra(r.query))
+        rows.append(row)
+    return rows
 
 
 def execute_run(
@@ -440,7 +469,10 @@ def execute_run(
         The outcome: ``data`` holds the run file's bytes, or ``error`` and
         ``traceback`` say why the run failed.
     """
+    global _RUNS_HERE
     clock = time.perf_counter()
+    cold = _RUNS_HERE == 0
+    _RUNS_HERE += 1
     try:
         outcome = _execute(task, on_query)
     except KeyboardInterrupt:
@@ -448,7 +480,7 @@ def execute_run(
     except Exception as exc:
         message = str(exc) if isinstance(exc, Error) else f"{type(exc).__name__}: {exc}"
         outcome = RunOutcome(task, error=message, traceback=traceback.format_exc())
-    return replace(outcome, worker_s=time.perf_counter() - clock)
+    return replace(outcome, worker_s=time.perf_counter() - clock, cold=cold)
 
 
 def agent_env(env: EnvConfig, factory: object, agent: str) -> EnvConfig:
@@ -544,14 +576,7 @@ def _search(
         "versions": package_versions(),
         **log.header(base),
     }
-    records = []
-    for record in log.records:
-        row = record.to_dict()
-        for key in ("valid", "test", "best_valid", "best_test", "regret"):
-            row[key] = _float(row[key])
-        row["sim_time_s"] = _float(row["sim_time_s"])
-        row.update(log.record_fields(record.query))
-        records.append(row)
+    records = _records(log)
     summary = {
         "queries": int(info.get("queries", len(records))),
         "steps": env.steps,

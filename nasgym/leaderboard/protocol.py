@@ -19,7 +19,7 @@ exactly like the bundled ones::
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
@@ -41,8 +41,14 @@ AgentFactory = Callable[..., SearchAgent]
 
 
 def agent_entry_points() -> dict[str, EntryPoint]:
-    """Registered agents by name (the ``nasgym.agents`` entry-point group)."""
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    """Registered agents by name (the ``nasgym.agents`` entry-point group).
+
+    Read once per process and again after a distribution is installed or removed
+    (or ``sys.path`` changes): see :mod:`nasgym._metadata` for when it refreshes.
+    """
+    from nasgym import _metadata
+
+    return {ep.name: ep for ep in _metadata.entry_points(ENTRY_POINT_GROUP)}
 
 
 def load_agent(name: str) -> AgentFactory:

@@ -74,10 +74,11 @@ class RunReport:
     completed: int = 0
     failed: list[RunOutcome] = field(default_factory=list)
     wall_s: float = 0.0
-    #: Seconds the workers spent in ``agent.run()``, summed over this command's runs.
-    agent_s: float = 0.0
-    #: Seconds the workers spent on this command's runs (start to end of each run).
-    worker_s: float = 0.0
+    #: ``(agent_s, worker_s, cold)`` of every run of this command, in the order they
+    #: finished: seconds in ``agent.run()``, seconds of the whole run in its worker,
+    #: and whether it was its worker's first run (see
+    #: :class:`~nasgym.leaderboard.execute.RunOutcome`).
+    run_times: list[tuple[float, float, bool]] = field(default_factory=list)
 
 
 def _stderr(message: str) -> None:
@@ -409,8 +410,7 @@ def _execute(
 
     def on_outcome(outcome: RunOutcome) -> None:
         task = outcome.task
-        report.agent_s += outcome.agent_s
-        report.worker_s += outcome.worker_s
+        report.run_times.append((outcome.agent_s, outcome.worker_s, outcome.cold))
         if outcome.data is not None:
             atomic_write(
                 run_path(root, task.env.key, task.agent, task.seed), outcome.data

@@ -187,8 +187,13 @@ def _seed(path: Path) -> int:
     return int(match.group(1)) if match else -1
 
 
+#: ``json.dumps(value, allow_nan=False, separators=(", ", ": "))``, with the encoder
+#: built once (``json.dumps`` builds one per call with these arguments).
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(", ", ": "))
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, allow_nan=False, separators=(", ", ": "))
+    return _ENCODER.encode(value)
 
 
 def encode_run(
@@ -200,16 +205,11 @@ def encode_run(
     head = {"type": "header", "format": RUN_FORMAT, "format_version": FORMAT_VERSION}
     head.update(header)
     lines = [_dumps(head)]
-    lines.extend(
-        _dumps(
-            {
-                key: record[key]
-                for key in (*RECORD_KEYS, *OPTIONAL_RECORD_KEYS)
-                if key in RECORD_KEYS or key in record
-            }
-        )
-        for record in records
-    )
+    keys = (*RECORD_KEYS, *OPTIONAL_RECORD_KEYS)
+    for record in records:
+        if tuple(record) != RECORD_KEYS:  # else already in file order, as is
+            record = {k: record[k] for k in keys if k in RECORD_KEYS or k in record}
+        lines.append(_dumps(record))
     body = ("\n".join(lines) + "\n").encode()
     tail = {"type": "summary", **summary, "records": len(records)}
     tail["sha256"] = hashlib.sha256(body).hexdigest()

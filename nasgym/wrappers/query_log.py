@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -24,8 +24,23 @@ class QueryRecord:
     wall_time_s: float
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (JSON friendly)."""
-        return asdict(self)
+        """Plain-dict form (JSON friendly), keys in field order.
+
+        Spelled out rather than ``dataclasses.asdict`` (which deep-copies every
+        field; the leaderboard calls this for every query of every run): the same
+        dict, several times faster.
+        """
+        return {
+            "query": self.query,
+            "arch": self.arch,
+            "valid": self.valid,
+            "test": self.test,
+            "best_valid": self.best_valid,
+            "best_test": self.best_test,
+            "regret": self.regret,
+            "sim_time_s": self.sim_time_s,
+            "wall_time_s": self.wall_time_s,
+        }
 
 
 class QueryLog(gym.Wrapper[Any, Any, Any, Any]):
