@@ -47,6 +47,7 @@ from nasgym.leaderboard.execute import (
 )
 from nasgym.leaderboard.store import (
     RUNS_DIR,
+    DirectorySync,
     atomic_write,
     check_header,
     clean_temp_files,
@@ -393,6 +394,8 @@ def _execute(
     from tqdm.auto import tqdm
 
     root = report.out
+    # Run files: their bytes are synced one by one, their directories once a second.
+    synced = DirectorySync(interval_s=1.0)
     bar = tqdm(
         total=len(tasks),
         unit="run",
@@ -412,9 +415,9 @@ def _execute(
         task = outcome.task
         report.run_times.append((outcome.agent_s, outcome.worker_s, outcome.cold))
         if outcome.data is not None:
-            atomic_write(
-                run_path(root, task.env.key, task.agent, task.seed), outcome.data
-            )
+            path = run_path(root, task.env.key, task.agent, task.seed)
+            atomic_write(path, outcome.data, sync_directory=False)
+            synced.add(path)
             log_path(root, task.env.key, task.agent, task.seed).unlink(missing_ok=True)
             report.completed += 1
             if outcome.queries < task.budget:
@@ -444,6 +447,7 @@ def _execute(
         else:
             run_local(tasks, workers, on_outcome, on_queries)
     finally:
+        synced.flush()
         bar.close()
 
 
