@@ -35,7 +35,8 @@ def _install(site, dist="cachetest", agent=AGENT):
     """A ``.dist-info`` declaring one agent, the way an installer leaves it."""
     info = site / f"{dist}-1.0.dist-info"
     info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    meta = f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n"
+    (info / "METADATA").write_text(meta)
     (info / "entry_points.txt").write_text(
         f"[{ENTRY_POINT_GROUP}]\n{agent} = nasgym_agents.baselines.random_search:"
         "RandomSearch\n"
