@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from importlib import metadata
 from typing import Any
 
@@ -58,9 +59,18 @@ def entry_points(group: str) -> tuple[metadata.EntryPoint, ...]:
     return found
 
 
-def version(distribution: str) -> str | None:
-    """The installed version of ``distribution`` (``None``: not installed), cached."""
+def versions(distributions: Sequence[str]) -> dict[str, str | None]:
+    """:func:`version` of each of ``distributions`` (one :func:`installation_key`)."""
     key = installation_key()
+    return {name: version(name, key) for name in distributions}
+
+
+def version(distribution: str, key: _Key | None = None) -> str | None:
+    """The installed version of ``distribution`` (``None``: not installed), cached.
+
+    ``key`` is the current :func:`installation_key`, when the caller has it.
+    """
+    key = installation_key() if key is None else key
     cached = _VERSIONS.get(distribution)
     if cached is not None and cached[0] == key:
         return cached[1]

@@ -273,7 +273,7 @@ def package_versions() -> dict[str, str | None]:
     """
     from nasgym import _metadata
 
-    return {name: _metadata.version(name) for name in PROVENANCE_PACKAGES}
+    return _metadata.versions(PROVENANCE_PACKAGES)
 
 
 def host_info() -> dict[str, Any]:
@@ -437,16 +437,17 @@ def _records(log: ObjectiveRecorder) -> list[dict[str, Any]]:
     several times more).
     """
     extra = log.record_fields if log.values else None
+    finite = math.isfinite  # QueryLog stores these five as float already
     rows = []
     for r in log.records:
         row = {
             "query": r.query,
             "arch": r.arch,
-            "valid": _float(r.valid),
-            "test": _float(r.test),
-            "best_valid": _float(r.best_valid),
-            "best_test": _float(r.best_test),
-            "regret": _float(r.regret),
+            "valid": r.valid if finite(r.valid) else None,
+            "test": r.test if finite(r.test) else None,
+            "best_valid": r.best_valid if finite(r.best_valid) else None,
+            "best_test": r.best_test if finite(r.best_test) else None,
+            "regret": r.regret if finite(r.regret) else None,
             "sim_time_s": _float(r.sim_time_s),
             "wall_time_s": r.wall_time_s,
         }
