@@ -24,7 +24,7 @@ import json
 import os
 import re
 import tempfile
-import time
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring_ascii
@@ -103,35 +103,43 @@ def atomic_write(path: Path, data: bytes, *, sync_directory: bool = True) -> Non
 
 
 class DirectorySync:
-    """Sync the directories of many :func:`atomic_write` calls once per interval.
+    """Sync the directories of many :func:`atomic_write` calls, at most once a second.
 
     ``leaderboard run`` writes a file per run; ``fsync``-ing its directory after
     each is most of a write's cost. Files are written with ``sync_directory=False``
-    and :meth:`add`-ed here; their directories are synced when ``interval_s`` has
-    passed since the last sync, and by :meth:`flush` (at the end of the command,
-    however it ends). A power cut can then undo the renames of the last
-    ``interval_s`` seconds (those runs are redone by the next ``leaderboard run``);
-    it can never leave a partial file under a final name, and a crash of the
-    process itself loses nothing (the renames are already visible).
+    and :meth:`add`-ed here; a timer thread syncs their directories ``interval_s``
+    after the first unsynced one was added, and :meth:`flush` syncs the rest (at the
+    end of the command, however it ends). A power cut can then undo the renames of
+    the last ``interval_s`` seconds (those runs are redone by the next ``leaderboard
+    run``); it can never leave a partial file under a final name (the bytes are
+    synced before the rename), and a crash of the process itself loses nothing (the
+    renames are visible at once).
     """
 
     def __init__(self, interval_s: float = 1.0) -> None:
         self.interval_s = interval_s
         self._pending: set[Path] = set()
-        self._last = time.monotonic()
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
 
     def add(self, path: Path) -> None:
-        """Note that ``path`` was renamed into place; sync if the interval passed."""
-        self._pending.add(path.parent)
-        if time.monotonic() - self._last >= self.interval_s:
-            self.flush()
+        """Note that ``path`` was renamed into place; its directory syncs soon."""
+        with self._lock:
+            self._pending.add(path.parent)
+            if self._timer is None:
+                self._timer = threading.Timer(self.interval_s, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
 
     def flush(self) -> None:
-        """Sync every directory noted since the last sync."""
-        pending, self._pending = self._pending, set()
-        for directory in sorted(pending):
-            _fsync_directory(directory)
-        self._last = time.monotonic()
+        """Sync every directory noted and not yet synced."""
+        with self._lock:
+            pending, self._pending = self._pending, set()
+            timer, self._timer = self._timer, None
+            if timer is not None and timer is not threading.current_thread():
+                timer.cancel()
+            for directory in sorted(pending):
+                _fsync_directory(directory)
 
 
 def _umask() -> int:

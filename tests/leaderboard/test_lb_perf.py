@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import os
+import time
 from importlib import metadata
 
 import pytest
@@ -213,9 +214,21 @@ def test_directory_sync_syncs_each_directory_once_per_interval(tmp_path, monkeyp
     assert synced == [tmp_path / "a", tmp_path / "b"]
     sync.flush()
     assert len(synced) == 2  # nothing new to sync
-    now = DirectorySync(interval_s=0.0)
-    now.add(paths[0])
-    assert synced[-1] == tmp_path / "a"  # interval passed: synced at once
+
+
+def test_directory_sync_syncs_after_the_interval_without_more_files(
+    tmp_path, monkeypatch
+):
+    synced = []
+    monkeypatch.setattr(store, "_fsync_directory", synced.append)
+    sync = DirectorySync(interval_s=0.05)
+    sync.add(tmp_path / "a" / "seed-0.jsonl")
+    deadline = time.monotonic() + 10
+    while not synced and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert synced == [tmp_path / "a"]  # the timer did it: no later add needed
+    sync.flush()
+    assert synced == [tmp_path / "a"]
 
 
 def test_atomic_write_syncs_its_directory_by_default(tmp_path, monkeypatch):
@@ -257,3 +270,37 @@ def test_leaderboard_rows_carry_the_targets(monkeypatch):
     assert rows[ray_warm].status == "fail"
     assert rows["wall time ray / local (running cluster)"].status == "pass"
     assert rows["wall time ray / local (own cluster)"].status == "info"
+
+
+def test_perf_leaderboard_flag_measures_only_the_harness(monkeypatch, capsys):
+    from nasgym.cli import main
+
+    seen = {}
+
+    def fake(**kwargs):
+        seen.update(kwargs)
+        row = {
+            "warm_agent_share": 0.9,
+            "agent_share": 0.5,
+            "agent_run_s": 0.007,
+            "warm_run_s": 0.008,
+            "cold_runs": 2,
+            "cold_run_s": 0.4,
+            "wall_s": 1.0,
+            "runs": 40,
+            "utilisation": 0.3,
+        }
+        return {
+            "local": row,
+            "ray": row,
+            "ray-session": row,
+            "ray_vs_local": 2.0,
+            "ray_session_vs_local": 1.0,
+        }
+
+    monkeypatch.setattr(perf, "measure_leaderboard", fake)
+    assert main(["perf", "--leaderboard", "--quick"]) == 0
+    out = capsys.readouterr().out
+    assert "== leaderboard harness" in out and "== env steps" not in out
+    assert "wall time ray / local (running cluster)" in out
+    assert (seen["runs"], seen["budget"]) == (40, 100)  # quick: a smoke run
