@@ -3,10 +3,10 @@
 Runs ``nasgym.leaderboard.perf.measure_backend`` (the measurement behind
 ``nasgym perf --leaderboard``) for every combination of seeds (25/50/100), workers
 (1/2) and backend (local; Ray starting its own local cluster, as ``--backend ray``
-does; Ray on a cluster started before the clock, as with ``--ray-address``), each twice,
-each time in a fresh Python process and temporary directory (the table keeps the
+does; Ray on a cluster started before the clock, as with ``--ray-address``), each three
+times, each in a fresh Python process and temporary directory (the table keeps the
 faster): random search on ``nasgym/NBGraphQuery-v0`` (its table is embedded: no data
-import needed), 300 queries a run. About 4 CPU-minutes in all.
+import needed), 300 queries a run. About 6 CPU-minutes in all.
 
 Usage::
 
@@ -33,7 +33,7 @@ SEEDS = (25, 50, 100)
 WORKERS = (1, 2)
 BACKENDS = ("local", "ray", "ray-session")
 #: Measurements per cell, each in a fresh process; the table shows the fastest.
-REPEATS = 2
+REPEATS = 3
 LABELS = {
     "local": "local",
     "ray": "ray, own cluster",
@@ -122,17 +122,21 @@ def render(results: dict[str, Any]) -> str:
         "cluster* sends the runs to one started before the clock (as "
         "`--ray-address` does). The last columns are the time per extra run "
         "(slope between the smallest and largest seed counts) and the share of "
-        "worker time spent inside `agent.run()` at the largest seed count.",
+        "worker time spent inside `agent.run()` at the largest seed count, over all "
+        "runs and over warm runs (each worker's first run, which imports the "
+        "modules and loads the table, left out).",
         "",
         "| backend | workers | "
         + " | ".join(f"{s} seeds" for s in SEEDS)
-        + " | s per extra run | agent.run share |",
-        "|---|---:|" + "---:|" * len(SEEDS) + "---:|---:|",
+        + " | ms per extra run | agent.run share | warm |",
+        "|---|---:|" + "---:|" * len(SEEDS) + "---:|---:|---:|",
     ]
+    slopes = {}
     for label in LABELS.values():
         for workers in WORKERS:
             walls = [wall(label, workers, s) for s in SEEDS]
             slope = (walls[-1] - walls[0]) / (SEEDS[-1] - SEEDS[0])
+            slopes[label, workers] = slope
             last = next(
                 r
                 for r in rows
@@ -141,11 +145,13 @@ def render(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {label} | {workers} | "
                 + " | ".join(f"{w:.2f}" for w in walls)
-                + f" | {slope:.4f} | {100 * last['agent_share']:.0f} % |"
+                + f" | {1000 * slope:.1f} | {100 * last['agent_share']:.0f} % "
+                f"| {100 * last['warm_agent_share']:.0f} % |"
             )
     local = [wall("local", 2, s) for s in SEEDS]
     own = [wall(LABELS["ray"], 2, s) for s in SEEDS]
     running = [wall(LABELS["ray-session"], 2, s) for s in SEEDS]
+    fixed = [o - r for o, r in zip(own, running, strict=True)]
     lines += [
         "",
         "Ray / local at 2 workers: "
@@ -153,9 +159,16 @@ def render(results: dict[str, Any]) -> str:
             f"{s} seeds {o / loc:.2f}x (running cluster {r / loc:.2f}x)"
             for s, loc, o, r in zip(SEEDS, local, own, running, strict=True)
         )
-        + ". Starting and stopping its own cluster is a fixed cost of a few "
-        "seconds, which dominates leaderboards this small; per run, the Ray "
-        "backend costs about what the local one does.",
+        + ". Starting and stopping its own cluster added "
+        + ", ".join(f"{f:.1f}" for f in fixed)
+        + " s (own minus running cluster, same seed counts). Per extra run: "
+        + "; ".join(
+            f"{w} worker{'s' if w > 1 else ''}: local "
+            f"{1000 * slopes['local', w]:.1f} ms, Ray "
+            f"{1000 * slopes[LABELS['ray-session'], w]:.1f} ms (running cluster)"
+            for w in WORKERS
+        )
+        + ".",
         "",
         "Raw figures: [`results.json`](results.json).",
         "",
