@@ -304,3 +304,17 @@ def test_perf_leaderboard_flag_measures_only_the_harness(monkeypatch, capsys):
     assert "== leaderboard harness" in out and "== env steps" not in out
     assert "wall time ray / local (running cluster)" in out
     assert (seen["runs"], seen["budget"]) == (40, 100)  # quick: a smoke run
+
+
+def test_scaling_readme_is_what_its_script_renders():
+    import importlib.util
+
+    from lb_helpers import ROOT
+
+    here = ROOT / "docs" / "results" / "leaderboard-scaling"
+    spec = importlib.util.spec_from_file_location("lb_scaling", here / "measure.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    results = json.loads((here / "results.json").read_text())
+    assert (here / "README.md").read_text() == module.render(results)
