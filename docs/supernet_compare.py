@@ -89,9 +89,9 @@ def retrain(
     """
     import torch
 
-    from nasgym.nn.nb201 import NB201Network
+    from nasgym.oneshot.nn.nb201 import NB201Network
     from nasgym.spaces.nb201 import NB201Arch
-    from nasgym.supernet import load_split, resolve_auto_device
+    from nasgym.oneshot.supernet import load_split, resolve_auto_device
 
     dev = resolve_auto_device(device)
     split = load_split(dataset, split_seed=seed if split_seed is None else split_seed)
@@ -132,7 +132,7 @@ def retrain(
 def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
     """All methods on one seed, from one shared warm-up."""
     from nasgym.spaces.nb201 import NB201Arch
-    from nasgym.supernet import Supernet
+    from nasgym.oneshot.supernet import Supernet
     from nasgym_agents.advantagenas import AdvantageNASConfig, OneShotSearch
 
     net = Supernet(
@@ -220,7 +220,7 @@ def diagnose(args: argparse.Namespace, seed: int, samples: int = 100) -> str:
     the op's output raises the validation loss to first order.
     """
     from nasgym.spaces.nb201 import OPS
-    from nasgym.supernet import Supernet
+    from nasgym.oneshot.supernet import Supernet
 
     net = Supernet(
         args.dataset,

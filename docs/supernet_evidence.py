@@ -40,7 +40,7 @@ def throughput(device: str, quick: bool) -> list[dict[str, Any]]:
     import torch
 
     import nasgym  # noqa: F401
-    from nasgym.supernet import Supernet
+    from nasgym.oneshot.supernet import Supernet
 
     rows: list[dict[str, Any]] = []
     steps = 4 if quick else 30
@@ -136,7 +136,7 @@ def random_sampling(
     device: str, arch_steps: int, warmup: int, seed: int
 ) -> tuple[tuple[int, ...], float, float]:
     """Uniformly trained supernet; best of ``arch_steps`` random cells on it."""
-    from nasgym.supernet import Supernet
+    from nasgym.oneshot.supernet import Supernet
 
     tick = time.perf_counter()
     net = Supernet("digits", channels=8, num_cells=1, device=device, seed=seed)
@@ -226,7 +226,7 @@ def correlation(device: str, n: int) -> dict[str, Any] | None:
     """Spearman rho of supernet (digits) vs NB201 CIFAR-10 valid@12 on random cells."""
     from scipy.stats import spearmanr
 
-    from nasgym.supernet import Supernet
+    from nasgym.oneshot.supernet import Supernet
 
     lookup = nb201_lookup()
     if lookup is None:

@@ -2,7 +2,7 @@
 
 For the NAS-Bench-Suite-Zero architectures (``naslib-zc/zc_nasbench201.json.xz`` in
 ``$NASGYM_DATA_DIR``) this scores every cell with nasgym's proxies on a real batch of
-MNIST images (``nasgym.datasets``; CIFAR is not available offline) and prints the
+MNIST images (``nasgym.oneshot.datasets``; CIFAR is not available offline) and prints the
 Spearman rank correlation of each proxy with
 
 * the NB201 12-epoch validation and 200-epoch test accuracy (nasgym's NB201 table;
@@ -31,9 +31,9 @@ import torch
 from scipy.stats import spearmanr
 
 from nasgym.benchmarks.nb201 import NB201Benchmark
-from nasgym.datasets import load_images
+from nasgym.oneshot.datasets import load_images
 from nasgym.spaces.nb201 import NB201Arch
-from nasgym.zero_cost import (
+from nasgym.oneshot.zero_cost import (
     PROXIES,
     FreeNASResult,
     freeflow_arch_scores,

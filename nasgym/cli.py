@@ -219,7 +219,7 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_zc(args: argparse.Namespace) -> int:
-    from nasgym.zc_reward import precompute_report
+    from nasgym.oneshot.zc_reward import precompute_report
 
     print(
         precompute_report(
@@ -236,7 +236,7 @@ def _cmd_data_zc(args: argparse.Namespace) -> int:
 
 
 def _cmd_freenas(args: argparse.Namespace) -> int:
-    from nasgym.zero_cost import freenas_report
+    from nasgym.oneshot.zero_cost import freenas_report
 
     print(
         freenas_report(
@@ -576,7 +576,7 @@ def _positive(text: str) -> int:
 
 
 def _add_zc(data_sub: Any, sub: Any) -> None:
-    from nasgym.zc_reward import DATASET_SHAPES, IMAGE_SETS, PROXIES
+    from nasgym.oneshot.zc_reward import DATASET_SHAPES, IMAGE_SETS, PROXIES
 
     p = data_sub.add_parser(
         "zc",

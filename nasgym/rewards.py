@@ -6,8 +6,8 @@ reward in ``[0, 1]``. Test accuracy never enters a reward.
 
 A :class:`RewardSignal` can stand in for validation accuracy: the shaping functions
 then receive its value in ``[0, 1]`` (e.g. a normalised zero-cost proxy score, see
-:mod:`nasgym.zc_reward`) in place of ``acc``, and the incumbent is the architecture
-with the best signal.
+:mod:`nasgym.oneshot.zc_reward`) in place of ``acc``, and the incumbent is the
+architecture with the best signal.
 
 =============== ============================================ =========================
 name            formula                                      notes

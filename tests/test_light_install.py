@@ -136,7 +136,7 @@ def render():
 
 
 def digits():
-    from nasgym.datasets import load_images
+    from nasgym.oneshot.datasets import load_images
     load_images("digits")
 
 

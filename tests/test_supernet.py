@@ -1,4 +1,6 @@
-"""The sparse NB201 supernet and its one-shot trainer (nasgym.nn.supernet, .supernet).
+"""The sparse NB201 supernet and its one-shot trainer.
+
+Modules: nasgym.oneshot.nn.supernet and nasgym.oneshot.supernet.
 
 Gradient flow through the sampled ops only, per-edge advantages against finite
 differences, batched evaluation against separate forwards, seeded determinism,
@@ -16,11 +18,11 @@ import pytest
 import torch
 from tiny_supernet import tiny_supernet
 
-from nasgym.datasets import load_cifar
 from nasgym.error import BenchmarkDataMissingError, CorruptDataError, UnknownOptionError
-from nasgym.nn.supernet import NB201Supernet
-from nasgym.supernet import Supernet, load_split
-from nasgym.zero_cost import DeviceUnavailableError
+from nasgym.oneshot.datasets import load_cifar
+from nasgym.oneshot.nn.supernet import NB201Supernet
+from nasgym.oneshot.supernet import Supernet, load_split
+from nasgym.oneshot.zero_cost import DeviceUnavailableError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

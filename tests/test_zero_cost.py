@@ -14,9 +14,9 @@ import torch
 from torch import nn
 
 from nasgym import zero_cost as zc
-from nasgym.datasets import DATASETS, load_images
 from nasgym.error import InvalidArchitectureError, UnknownOptionError
-from nasgym.nn.nb201 import Cell, NB201Network, Zero
+from nasgym.oneshot.datasets import DATASETS, load_images
+from nasgym.oneshot.nn.nb201 import Cell, NB201Network, Zero
 from nasgym.spaces.nb201 import OPS, NB201Arch
 
 ARCH = NB201Arch((3, 3, 2, 1, 4, 3))

@@ -1,7 +1,7 @@
 """AdvantageNAS and its REINFORCE baseline on the NB201 supernet (see docs/methods).
 
-Both train ``nasgym.supernet.Supernet`` one-shot, with sparse propagation. They run
-as leaderboard agents on ``nasgym/Supernet201Query-v0`` (entry points
+Both train ``nasgym.oneshot.supernet.Supernet`` one-shot, with sparse propagation.
+They run as leaderboard agents on ``nasgym/Supernet201Query-v0`` (entry points
 ``advantagenas`` and ``reinforce_supernet``; one query per architecture step) and as
 a standalone search with a wall-clock report
 (``python -m nasgym_agents.advantagenas``). See ``docs/supernet.md``.

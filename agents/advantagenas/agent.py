@@ -1,12 +1,12 @@
 """AdvantageNAS (Sato, Sakuma, Akimoto, AAAI 2021) and its REINFORCE baseline.
 
-docs/methods/advantagenas.md, on :class:`nasgym.supernet.Supernet`:
+docs/methods/advantagenas.md, on :class:`nasgym.oneshot.supernet.Supernet`:
 
 1. per edge ``e`` logits ``theta_e`` (initialised to 1), ``p_e = softmax(theta_e)``;
    a one-hot ``a_e`` is drawn from ``p_e`` with the Gumbel-max trick;
 2. only the sampled op runs, its output scaled by ``a_e`` (a differentiable 1);
 3. the per-edge advantage is ``A_e = dL/da_e = <dL/dy_e, o_k(x)>`` of the validation
-   loss (:meth:`~nasgym.supernet.Supernet.edge_advantages`);
+   loss (:meth:`~nasgym.oneshot.supernet.Supernet.edge_advantages`);
 4. zero op: a per-(edge, op) EMA (coefficient 0.05) of the observed ``A``, updated for
    the sampled op only (``none``'s is 0); when ``none`` is sampled its advantage is
    the largest EMA on that edge, ``none``'s 0 included (the official ``adv_grad``);
@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from ..baselines.common import BudgetedSearch, check_positive_int
 
 if TYPE_CHECKING:
-    from nasgym.supernet import Supernet
+    from nasgym.oneshot.supernet import Supernet
 
 FloatArray = NDArray[np.float64]
 
@@ -368,7 +368,7 @@ class OneShotSearch:
 
 
 def _env_supernet(env: gym.Env[Any, Any], name: str) -> Supernet:
-    from nasgym.supernet import Supernet
+    from nasgym.oneshot.supernet import Supernet
 
     supernet = getattr(env.unwrapped, "supernet", None)
     if not isinstance(supernet, Supernet):

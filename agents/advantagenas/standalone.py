@@ -1,9 +1,9 @@
 """Standalone AdvantageNAS / REINFORCE searches with a wall-clock report.
 
 ``python -m nasgym_agents.advantagenas --dataset digits --channels 8 --num-cells 1
---arch-steps 200`` builds a :class:`nasgym.supernet.Supernet`, searches, evaluates
-the output cell on the whole validation split with the shared weights and prints
-(or writes as JSON) the report of :func:`search_report`.
+--arch-steps 200`` builds a :class:`nasgym.oneshot.supernet.Supernet`, searches,
+evaluates the output cell on the whole validation split with the shared weights and
+prints (or writes as JSON) the report of :func:`search_report`.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def search_report(
     """Run one search and return its report.
 
     Args:
-        dataset: Supernet dataset keyword (:func:`nasgym.supernet.load_split`).
+        dataset: Supernet dataset keyword (:func:`nasgym.oneshot.supernet.load_split`).
         data_dir: CIFAR directory.
         channels: Supernet channels ``C``.
         num_cells: Cells per stage ``N``.
@@ -84,8 +84,8 @@ def search_report(
         supernet validation accuracy and, when the NB201 table is present, its
         benchmark accuracies.
     """
+    from nasgym.oneshot.supernet import Supernet
     from nasgym.spaces.nb201 import NB201Arch
-    from nasgym.supernet import Supernet
 
     tick = time.perf_counter()
     supernet = Supernet(

@@ -9,9 +9,9 @@ from nasgym.benchmarks.base import TabularBenchmark
 from nasgym.envs.docstring import EnvDoc, build_docstring
 from nasgym.envs.tabular import DEFAULT_HORIZON, TabularNASEnv, TabularNASVectorEnv
 from nasgym.error import UnknownOptionError
+from nasgym.oneshot.zc_reward import parse_metric
 from nasgym.rewards import RewardSignal
 from nasgym.spaces.nb201 import NB201Space
-from nasgym.zc_reward import parse_metric
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 
@@ -43,7 +43,7 @@ dataset is not one of the three (e.g. a third-party table) gets proxy networks w
 CIFAR-10's input shape and 10 classes.
 Scores are computed per cell on first use (tens of ms on a CPU for `synflow`,
 <1 ms for `flops`) and cached in memory and in `$NASGYM_CACHE_DIR/zc/`;
-`nasgym data zc nb201 --proxy P` precomputes all cells (`nasgym.zc_reward`)."""
+`nasgym data zc nb201 --proxy P` precomputes all cells (`nasgym.oneshot.zc_reward`)."""
 
 _DATA = """\
 nasgym's compact NB201 table (`nb201.npz` in `NASGYM_CACHE_DIR`), built once by
@@ -123,7 +123,7 @@ class _NB201Env(TabularNASEnv):
         self.dataset = benchmark.dataset
         signal: RewardSignal | None = None
         if proxy is not None:
-            from nasgym.zc_reward import DATASET_SHAPES, ZeroCostReward
+            from nasgym.oneshot.zc_reward import DATASET_SHAPES, ZeroCostReward
 
             signal = ZeroCostReward(
                 proxy,

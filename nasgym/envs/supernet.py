@@ -1,7 +1,7 @@
 """NAS-Bench-201 weight-sharing supernet environments (one-shot search).
 
 The architecture space is NB201's (15,625 cells), but nothing is looked up: a query
-trains the shared :class:`nasgym.supernet.Supernet` for ``train_steps_per_query``
+trains the shared :class:`nasgym.oneshot.supernet.Supernet` for ``train_steps_per_query``
 weight steps and returns the queried cell's validation accuracy *with the shared
 weights*. The supernet is ``env.unwrapped.supernet``; one-shot agents (AdvantageNAS)
 train it directly and spend queries through ``step``.
@@ -47,9 +47,9 @@ from nasgym.render import CellView, categorical_views
 from nasgym.spaces.nb201 import EDGES, OPS, NB201Arch, NB201Space
 
 if TYPE_CHECKING:  # torch is imported when an env is made, not with this module
-    from nasgym.supernet import Supernet
+    from nasgym.oneshot.supernet import Supernet
 
-#: Dataset keywords (see :func:`nasgym.supernet.load_split`).
+#: Dataset keywords (see :func:`nasgym.oneshot.supernet.load_split`).
 DATASETS: tuple[str, ...] = ("digits", "mnist5k", "cifar10", "cifar100")
 #: NB201 benchmark datasets ``benchmark_dataset`` may name.
 BENCHMARK_DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "ImageNet16-120")
@@ -83,9 +83,9 @@ def cell_costs(
     Both counts are a fixed part (stem, reductions, classifier) plus one term per
     edge that depends only on the edge's op (the cells of a stage all run at one
     width and resolution). The fixed part and the five op terms come from the
-    existing counters (:func:`nasgym.zero_cost.params_of` of an
-    :class:`nasgym.nn.nb201.NB201Network` built on the meta device, and
-    :func:`nasgym.zero_cost.nb201_flops`) on one-edge cells, so the 15,625 values, and
+    existing counters (:func:`nasgym.oneshot.zero_cost.params_of` of an
+    :class:`nasgym.oneshot.nn.nb201.NB201Network` built on the meta device, and
+    :func:`nasgym.oneshot.zero_cost.nb201_flops`) on one-edge cells, so the 15,625 values, and
     their exact minimum and maximum, cost six evaluations of each counter.
 
     Args:
@@ -101,8 +101,8 @@ def cell_costs(
     require("torch", extra="oneshot", purpose="Supernet201's computed costs")
     import torch
 
-    from nasgym.nn.nb201 import NB201Network
-    from nasgym.zero_cost import nb201_flops, params_of
+    from nasgym.oneshot.nn.nb201 import NB201Network
+    from nasgym.oneshot.zero_cost import nb201_flops, params_of
 
     def params(arch: NB201Arch) -> float:
         with torch.device("meta"):
@@ -226,7 +226,7 @@ class _Supernet201Env(KeyedNASEnv):
         cost_threshold: float | Sequence[float] | None = None,
         constraint_penalty: float = 0.0,
     ) -> None:
-        from nasgym.supernet import Supernet
+        from nasgym.oneshot.supernet import Supernet
 
         if train_arch not in TRAIN_ARCHS:
             raise unknown_option("train_arch", train_arch, TRAIN_ARCHS)
@@ -261,7 +261,7 @@ class _Supernet201Env(KeyedNASEnv):
             self.owns_supernet = True
         elif not isinstance(supernet, Supernet):
             raise UnknownOptionError(
-                f"supernet must be a nasgym.supernet.Supernet, got {supernet!r}"
+                f"supernet must be a nasgym.oneshot.supernet.Supernet, got {supernet!r}"
             )
         else:
             self.owns_supernet = False
@@ -657,11 +657,11 @@ class Supernet201ContinuousEnv(_Supernet201Env):
 class _Supernet201VectorEnv(KeyedNASVectorEnv):
     """``num_envs`` searches sharing one supernet, evaluated in one batch a step.
 
-    The sub-envs share one :class:`nasgym.supernet.Supernet` (and one evaluation
+    The sub-envs share one :class:`nasgym.oneshot.supernet.Supernet` (and one evaluation
     cache). ``reset(seed=s)`` re-initialises it from ``s`` and seeds sub-env ``i``
     with ``s + i``. Each step first runs every active sub-env's interleaved training
     steps on the shared supernet (in sub-env order), then evaluates all the cells the
-    sub-envs query in one batched :meth:`~nasgym.supernet.Supernet.evaluate`, then
+    sub-envs query in one batched :meth:`~nasgym.oneshot.supernet.Supernet.evaluate`, then
     steps the sub-envs (which find their values cached). Episodes autoreset on the
     next step (Gymnasium's ``NEXT_STEP`` mode).
     """
@@ -743,7 +743,7 @@ _DOC_SPACE = """\
 The NAS-Bench-201 cell space (15,625 cells: 6 edges `j<-i` of a 4-node cell, each
 one of none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3), slots in the
 official arch-string order `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`, evaluated on a
-weight-sharing supernet (`nasgym.supernet.Supernet`, `env.unwrapped.supernet`): the
+weight-sharing supernet (`nasgym.oneshot.supernet.Supernet`, `env.unwrapped.supernet`): the
 NB201 macro skeleton (stem, 3 stages of `num_cells` cells at `channels`, 2x, 4x
 channels, residual reductions) whose every edge holds all 5 ops with shared weights.
 Only the chosen op of each edge runs (sparse propagation); batch normalisation uses
@@ -762,7 +762,7 @@ raises `BenchmarkDataMissingError` naming the expected layout. The NB201 table
 `benchmark_dataset` maps to it (default `"auto"`: `cifar10`/`cifar100` datasets map
 to their NB201 table when it is imported). Cost objectives (`objectives=[...]`),
 computed, not measured: `params` (M), the parameters, and `flops` (MFLOPs), the
-multiply-accumulates per image counted by `nasgym.zero_cost.nb201_flops`, of the NB201
+multiply-accumulates per image counted by `nasgym.oneshot.zero_cost.nb201_flops`, of the NB201
 network of the cell at the env's `channels`, `num_cells`, image shape and class count
 (`nasgym.envs.supernet.cell_costs`); they are normalised with their exact range over
 all 15,625 cells. `valid_accuracy` is the shared-weight accuracy the env rewards.

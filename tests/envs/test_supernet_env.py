@@ -204,7 +204,9 @@ def test_bad_options_are_clear_errors(tmp_path: Path) -> None:
         make("Query", channels=0)
     with pytest.raises(UnknownOptionError, match="benchmark_dataset"):
         make("Query", benchmark_dataset="imagenet")
-    with pytest.raises(UnknownOptionError, match=r"nasgym\.supernet\.Supernet"):
+    with pytest.raises(
+        UnknownOptionError, match=r"nasgym\.oneshot\.supernet\.Supernet"
+    ):
         Supernet201QueryEnv(supernet="not a supernet")
     with pytest.raises(BenchmarkDataMissingError, match="cifar-10-batches-py"):
         make("Query", dataset="cifar10", data_dir=tmp_path, image_size=None)
@@ -251,7 +253,7 @@ def test_every_gymnasium_seed_is_accepted(seed: int) -> None:
 
 
 def test_torch_seed_keeps_small_seeds_and_separates_large_ones() -> None:
-    from nasgym.supernet import torch_seed
+    from nasgym.oneshot.supernet import torch_seed
 
     assert torch_seed(0) == 0 and torch_seed(2**63 - 1) == 2**63 - 1
     large = {torch_seed(2**70 + i) for i in range(50)}

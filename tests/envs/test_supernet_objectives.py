@@ -1,9 +1,10 @@
 """``objectives=[...]`` in the Supernet201 envs: exact params/FLOPs costs, MONAS forms.
 
 The costs are checked against networks built and counted directly
-(:class:`nasgym.nn.nb201.NB201Network`, :func:`nasgym.zero_cost.params_of` and the
-forward-hook counter :func:`nasgym.zero_cost.flops_of`), the rewards against hand
-computation, and the vector env against single envs on equal fixed weights.
+(:class:`nasgym.oneshot.nn.nb201.NB201Network`,
+:func:`nasgym.oneshot.zero_cost.params_of` and the forward-hook counter
+:func:`nasgym.oneshot.zero_cost.flops_of`), the rewards against hand computation, and
+the vector env against single envs on equal fixed weights.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ import nasgym  # noqa: F401
 from nasgym import zero_cost
 from nasgym.envs.supernet import Supernet201QueryEnv, cell_costs
 from nasgym.error import UnknownOptionError
-from nasgym.nn.nb201 import NB201Network
+from nasgym.oneshot.nn.nb201 import NB201Network
+from nasgym.oneshot.supernet import Supernet
 from nasgym.spaces.nb201 import NB201Arch, NB201Space
-from nasgym.supernet import Supernet
 from nasgym.wrappers import LinearScalarization
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -25,8 +25,8 @@ import nasgym  # noqa: F401  (registers the envs)
 from nasgym import zc_reward, zero_cost
 from nasgym.benchmarks.fake import FakeBenchmark
 from nasgym.error import UnknownOptionError
+from nasgym.oneshot.zc_reward import ZeroCostReward
 from nasgym.spaces.nb201 import NB201Space
-from nasgym.zc_reward import ZeroCostReward
 from nasgym_agents.baselines.common import valid_accuracy
 
 SPACE = NB201Space()
@@ -262,7 +262,7 @@ def test_network_proxy_matches_zero_cost_and_is_keyed_by_settings() -> None:
     assert other.store is not signal.store and other.score(4321) != expected
     # Data-dependent proxies see the documented image batch.
     naswot = ZeroCostReward("naswot", **TINY, images="digits", batch_size=8)
-    from nasgym.datasets import load_images
+    from nasgym.oneshot.datasets import load_images
 
     images, labels = load_images("digits", size=32, seed=0).batch(8, seed=0)
     want = zero_cost.score(arch, "naswot", batch=(images, labels), C=4, N=1)
@@ -286,7 +286,7 @@ def test_batch_from_a_local_cifar_directory(tmp_path: Path) -> None:
     signal = ZeroCostReward("naswot", **TINY, images=root, batch_size=8)
     assert signal.settings.images is not None
     assert signal.settings.images.startswith(f"cifar-dir:{folder.resolve()}:")
-    from nasgym.datasets import load_cifar
+    from nasgym.oneshot.datasets import load_cifar
 
     images, labels = load_cifar("cifar10", root, seed=0).batch(8, seed=0)
     want = zero_cost.score(

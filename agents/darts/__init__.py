@@ -1,0 +1,28 @@
+"""DARTS (first and second order) and GDAS on the NB201 supernet (see docs/methods).
+
+Both are bilevel gradient searches on the dense all-ops supernet: the weights learn on
+the training split, the architecture parameter ``alpha`` on the validation split, and
+the derived cell is the argmax of ``alpha`` per edge. Standalone, with a wall-clock
+report and NB201 table look-ups: ``python -m nasgym_agents.darts --method gdas``.
+See ``docs/methods/darts-gdas.md``.
+"""
+
+from .search import (
+    METHODS,
+    PAPER_STEPS,
+    DartsConfig,
+    DartsSearch,
+    MixedSupernet,
+    SearchResult,
+    StepLog,
+)
+
+__all__ = [
+    "METHODS",
+    "PAPER_STEPS",
+    "DartsConfig",
+    "DartsSearch",
+    "MixedSupernet",
+    "SearchResult",
+    "StepLog",
+]
