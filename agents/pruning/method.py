@@ -176,6 +176,10 @@ class PruningConfig:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must lie in (0, 1), got {self.threshold!r}")
+        if not isinstance(self.image_size, int) or 32 % self.image_size:
+            raise ValueError(
+                f"image_size must divide 32 (32, 16, 8, ...), got {self.image_size!r}"
+            )
         self.shape()  # checks the network's shape
 
     def shape(self, num_classes: int = 10) -> NetShape:
