@@ -28,7 +28,9 @@ ROLES = ["derived", "conv", "random", "search"]
 
 def _load(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist; run without --report-only first")
+        raise FileNotFoundError(
+            f"{path} does not exist; run without --report-only first"
+        )
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -54,7 +56,9 @@ def report(runs: list[dict[str, Any]], steps: int) -> dict[str, Any]:
     for role in ROLES:
         cols = []
         for g in games:
-            vals = [r["final_return"] for r in runs if r["role"] == role and r["game"] == g]
+            vals = [
+                r["final_return"] for r in runs if r["role"] == role and r["game"] == g
+            ]
             raw.setdefault(role, {})[g] = vals
             cols.append(vals)
         n = min(len(c) for c in cols)
@@ -62,10 +66,16 @@ def report(runs: list[dict[str, Any]], steps: int) -> dict[str, Any]:
             score[role] = np.array([c[:n] for c in cols], dtype=float).T  # runs x games
     # Normalise each game by the conv baseline's mean final return (IQM across games).
     base = {g: float(np.mean(raw["conv"][g])) for g in games}
-    norm = {k: v / np.array([base[g] if base[g] else 1.0 for g in games]) for k, v in score.items()}
+    norm = {
+        k: v / np.array([base[g] if base[g] else 1.0 for g in games])
+        for k, v in score.items()
+    }
     iqm = lambda x: np.array([metrics.aggregate_iqm(x)])  # noqa: E731
     point, ci = rly.get_interval_estimates(norm, iqm, reps=2000)
-    sps = {role: float(np.mean([r["steps_per_s"] for r in runs if r["role"] == role])) for role in ROLES}
+    sps = {
+        role: float(np.mean([r["steps_per_s"] for r in runs if r["role"] == role]))
+        for role in ROLES
+    }
     summary: dict[str, Any] = {
         "games": games,
         "seeds": seeds,
@@ -73,12 +83,15 @@ def report(runs: list[dict[str, Any]], steps: int) -> dict[str, Any]:
         "metric": "mean training-episode return in the last 20% of steps, normalised by the conv baseline's mean per game",
         "iqm": {k: float(point[k][0]) for k in point},
         "iqm_ci95": {k: [float(ci[k][0][0]), float(ci[k][1][0])] for k in ci},
-        "mean_return": {role: {g: float(np.mean(v)) for g, v in raw[role].items()} for role in raw},
+        "mean_return": {
+            role: {g: float(np.mean(v)) for g, v in raw[role].items()} for role in raw
+        },
         "steps_per_s": sps,
         "overhead_supernet_vs_conv": sps["conv"] / sps["search"],
         "overhead_supernet_vs_derived": sps["derived"] / sps["search"],
         "genotypes": {
-            g: [r["genotype"] for r in runs if r["role"] == "search" and r["game"] == g] for g in games
+            g: [r["genotype"] for r in runs if r["role"] == "search" and r["game"] == g]
+            for g in games
         },
         "cpu_minutes": float(sum(r["wall_s"] for r in runs) / 60),
     }
@@ -89,7 +102,13 @@ def report(runs: list[dict[str, Any]], steps: int) -> dict[str, Any]:
     for ax, g in zip(np.atleast_1d(axes), games, strict=True):
         x = np.linspace(0, steps, 11)[1:]
         for role in ["search", "derived", "conv", "random"]:
-            ys = np.array([_binned(r["curve"], steps) for r in runs if r["role"] == role and r["game"] == g])
+            ys = np.array(
+                [
+                    _binned(r["curve"], steps)
+                    for r in runs
+                    if r["role"] == role and r["game"] == g
+                ]
+            )
             if ys.size:
                 m = np.nanmean(ys, axis=0)
                 ax.plot(x, m, label=role)
@@ -110,9 +129,13 @@ def report(runs: list[dict[str, Any]], steps: int) -> dict[str, Any]:
         f"PPO, {steps} env steps per run, games {', '.join(games)}, seeds {seeds}; "
         f"{summary['cpu_minutes']:.1f} CPU-minutes in all (one torch thread).",
         "",
-        "Score: " + summary["metric"] + ". IQM over games x seeds with 95 % stratified bootstrap CIs (rliable).",
+        "Score: "
+        + summary["metric"]
+        + ". IQM over games x seeds with 95 % stratified bootstrap CIs (rliable).",
         "",
-        "| encoder | IQM (normalised) | 95 % CI | " + " | ".join(f"mean return {g}" for g in games) + " | steps/s |",
+        "| encoder | IQM (normalised) | 95 % CI | "
+        + " | ".join(f"mean return {g}" for g in games)
+        + " | steps/s |",
         "|---|---|---|" + "---|" * len(games) + "---|",
     ]
     for role in ROLES:
@@ -120,7 +143,9 @@ def report(runs: list[dict[str, Any]], steps: int) -> dict[str, Any]:
             continue
         lo, hi = summary["iqm_ci95"][role]
         cells = " | ".join(f"{summary['mean_return'][role][g]:.2f}" for g in games)
-        lines.append(f"| {role} | {summary['iqm'][role]:.2f} | [{lo:.2f}, {hi:.2f}] | {cells} | {sps[role]:.0f} |")
+        lines.append(
+            f"| {role} | {summary['iqm'][role]:.2f} | [{lo:.2f}, {hi:.2f}] | {cells} | {sps[role]:.0f} |"
+        )
     d, c = summary["iqm"].get("derived"), summary["iqm"].get("conv")
     dlo = summary["iqm_ci95"]["derived"][0]
     chi = summary["iqm_ci95"]["conv"][1]
@@ -149,8 +174,15 @@ def report(runs: list[dict[str, Any]], steps: int) -> dict[str, Any]:
 
 
 def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--runs", type=Path, default=Path("/tmp/rl-darts-runs.jsonl"), help="raw JSON lines")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--runs",
+        type=Path,
+        default=Path("/tmp/rl-darts-runs.jsonl"),
+        help="raw JSON lines",
+    )
     p.add_argument("--steps", type=int, default=STEPS)
     p.add_argument("--report-only", action="store_true")
     a = p.parse_args()
@@ -162,7 +194,14 @@ def main() -> int:
         torch.set_num_threads(1)
         compare(GAMES, SEEDS, a.steps, a.runs, n_random=1, device="cpu", progress=False)
     s = report(_load(a.runs), a.steps)
-    print(json.dumps({k: s[k] for k in ("iqm", "iqm_ci95", "overhead_supernet_vs_conv", "cpu_minutes")}))
+    print(
+        json.dumps(
+            {
+                k: s[k]
+                for k in ("iqm", "iqm_ci95", "overhead_supernet_vs_conv", "cpu_minutes")
+            }
+        )
+    )
     return 0
 
 

@@ -1,4 +1,4 @@
-"""RL-DARTS: a DARTS cell as the image encoder of an SB3 agent, searched jointly with the policy.
+"""RL-DARTS: a DARTS cell as an SB3 agent's image encoder, searched with the policy.
 
 Needs the ``rldarts`` extra (``minatar``, GPL-licensed: nasgym never imports it at
 module level; only :func:`make_env` does, when a MinAtar env is built).

@@ -31,6 +31,7 @@ class Zero(nn.Module):
     """The Zero op: outputs zeros of the input's shape."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Zeros like ``x`` (keeping the graph, so gradients are defined)."""
         return x * 0.0
 
 
@@ -95,25 +96,37 @@ def genotype_from_str(text: str, op_set: str) -> Genotype:
         for part in node.split("+"):
             op, sep, pred = part.partition("~")
             if not sep or not pred.isdigit():
-                raise ValueError(f"bad genotype edge {part!r} in {text!r}; expected 'op~pred'")
+                raise ValueError(
+                    f"bad genotype edge {part!r} in {text!r}; expected 'op~pred'"
+                )
             if op not in names:
-                raise ValueError(f"op {op!r} of genotype {text!r} is not in op_set {op_set!r}: {names}")
+                raise ValueError(
+                    f"op {op!r} of genotype {text!r} is not in op_set "
+                    f"{op_set!r}: {names}"
+                )
             if not 0 <= int(pred) < i:
-                raise ValueError(f"node {i} of genotype {text!r} takes input {pred}; it must be in 0..{i - 1}")
+                raise ValueError(
+                    f"node {i} of genotype {text!r} takes input {pred}; "
+                    f"it must be in 0..{i - 1}"
+                )
             edges.append((op, int(pred)))
         genotype.append(edges)
     return genotype
 
 
-def derive_genotype(alpha: torch.Tensor | np.ndarray, op_set: str, temperature: float = 1.0) -> Genotype:
-    """Discretise ``alpha`` (edges x ops): Zero -> 0, argmax op, two strongest inputs per node."""
+def derive_genotype(
+    alpha: torch.Tensor | np.ndarray, op_set: str, temperature: float = 1.0
+) -> Genotype:
+    """Discretise ``alpha`` (edges x ops): Zero -> 0, argmax op, 2 strongest inputs."""
     names = op_names(op_set)
     a = torch.as_tensor(alpha, dtype=torch.float64)
     n_nodes = 0
     while n_edges(n_nodes) < a.shape[0]:
         n_nodes += 1
     if n_edges(n_nodes) != a.shape[0] or a.shape[1] != len(names):
-        raise ValueError(f"alpha of shape {tuple(a.shape)} fits no cell with op_set {op_set!r}")
+        raise ValueError(
+            f"alpha of shape {tuple(a.shape)} fits no cell with op_set {op_set!r}"
+        )
     probs = torch.softmax(temperature * a, dim=-1)
     if "zero" in names:
         probs[:, names.index("zero")] = 0.0
@@ -122,14 +135,16 @@ def derive_genotype(alpha: torch.Tensor | np.ndarray, op_set: str, temperature: 
     for i in range(1, n_nodes + 1):
         block = probs[start : start + i]
         strength, best = block.max(dim=-1)
-        keep = sorted(torch.argsort(strength, descending=True, stable=True)[:2].tolist())
+        keep = sorted(
+            torch.argsort(strength, descending=True, stable=True)[:2].tolist()
+        )
         genotype.append([(names[int(best[j])], j) for j in keep])
         start += i
     return genotype
 
 
 def random_genotype(n_nodes: int, op_set: str, rng: np.random.Generator) -> Genotype:
-    """A uniformly random cell of the discrete space (Zero excluded, <= 2 inputs per node)."""
+    """A uniformly random cell of the discrete space (no Zero, <= 2 inputs a node)."""
     names = [n for n in op_names(op_set) if n != "zero"]
     genotype: Genotype = []
     for i in range(1, n_nodes + 1):
@@ -146,6 +161,7 @@ class MixedOp(nn.Module):
         self.ops = nn.ModuleList(f(c) for f in OP_SETS[op_set].values())
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Weighted sum of every op applied to ``x``."""
         return sum(w * op(x) for w, op in zip(weights, self.ops, strict=True))  # type: ignore[return-value]
 
 
@@ -153,27 +169,41 @@ class Cell(nn.Module):
     """A supernet cell (``genotype=None``) or a fixed cell of a genotype."""
 
     def __init__(
-        self, c_in: int, c: int, n_nodes: int, op_set: str, reduce: bool, genotype: Genotype | None
+        self,
+        c_in: int,
+        c: int,
+        n_nodes: int,
+        op_set: str,
+        reduce: bool,
+        genotype: Genotype | None,
     ) -> None:
         super().__init__()
         stride = 2 if reduce else 1
         self.pre: nn.Module = (
-            nn.Sequential(nn.Conv2d(c_in, c, 1, stride=stride, bias=False), nn.BatchNorm2d(c, affine=False))
+            nn.Sequential(
+                nn.Conv2d(c_in, c, 1, stride=stride, bias=False),
+                nn.BatchNorm2d(c, affine=False),
+            )
             if c_in != c or reduce
             else nn.Identity()
         )
         self.n_nodes = n_nodes
         self.genotype = genotype
         if genotype is None:
-            self.edges = nn.ModuleList(MixedOp(c, op_set) for _ in range(n_edges(n_nodes)))
+            self.edges = nn.ModuleList(
+                MixedOp(c, op_set) for _ in range(n_edges(n_nodes))
+            )
         else:
             factories = OP_SETS[op_set]
-            self.edges = nn.ModuleList(factories[op](c) for node in genotype for op, _ in node)
+            self.edges = nn.ModuleList(
+                factories[op](c) for node in genotype for op, _ in node
+            )
         self.post = nn.Sequential(
             nn.Conv2d(c * n_nodes, c, 1, bias=False), nn.BatchNorm2d(c, affine=False)
         )
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+        """Node outputs, concatenated, through the output 1x1 conv."""
         states = [self.pre(x)]
         k = 0
         for i in range(1, self.n_nodes + 1):
@@ -191,7 +221,7 @@ class Cell(nn.Module):
 
 
 class DartsExtractor(BaseFeaturesExtractor):
-    """RL-DARTS encoder over channels-first images (e.g. MinAtar after :class:`ChannelsFirst`).
+    """RL-DARTS encoder over channels-first images (MinAtar after ``ChannelsFirst``).
 
     Optional 3x3 stem conv, then for each width in ``widths``: an optional reduction
     cell (``reduction=True``) and ``normal_cells`` normal cells; flatten, ReLU,
@@ -217,20 +247,28 @@ class DartsExtractor(BaseFeaturesExtractor):
         super().__init__(observation_space, features_dim)
         if len(observation_space.shape) != 3:
             raise ValueError(
-                f"DartsExtractor needs a channels-first image space (C, H, W), got shape "
-                f"{observation_space.shape}; wrap MinAtar envs in agents.rl_darts.ChannelsFirst"
+                f"DartsExtractor needs a channels-first image space (C, H, W), got "
+                f"shape {observation_space.shape}; wrap MinAtar envs in "
+                "nasgym_agents.rl_darts.ChannelsFirst"
             )
         op_names(op_set)
         if isinstance(genotype, str):
             genotype = genotype_from_str(genotype, op_set)
         if genotype is not None and len(genotype) != n_nodes:
-            raise ValueError(f"genotype has {len(genotype)} nodes but n_nodes={n_nodes}")
+            raise ValueError(
+                f"genotype has {len(genotype)} nodes but n_nodes={n_nodes}"
+            )
         self.op_set, self.n_nodes, self.temperature = op_set, n_nodes, temperature
         self.genotype: Genotype | None = genotype
         c_in = observation_space.shape[0]
         layers: list[nn.Module] = []
         if stem:
-            layers.append(nn.Sequential(nn.Conv2d(c_in, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0], affine=False)))
+            layers.append(
+                nn.Sequential(
+                    nn.Conv2d(c_in, widths[0], 3, padding=1, bias=False),
+                    nn.BatchNorm2d(widths[0], affine=False),
+                )
+            )
             c_in = widths[0]
         self.stem = nn.Sequential(*layers)
         cells: list[Cell] = []
@@ -244,7 +282,9 @@ class DartsExtractor(BaseFeaturesExtractor):
         self.cells = nn.ModuleList(cells)
         self.alpha: nn.Parameter | None = None
         if genotype is None:
-            self.alpha = nn.Parameter(1e-3 * torch.randn(n_edges(n_nodes), len(OP_SETS[op_set])))
+            self.alpha = nn.Parameter(
+                1e-3 * torch.randn(n_edges(n_nodes), len(OP_SETS[op_set]))
+            )
             self.alpha._rl_darts_alpha = True  # type: ignore[attr-defined]
         with torch.no_grad():
             n_flat = self._trunk(torch.zeros(1, *observation_space.shape)).shape[1]
@@ -252,25 +292,38 @@ class DartsExtractor(BaseFeaturesExtractor):
 
     def _trunk(self, x: torch.Tensor) -> torch.Tensor:
         x = self.stem(x)
-        weights = None if self.alpha is None else torch.softmax(self.temperature * self.alpha, dim=-1)
+        weights = (
+            None
+            if self.alpha is None
+            else torch.softmax(self.temperature * self.alpha, dim=-1)
+        )
         for cell in self.cells:
             x = cell(x, weights)
         return torch.flatten(x, 1)
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        """Features of a batch of channels-first frames."""
         return self.head(self._trunk(observations.float()))
 
     def derive(self) -> Genotype:
         """The discretised genotype of the current alpha (supernet mode only)."""
         if self.alpha is None:
-            raise ValueError("this extractor is a fixed cell (genotype given); only a supernet has alpha")
+            raise ValueError(
+                "this extractor is a fixed cell (genotype given); "
+                "only a supernet has alpha"
+            )
         return derive_genotype(self.alpha.detach(), self.op_set, self.temperature)
 
 
 class MinAtarConv(BaseFeaturesExtractor):
-    """The standard MinAtar encoder: one 3x3 conv of 16 channels (no padding), ReLU, Linear(128), ReLU."""
+    """The standard MinAtar encoder: 3x3 conv (16 ch), ReLU, Linear(128), ReLU."""
 
-    def __init__(self, observation_space: gym.spaces.Box, features_dim: int = 128, channels: int = 16) -> None:
+    def __init__(
+        self,
+        observation_space: gym.spaces.Box,
+        features_dim: int = 128,
+        channels: int = 16,
+    ) -> None:
         super().__init__(observation_space, features_dim)
         c, h, w = observation_space.shape
         self.net = nn.Sequential(
@@ -282,6 +335,7 @@ class MinAtarConv(BaseFeaturesExtractor):
         )
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
+        """Features of a batch of channels-first frames."""
         return self.net(observations.float())
 
 
@@ -294,7 +348,9 @@ class AlphaAdam(torch.optim.Adam):
     group and restores its lr to ``alpha_lr`` at every step.
     """
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float, alpha_lr: float, **kwargs: Any) -> None:
+    def __init__(
+        self, params: Iterable[torch.Tensor], lr: float, alpha_lr: float, **kwargs: Any
+    ) -> None:
         params = list(params)
         alphas = [p for p in params if getattr(p, "_rl_darts_alpha", False)]
         rest = [p for p in params if not getattr(p, "_rl_darts_alpha", False)]
@@ -306,6 +362,7 @@ class AlphaAdam(torch.optim.Adam):
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> Any:  # type: ignore[override]
+        """Reset the alpha group's lr (SB3 overwrote it), then an Adam step."""
         for group in self.param_groups:
             if group.get("rl_darts_alpha"):
                 group["lr"] = self.alpha_lr

@@ -47,18 +47,22 @@ class ChannelsFirst(gym.ObservationWrapper):  # type: ignore[type-arg]
         self.observation_space = gym.spaces.Box(0.0, 1.0, (c, h, w), np.float32)
 
     def observation(self, observation: Any) -> np.ndarray:
-        return np.ascontiguousarray(np.transpose(observation, (2, 0, 1)), dtype=np.float32)
+        """Transpose HWC to CHW as float32."""
+        return np.ascontiguousarray(
+            np.transpose(observation, (2, 0, 1)), dtype=np.float32
+        )
 
 
 def make_env(game: str) -> gym.Env:  # type: ignore[type-arg]
-    """A channels-first MinAtar env (``game`` in :data:`GAMES`); imports minatar lazily."""
+    """A channels-first MinAtar env (``game`` in :data:`GAMES`); imports minatar."""
     if game not in _IDS:
         raise ValueError(f"unknown MinAtar game {game!r}; choose one of {list(GAMES)}")
     try:
         import minatar.gym
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise ImportError(
-            "RL-DARTS on MinAtar needs the GPL-licensed minatar package: pip install 'nasgym[rldarts]'"
+            "RL-DARTS on MinAtar needs the GPL-licensed minatar package: "
+            "pip install 'nasgym[rldarts]'"
         ) from exc
     env_id = f"MinAtar/{_IDS[game]}-v1"
     if env_id not in gym.registry:
@@ -66,12 +70,21 @@ def make_env(game: str) -> gym.Env:  # type: ignore[type-arg]
     return ChannelsFirst(gym.make(env_id))
 
 
-def _policy_kwargs(encoder: str, genotype: str | None, op_set: str, n_nodes: int, alpha_lr: float, seed: int) -> dict[str, Any]:
+def _policy_kwargs(
+    encoder: str,
+    genotype: str | None,
+    op_set: str,
+    n_nodes: int,
+    alpha_lr: float,
+    seed: int,
+) -> dict[str, Any]:
     opt = {"eps": 1e-5}
     if encoder == "conv":
         return {"features_extractor_class": MinAtarConv, "optimizer_kwargs": opt}
     if encoder == "random":
-        genotype = genotype_to_str(random_genotype(n_nodes, op_set, np.random.default_rng(seed)))
+        genotype = genotype_to_str(
+            random_genotype(n_nodes, op_set, np.random.default_rng(seed))
+        )
     ext: dict[str, Any] = {"op_set": op_set, "n_nodes": n_nodes}
     if encoder == "supernet":
         return {
@@ -157,12 +170,16 @@ def run(
             if progress:
                 from tqdm import tqdm
 
-                self.bar = tqdm(total=steps, desc=f"{game} {encoder} seed {seed}", unit="step")
+                self.bar = tqdm(
+                    total=steps, desc=f"{game} {encoder} seed {seed}", unit="step"
+                )
 
         def _on_step(self) -> bool:
             for info in self.locals["infos"]:
                 if "episode" in info:
-                    curve.append([float(self.num_timesteps), float(info["episode"]["r"])])
+                    curve.append(
+                        [float(self.num_timesteps), float(info["episode"]["r"])]
+                    )
             if self.bar is not None:
                 self.bar.update(self.training_env.num_envs)
             return True
@@ -223,7 +240,7 @@ def compare(
     checkpoints: Path | None = None,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
-    """Per game and seed: search, retrain the derived cell, the conv baseline and random cells.
+    """Per game and seed: search, then the derived cell, conv baseline, random cells.
 
     Every run appends one JSON line (with a ``role``: ``search``, ``derived``,
     ``conv``, ``random``) to ``out``; runs already in ``out`` are skipped, so an
@@ -235,17 +252,35 @@ def compare(
             try:
                 r = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise ValueError(f"{out}:{n} is not a JSON line ({exc}); remove the line to resume") from exc
+                raise ValueError(
+                    f"{out}:{n} is not a JSON line ({exc}); remove the line to resume"
+                ) from exc
             done[_key(r)] = r
     out.parent.mkdir(parents=True, exist_ok=True)
 
-    def once(game: str, role: str, seed: int, replicate: int, **kw: Any) -> dict[str, Any]:
+    def once(
+        game: str, role: str, seed: int, replicate: int, **kw: Any
+    ) -> dict[str, Any]:
         key = (game, role, seed, replicate)
         if key in done:
             return done[key]
-        ckpt = None if checkpoints is None else checkpoints / f"{game}-{role}-{seed}-{replicate}.zip"
-        r = run(game, seed=seed, steps=steps, op_set=op_set, n_nodes=n_nodes, alpha_lr=alpha_lr,
-                device=device, checkpoint=ckpt, progress=progress, **kw)
+        ckpt = (
+            None
+            if checkpoints is None
+            else checkpoints / f"{game}-{role}-{seed}-{replicate}.zip"
+        )
+        r = run(
+            game,
+            seed=seed,
+            steps=steps,
+            op_set=op_set,
+            n_nodes=n_nodes,
+            alpha_lr=alpha_lr,
+            device=device,
+            checkpoint=ckpt,
+            progress=progress,
+            **kw,
+        )
         r.update(role=role, replicate=replicate)
         with out.open("a") as f:
             f.write(json.dumps(r) + "\n")
@@ -255,55 +290,114 @@ def compare(
     for seed in seeds:
         for game in games:
             found = once(game, "search", seed, 0, encoder="supernet")
-            once(game, "derived", seed, 0, encoder="genotype", genotype=found["genotype"])
+            once(
+                game, "derived", seed, 0, encoder="genotype", genotype=found["genotype"]
+            )
             once(game, "conv", seed, 0, encoder="conv")
             for k in range(n_random):
                 key = (game, "random", seed, k)
                 if key not in done:
                     rng_seed = 1000 * (k + 1) + seed
-                    g = genotype_to_str(random_genotype(n_nodes, op_set, np.random.default_rng(rng_seed)))
+                    g = genotype_to_str(
+                        random_genotype(
+                            n_nodes, op_set, np.random.default_rng(rng_seed)
+                        )
+                    )
                     once(game, "random", seed, k, encoder="genotype", genotype=g)
     return list(done.values())
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m nasgym_agents.rl_darts", description=__doc__)
+    """The ``search|retrain|compare`` command line."""
+    p = argparse.ArgumentParser(
+        prog="python -m nasgym_agents.rl_darts", description=__doc__
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
 
     def common(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--steps", type=int, default=20_000, help="env steps per training run")
+        q.add_argument(
+            "--steps", type=int, default=20_000, help="env steps per training run"
+        )
         q.add_argument("--op-set", default="default", choices=["default", "darts"])
         q.add_argument("--n-nodes", type=int, default=3)
-        q.add_argument("--alpha-lr", type=float, default=3e-3, help="Adam lr of alpha (weights: 5e-4)")
-        q.add_argument("--device", default="auto", help="auto (CUDA when present, else CPU), cpu, cuda")
+        q.add_argument(
+            "--alpha-lr",
+            type=float,
+            default=3e-3,
+            help="Adam lr of alpha (weights: 5e-4)",
+        )
+        q.add_argument(
+            "--device",
+            default="auto",
+            help="auto (CUDA when present, else CPU), cpu, cuda",
+        )
         q.add_argument("--no-progress", action="store_true")
 
-    s = sub.add_parser("search", help="joint supernet + alpha training, then discretise")
+    s = sub.add_parser(
+        "search", help="joint supernet + alpha training, then discretise"
+    )
     s.add_argument("--game", default="breakout", choices=GAMES)
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", type=Path, default=Path("rl_darts_search.json"), help="results JSON")
-    s.add_argument("--checkpoint", type=Path, default=None, help="save the trained PPO model (.zip)")
+    s.add_argument(
+        "--out", type=Path, default=Path("rl_darts_search.json"), help="results JSON"
+    )
+    s.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        help="save the trained PPO model (.zip)",
+    )
     common(s)
     r = sub.add_parser("retrain", help="train a fixed encoder from scratch")
     r.add_argument("--game", default="breakout", choices=GAMES)
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--encoder", default="genotype", choices=["genotype", "conv", "random"])
-    r.add_argument("--genotype", default=None, help="genotype string, or @file.json from search")
+    r.add_argument(
+        "--encoder", default="genotype", choices=["genotype", "conv", "random"]
+    )
+    r.add_argument(
+        "--genotype", default=None, help="genotype string, or @file.json from search"
+    )
     r.add_argument("--out", type=Path, default=Path("rl_darts_retrain.json"))
     r.add_argument("--checkpoint", type=Path, default=None)
     common(r)
-    c = sub.add_parser("compare", help="search + derived + conv + random cells, games x seeds")
-    c.add_argument("--games", nargs="+", default=["breakout", "space_invaders"], choices=GAMES)
+    c = sub.add_parser(
+        "compare", help="search + derived + conv + random cells, games x seeds"
+    )
+    c.add_argument(
+        "--games", nargs="+", default=["breakout", "space_invaders"], choices=GAMES
+    )
     c.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    c.add_argument("--n-random", type=int, default=1, help="random cells per game and seed")
-    c.add_argument("--out", type=Path, default=Path("rl_darts_runs.jsonl"), help="resumable JSON lines")
-    c.add_argument("--checkpoints", type=Path, default=None, help="folder for the PPO models")
+    c.add_argument(
+        "--n-random", type=int, default=1, help="random cells per game and seed"
+    )
+    c.add_argument(
+        "--out",
+        type=Path,
+        default=Path("rl_darts_runs.jsonl"),
+        help="resumable JSON lines",
+    )
+    c.add_argument(
+        "--checkpoints", type=Path, default=None, help="folder for the PPO models"
+    )
     common(c)
     a = p.parse_args(argv)
-    kw: dict[str, Any] = dict(op_set=a.op_set, n_nodes=a.n_nodes, alpha_lr=a.alpha_lr, device=a.device,
-                              progress=not a.no_progress)
+    kw: dict[str, Any] = dict(
+        op_set=a.op_set,
+        n_nodes=a.n_nodes,
+        alpha_lr=a.alpha_lr,
+        device=a.device,
+        progress=not a.no_progress,
+    )
     if a.cmd == "compare":
-        recs = compare(a.games, a.seeds, a.steps, a.out, n_random=a.n_random, checkpoints=a.checkpoints, **kw)
+        recs = compare(
+            a.games,
+            a.seeds,
+            a.steps,
+            a.out,
+            n_random=a.n_random,
+            checkpoints=a.checkpoints,
+            **kw,
+        )
         print(f"{len(recs)} runs in {a.out}")
         return 0
     if a.cmd == "search":
@@ -317,8 +411,18 @@ def main(argv: list[str] | None = None) -> int:
                 p.error(f"--genotype {g}: {path} does not exist")
             g = json.loads(path.read_text())["genotype"]
         if a.encoder == "genotype" and not g:
-            p.error("--encoder genotype needs --genotype STRING or --genotype @search.json")
-        rec = run(a.game, a.encoder, a.seed, a.steps, genotype=g, checkpoint=a.checkpoint, **kw)
+            p.error(
+                "--encoder genotype needs --genotype STRING or --genotype @search.json"
+            )
+        rec = run(
+            a.game,
+            a.encoder,
+            a.seed,
+            a.steps,
+            genotype=g,
+            checkpoint=a.checkpoint,
+            **kw,
+        )
     a.out.write_text(json.dumps(rec))
     print(f"final return {rec['final_return']:.2f} in {rec['wall_s']:.1f} s -> {a.out}")
     return 0
