@@ -162,7 +162,10 @@ class MixedOp(nn.Module):
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Weighted sum of every op applied to ``x``."""
-        return sum(w * op(x) for w, op in zip(weights, self.ops, strict=True))  # type: ignore[return-value]
+        out: torch.Tensor = weights[0] * self.ops[0](x)
+        for w, op in zip(weights[1:], self.ops[1:], strict=True):
+            out = out + w * op(x)
+        return out
 
 
 class Cell(nn.Module):
@@ -209,15 +212,20 @@ class Cell(nn.Module):
         for i in range(1, self.n_nodes + 1):
             if self.genotype is None:
                 assert weights is not None
-                s = sum(self.edges[k + j](states[j], weights[k + j]) for j in range(i))
+                s = self.edges[k](states[0], weights[k])
+                for j in range(1, i):
+                    s = s + self.edges[k + j](states[j], weights[k + j])
                 k += i
             else:
-                s = 0
-                for _, j in self.genotype[i - 1]:
+                (_, j0), *rest = self.genotype[i - 1]
+                s = self.edges[k](states[j0])
+                k += 1
+                for _, j in rest:
                     s = s + self.edges[k](states[j])
                     k += 1
-            states.append(s)  # type: ignore[arg-type]
-        return self.post(torch.cat(states[1:], dim=1))
+            states.append(s)
+        out: torch.Tensor = self.post(torch.cat(states[1:], dim=1))
+        return out
 
 
 class DartsExtractor(BaseFeaturesExtractor):
@@ -303,7 +311,8 @@ class DartsExtractor(BaseFeaturesExtractor):
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
         """Features of a batch of channels-first frames."""
-        return self.head(self._trunk(observations.float()))
+        out: torch.Tensor = self.head(self._trunk(observations.float()))
+        return out
 
     def derive(self) -> Genotype:
         """The discretised genotype of the current alpha (supernet mode only)."""
@@ -336,7 +345,8 @@ class MinAtarConv(BaseFeaturesExtractor):
 
     def forward(self, observations: torch.Tensor) -> torch.Tensor:
         """Features of a batch of channels-first frames."""
-        return self.net(observations.float())
+        out: torch.Tensor = self.net(observations.float())
+        return out
 
 
 class AlphaAdam(torch.optim.Adam):
@@ -361,7 +371,7 @@ class AlphaAdam(torch.optim.Adam):
         super().__init__(groups, lr=lr, **kwargs)
 
     @torch.no_grad()
-    def step(self, closure: Any = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Any = None) -> Any:
         """Reset the alpha group's lr (SB3 overwrote it), then an Adam step."""
         for group in self.param_groups:
             if group.get("rl_darts_alpha"):

@@ -38,10 +38,10 @@ _IDS = {
 }
 
 
-class ChannelsFirst(gym.ObservationWrapper):  # type: ignore[type-arg]
+class ChannelsFirst(gym.ObservationWrapper[np.ndarray, Any, Any]):
     """MinAtar's (10, 10, C) bool frames as (C, 10, 10) float32 in [0, 1]."""
 
-    def __init__(self, env: gym.Env) -> None:  # type: ignore[type-arg]
+    def __init__(self, env: gym.Env[Any, Any]) -> None:
         super().__init__(env)
         h, w, c = env.observation_space.shape  # type: ignore[misc]
         self.observation_space = gym.spaces.Box(0.0, 1.0, (c, h, w), np.float32)
@@ -53,7 +53,7 @@ class ChannelsFirst(gym.ObservationWrapper):  # type: ignore[type-arg]
         )
 
 
-def make_env(game: str) -> gym.Env:  # type: ignore[type-arg]
+def make_env(game: str) -> gym.Env[Any, Any]:
     """A channels-first MinAtar env (``game`` in :data:`GAMES`); imports minatar."""
     if game not in _IDS:
         raise ValueError(f"unknown MinAtar game {game!r}; choose one of {list(GAMES)}")
