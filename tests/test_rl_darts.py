@@ -12,6 +12,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("stable_baselines3")
 pytest.importorskip("minatar")
 
+from stable_baselines3.common.preprocessing import preprocess_obs  # noqa: E402
+
 from nasgym_agents.rl_darts import (  # noqa: E402
     AlphaAdam,
     DartsExtractor,
@@ -42,27 +44,30 @@ def test_observation_is_channels_first() -> None:
     assert obs.shape == (4, 10, 10) and obs.dtype == np.float32
 
 
+@pytest.mark.parametrize("policy", ["MlpPolicy", "CnnPolicy"])
 @pytest.mark.parametrize("algo", ["PPO", "DQN"])
-def test_sb3_policy_construction(algo: str) -> None:
+def test_sb3_policy_construction(algo: str, policy: str) -> None:
     import stable_baselines3 as sb3
 
     env = make_env("space_invaders")
     extra = {"n_steps": 16} if algo == "PPO" else {"buffer_size": 100}
     model = getattr(sb3, algo)(
-        "MlpPolicy", env, policy_kwargs=_supernet_kwargs(), device="cpu", **extra
+        policy, env, policy_kwargs=_supernet_kwargs(), device="cpu", **extra
     )
-    policy = model.policy
-    ext = (
-        policy.q_net.features_extractor if algo == "DQN" else policy.features_extractor
-    )
+    pol = model.policy
+    ext = pol.q_net.features_extractor if algo == "DQN" else pol.features_extractor
     assert isinstance(ext, DartsExtractor) and ext.alpha is not None
     assert any(
-        g.get("rl_darts_alpha") and g["lr"] == 1e-2
-        for g in policy.optimizer.param_groups
+        g.get("rl_darts_alpha") and g["lr"] == 1e-2 for g in pol.optimizer.param_groups
     )
     obs, _ = env.reset(seed=0)
     action, _ = model.predict(obs, deterministic=True)
     assert env.action_space.contains(int(action))
+    # the float (C, 10, 10) space is not an SB3 image space, so neither policy
+    # rescales it: the extractor sees the [0, 1] frames as they are
+    frame = torch.as_tensor(obs[None])
+    seen = preprocess_obs(frame, env.observation_space, pol.normalize_images)
+    assert isinstance(seen, torch.Tensor) and torch.equal(seen, frame)
 
 
 def test_gradients_reach_alpha_and_weights_in_one_step() -> None:
