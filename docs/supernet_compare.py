@@ -90,8 +90,8 @@ def retrain(
     import torch
 
     from nasgym.oneshot.nn.nb201 import NB201Network
-    from nasgym.spaces.nb201 import NB201Arch
     from nasgym.oneshot.supernet import load_split, resolve_auto_device
+    from nasgym.spaces.nb201 import NB201Arch
 
     dev = resolve_auto_device(device)
     split = load_split(dataset, split_seed=seed if split_seed is None else split_seed)
@@ -131,8 +131,8 @@ def retrain(
 
 def run_seed(args: argparse.Namespace, seed: int) -> list[dict[str, Any]]:
     """All methods on one seed, from one shared warm-up."""
-    from nasgym.spaces.nb201 import NB201Arch
     from nasgym.oneshot.supernet import Supernet
+    from nasgym.spaces.nb201 import NB201Arch
     from nasgym_agents.advantagenas import AdvantageNASConfig, OneShotSearch
 
     net = Supernet(
@@ -219,8 +219,8 @@ def diagnose(args: argparse.Namespace, seed: int, samples: int = 100) -> str:
     (no zero-op rule), averaged over edges and samples; positive means that keeping
     the op's output raises the validation loss to first order.
     """
-    from nasgym.spaces.nb201 import OPS
     from nasgym.oneshot.supernet import Supernet
+    from nasgym.spaces.nb201 import OPS
 
     net = Supernet(
         args.dataset,

@@ -2,8 +2,8 @@
 
 For the NAS-Bench-Suite-Zero architectures (``naslib-zc/zc_nasbench201.json.xz`` in
 ``$NASGYM_DATA_DIR``) this scores every cell with nasgym's proxies on a real batch of
-MNIST images (``nasgym.oneshot.datasets``; CIFAR is not available offline) and prints the
-Spearman rank correlation of each proxy with
+MNIST images (``nasgym.oneshot.datasets``; CIFAR is not available offline) and prints
+the Spearman rank correlation of each proxy with
 
 * the NB201 12-epoch validation and 200-epoch test accuracy (nasgym's NB201 table;
   ``nasgym data import nb201 PATH`` once), and
@@ -32,7 +32,6 @@ from scipy.stats import spearmanr
 
 from nasgym.benchmarks.nb201 import NB201Benchmark
 from nasgym.oneshot.datasets import load_images
-from nasgym.spaces.nb201 import NB201Arch
 from nasgym.oneshot.zero_cost import (
     PROXIES,
     FreeNASResult,
@@ -40,6 +39,7 @@ from nasgym.oneshot.zero_cost import (
     freenas_search,
     score_many,
 )
+from nasgym.spaces.nb201 import NB201Arch
 
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100, "ImageNet16-120": 120}
 IMAGE_SIZE = {"cifar10": 32, "cifar100": 32, "ImageNet16-120": 16}

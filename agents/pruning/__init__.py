@@ -1,4 +1,6 @@
-"""Differentiable architecture pruning of a pretrained CNN (see docs/methods/pruning.md).
+"""Differentiable architecture pruning of a pretrained CNN.
+
+The method page is docs/methods/pruning.md.
 
 Gates on the inner channels (or whole blocks) of a small residual CNN pretrained on
 MNIST-5k are learned with a two-temperature logistic relaxation and a complexity

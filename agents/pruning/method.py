@@ -147,6 +147,11 @@ class PruningConfig:
         object.__setattr__(self, "lambdas", tuple(float(x) for x in self.lambdas))
         object.__setattr__(self, "tau_sample", tuple(map(float, self.tau_sample)))
         object.__setattr__(self, "tau_grad", tuple(map(float, self.tau_grad)))
+        self._check_numbers()
+        self.shape()  # checks the network's shape
+
+    def _check_numbers(self) -> None:
+        """Raise ValueError naming the first out-of-range numeric field."""
         if not self.lambdas:
             raise ValueError("lambdas must name at least one penalty")
         for lam in self.lambdas:
@@ -180,7 +185,6 @@ class PruningConfig:
             raise ValueError(
                 f"image_size must divide 32 (32, 16, 8, ...), got {self.image_size!r}"
             )
-        self.shape()  # checks the network's shape
 
     def shape(self, num_classes: int = 10) -> NetShape:
         """The network's :class:`NetShape`."""
@@ -224,7 +228,9 @@ class PruningConfig:
 
 
 def _seed_int(*parts: int) -> int:
-    return int(np.random.SeedSequence([abs(int(p)) for p in parts]).generate_state(1)[0])
+    return int(
+        np.random.SeedSequence([abs(int(p)) for p in parts]).generate_state(1)[0]
+    )
 
 
 def _pick(n: int, size: int, *parts: int) -> NDArray[np.int64]:
@@ -455,7 +461,9 @@ class PruningRun:
     ) -> None:
         budget[0] -= 1
         if step % every == 0 or budget[0] <= 0:
-            saved = dict(state, elapsed_s=state["elapsed_s"] + time.perf_counter() - tick)
+            saved = dict(
+                state, elapsed_s=state["elapsed_s"] + time.perf_counter() - tick
+            )
             self._save(saved, path)
         if budget[0] <= 0:
             raise RunInterrupted(
@@ -483,7 +491,7 @@ class PruningRun:
                 x, y = self._batch("train", cfg.seed, _PRETRAIN, step)
                 loss = nn.functional.cross_entropy(net(x), y)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                loss.backward()  # type: ignore[no-untyped-call]
                 opt.step()
                 state["pretrain_step"] = step + 1
                 state["net"], state["opt"] = net.state_dict(), opt.state_dict()
@@ -565,7 +573,7 @@ class PruningRun:
                 mask = relaxed_gates(theta, noise, tau_s, tau_g)
             w_loss = nn.functional.cross_entropy(net(x, mask), y)
             w_opt.zero_grad(set_to_none=True)
-            w_loss.backward()
+            w_loss.backward()  # type: ignore[no-untyped-call]
             w_opt.step()
             s["step"] = step + 1
             values = {
@@ -603,7 +611,7 @@ class PruningRun:
                 net(data["x_shot"][pick], mask), data["y_shot"][pick]
             )
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
         kept = net.num_units if mask is None else int(mask.sum().item())
         costs = net.unit_costs(cfg.cost)

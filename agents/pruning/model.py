@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -74,7 +75,7 @@ class NetShape:
 
     def block_resolution(self, block: int) -> int:
         """Side length of the feature map block ``block`` works on."""
-        return self.image_size // 2 ** (block // self.blocks_per_stage)
+        return int(self.image_size // 2 ** (block // self.blocks_per_stage))
 
 
 class Block(nn.Module):
@@ -90,7 +91,8 @@ class Block(nn.Module):
         h = torch.relu(self.conv1(x))
         if mask is not None:
             h = h * mask.view(1, -1, 1, 1)
-        return x + self.conv2(h)
+        out: Tensor = x + self.conv2(h)
+        return out
 
     def channel_magnitude(self) -> Tensor:
         """L1 norm of each inner channel's weights (in, bias and out)."""
@@ -152,7 +154,7 @@ class GatedNet(nn.Module):
 
     def unit_magnitude(self) -> Tensor:
         """L1 weight norm of each unit (magnitude pruning's score)."""
-        per_block = [block.channel_magnitude() for block in self.blocks]
+        per_block = [cast(Block, block).channel_magnitude() for block in self.blocks]
         if self.granularity == "block":
             return torch.stack([m.sum() for m in per_block])
         return torch.cat(per_block)
@@ -165,7 +167,8 @@ class GatedNet(nn.Module):
             if index and index % self.shape.blocks_per_stage == 0:
                 h = nn.functional.max_pool2d(h, 2)
             h = block(h, None if masks is None else masks[index])
-        return self.head(h.mean(dim=(2, 3)))
+        logits: Tensor = self.head(h.mean(dim=(2, 3)))
+        return logits
 
 
 def logistic_noise(shape: tuple[int, ...], generator: torch.Generator) -> Tensor:

@@ -1,5 +1,6 @@
-"""Command line of ``python -m nasgym_agents.pruning`` (also ``python -m agents.pruning``
-from a source checkout).
+"""Command line of ``python -m nasgym_agents.pruning``.
+
+``python -m agents.pruning`` runs the same from a source checkout.
 
 ``python -m nasgym_agents.pruning --lambdas 0 0.5 2 --seed 0 --json out.json
 --checkpoint run.pt`` pretrains the gated CNN on MNIST-5k, searches the gates once
@@ -133,7 +134,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = PruningRun(config, device=args.device, threads=args.threads)
         start = time.perf_counter()
 
-        def progress(stage: str, step: int, total: int, values: dict[str, float]) -> None:
+        def progress(
+            stage: str, step: int, total: int, values: dict[str, float]
+        ) -> None:
             if args.log_every and (step % args.log_every == 0 or step == total):
                 shown = ", ".join(f"{k} {v:.4g}" for k, v in values.items())
                 print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import subprocess
@@ -61,7 +62,7 @@ def test_kept_set_shrinks_monotonically_as_lambda_grows() -> None:
     report = run(tiny(lambdas=lambdas))
     kept = [row["kept_units"] for row in report["results"]]
     assert [row["lambda"] for row in report["results"]] == list(lambdas)
-    assert all(a >= b for a, b in zip(kept, kept[1:])), kept
+    assert all(a >= b for a, b in itertools.pairwise(kept)), kept
     assert kept[0] > kept[-1], kept
     assert kept[0] >= 0.9 * report["results"][0]["num_units"], kept  # lambda 0 keeps
     assert kept[-1] <= 0.25 * report["results"][0]["num_units"], kept  # large prunes
@@ -101,7 +102,7 @@ def test_temperatures_follow_their_schedules(schedule: str) -> None:
         assert math.isclose(values["tau_grad"], want_g, rel_tol=1e-9)
     taus = [v["tau_sample"] for v in history]
     assert taus[0] == 1.0 and math.isclose(taus[-1], 0.1)
-    assert all(a > b for a, b in zip(taus, taus[1:]))
+    assert all(a > b for a, b in itertools.pairwise(taus))
 
 
 def test_temperature_rejects_bad_arguments() -> None:
@@ -125,8 +126,10 @@ def test_two_temperatures_value_sharp_gradient_soft() -> None:
 
 def test_zero_mask_removes_blocks_and_magnitude_keeps_largest() -> None:
     torch.manual_seed(0)
-    net = GatedNet(NetShape(width=4, hidden=6, stages=1, blocks_per_stage=2,
-                            image_size=8), granularity="block")
+    net = GatedNet(
+        NetShape(width=4, hidden=6, stages=1, blocks_per_stage=2, image_size=8),
+        granularity="block",
+    )
     x = torch.randn(3, 1, 8, 8)
     off = net(x, torch.zeros(net.num_units))
     stem = torch.relu(net.stem(x))
