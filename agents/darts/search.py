@@ -267,6 +267,7 @@ class MinibatchStream:
         self.pos = 0
 
     def next(self) -> NDArray[np.intp]:
+        """The next batch of indices (sorted); a new permutation after each pass."""
         if self.pos + self.batch > self.n:
             self.order = self.rng.permutation(self.n)
             self.pos = 0
@@ -275,6 +276,7 @@ class MinibatchStream:
         return np.sort(index)
 
     def state(self) -> dict[str, Any]:
+        """The stream's position and generator state (JSON-able)."""
         return {
             "rng": self.rng.bit_generator.state,
             "order": self.order.tolist(),
@@ -282,6 +284,7 @@ class MinibatchStream:
         }
 
     def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state`."""
         self.rng.bit_generator.state = state["rng"]
         self.order = np.asarray(state["order"], dtype=np.intp)
         self.pos = int(state["pos"])

@@ -57,7 +57,7 @@ _TINY = 1e-20
 
 
 def _uniform(shape: torch.Size, generator: torch.Generator, like: Tensor) -> Tensor:
-    """Uniforms in (0, 1), drawn on the CPU (device-independent), in ``like``'s dtype."""
+    """Uniforms in (0, 1), drawn on the CPU (device-independent), as ``like``."""
     u = torch.rand(shape, generator=generator, dtype=torch.float64)
     return u.clamp(_TINY, 1.0 - 1e-16).to(like)
 

@@ -194,10 +194,11 @@ class LinearLatencySurrogate:
             raise UnknownOptionError(
                 f"latency_fit_samples must be in 10..{NUM_CELLS}, got {samples!r}"
             )
-        n_train = int(round(train_fraction * samples))
+        n_train = round(train_fraction * samples)
         if not 0 < train_fraction < 1 or not 0 < n_train < samples:
             raise UnknownOptionError(
-                f"train_fraction must leave both splits non-empty, got {train_fraction!r}"
+                "train_fraction must leave both splits non-empty, got "
+                f"{train_fraction!r}"
             )
         from nasgym.spaces.nb201 import NB201Space
 

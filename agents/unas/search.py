@@ -431,7 +431,7 @@ class UnasSearch:
         return train + self.config.gap_lambda * (val - train).abs(), train, val
 
     def latency_penalty(self, z: Sequence[int], c: float) -> tuple[float, float]:
-        """``c relu(lat(z) - target)`` with ``z``'s measured latency, and that latency."""
+        """``c relu(lat(z) - target)`` on ``z``'s measured latency, and that latency."""
         assert self.latency_table is not None
         lat = self.latency_table.latency(z)
         return c * max(0.0, lat - self.config.latency_target_ms), lat
