@@ -310,6 +310,32 @@ def test_search_uses_measured_latency_for_samples_and_ramps_c(
     assert torch.equal(resumed.alpha.detach(), search.alpha.detach())
 
 
+@pytest.mark.data
+@pytest.mark.parametrize(
+    ("estimator", "steps"),
+    [("reinforce", 100), pytest.param("rebar", 60, marks=pytest.mark.slow)],
+)
+def test_latency_term_lowers_the_searched_distributions_latency(
+    latency_table: LatencyTable, estimator: str, steps: int
+) -> None:
+    # A tiny supernet search with a large architecture learning rate, so q moves.
+    def expected_latency(weight: float) -> float:
+        cfg = tiny(
+            estimator=estimator,
+            steps=steps,
+            arch_lr=0.05,
+            arch_lr_min=0.005,
+            latency_weight=weight,
+            latency_fit_samples=500,
+        )
+        search = UnasSearch(cfg, latency=latency_table)
+        search.run()
+        return latency_table.expected(search.probabilities())
+
+    without, with_term = expected_latency(0.0), expected_latency(1.0)
+    assert with_term < 0.8 * without, (without, with_term)
+
+
 # -- the search ----------------------------------------------------------------------
 
 
