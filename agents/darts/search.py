@@ -254,8 +254,11 @@ def _single_op_cell(
     return cell_output(x, terms)
 
 
-class _Stream:
-    """Seeded minibatch indices of one split: a fresh permutation per pass."""
+class MinibatchStream:
+    """Seeded minibatch indices of one split: a fresh permutation per pass.
+
+    ``next()`` gives sorted indices; ``state()``/``restore()`` make it resumable.
+    """
 
     def __init__(self, n: int, batch: int, seed: int) -> None:
         self.n, self.batch = n, min(batch, n)
@@ -264,6 +267,7 @@ class _Stream:
         self.pos = 0
 
     def next(self) -> NDArray[np.intp]:
+        """The next batch of indices (sorted); a new permutation after each pass."""
         if self.pos + self.batch > self.n:
             self.order = self.rng.permutation(self.n)
             self.pos = 0
@@ -272,6 +276,7 @@ class _Stream:
         return np.sort(index)
 
     def state(self) -> dict[str, Any]:
+        """The stream's position and generator state (JSON-able)."""
         return {
             "rng": self.rng.bit_generator.state,
             "order": self.order.tolist(),
@@ -279,6 +284,7 @@ class _Stream:
         }
 
     def restore(self, state: dict[str, Any]) -> None:
+        """Continue from a :meth:`state`."""
         self.rng.bit_generator.state = state["rng"]
         self.order = np.asarray(state["order"], dtype=np.intp)
         self.pos = int(state["pos"])
@@ -368,8 +374,12 @@ class DartsSearch:
             weight_decay=config.arch_weight_decay,
         )
         self.gumbel = torch.Generator().manual_seed(seed + 1)
-        self.train_stream = _Stream(len(self.split.y_train), config.batch_size, seed)
-        self.val_stream = _Stream(len(self.split.y_val), config.batch_size, seed + 7)
+        self.train_stream = MinibatchStream(
+            len(self.split.y_train), config.batch_size, seed
+        )
+        self.val_stream = MinibatchStream(
+            len(self.split.y_val), config.batch_size, seed + 7
+        )
         self.x_train = torch.from_numpy(np.array(self.split.x_train))
         self.y_train = torch.from_numpy(np.array(self.split.y_train))
         self.x_val = torch.from_numpy(np.array(self.split.x_val))
@@ -415,7 +425,7 @@ class DartsSearch:
     ) -> Tensor:
         with self._autocast():
             logits = self.model(x, weights, picks)
-        return F.cross_entropy(_full(logits), y)
+        return F.cross_entropy(full_precision(logits), y)
 
     def arch_weights(self, tau: float | None = None) -> tuple[Tensor, list[int] | None]:
         """Edge weights of a forward: ``softmax(alpha)`` or a GDAS sample."""
@@ -467,7 +477,7 @@ class DartsSearch:
     ) -> Tensor:
         with self._autocast():
             logits = functional_call(self.model, dict(params), (x, weights))
-        return F.cross_entropy(_full(logits), y)
+        return F.cross_entropy(full_precision(logits), y)
 
     def unrolled_alpha_grad(
         self, x: Tensor, y: Tensor, xt: Tensor, yt: Tensor
@@ -544,7 +554,7 @@ class DartsSearch:
             y = self.y_val[start : start + size].to(self.device)
             with self._autocast():
                 logits = self.model(x, one_hot, picks)
-            correct += int((_full(logits).argmax(dim=1) == y).sum())
+            correct += int((full_precision(logits).argmax(dim=1) == y).sum())
         return 100.0 * correct / len(self.y_val)
 
     def run(
@@ -663,7 +673,7 @@ class DartsSearch:
         self.step = int(state["step"])
 
 
-def _full(t: Tensor) -> Tensor:
+def full_precision(t: Tensor) -> Tensor:
     """``t`` in float32 when autocast made it half precision (else unchanged)."""
     return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
 
@@ -677,7 +687,9 @@ __all__ = [
     "PAPER_STEPS",
     "DartsConfig",
     "DartsSearch",
+    "MinibatchStream",
     "MixedSupernet",
     "SearchResult",
     "StepLog",
+    "full_precision",
 ]
