@@ -481,6 +481,36 @@ class Supernet:
         (grad,) = torch.autograd.grad(loss, scales)
         return grad[0].double().cpu().numpy(), float(loss.detach())
 
+    def edge_gradients(
+        self, choice: Sequence[int]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+        """Both gradients GDAS's straight-through weights need, on a validation batch.
+
+        Like :meth:`edge_advantages` (same batch stream, no weight change), but also
+        the gradient of an additive scalar on each edge output.
+
+        Returns:
+            ``(A, S, L)``: ``A[e] = <dL/dy_e, o_k(x)>`` (the sampled op's scale),
+            ``S[e] = sum(dL/dy_e)`` (an unsampled op's weight, whose value-0 term
+            is added to the edge output), both summed over the cells sharing edge
+            ``e``, and the validation loss.
+        """
+        (pick,) = check_choices([choice])
+        index = torch.from_numpy(self._val.next()).to(self.device)
+        x, y = self._x_val[index], self._y_val[index]
+        scales = torch.ones(1, len(pick), device=self.device, requires_grad=True)
+        offsets = torch.zeros(1, len(pick), device=self.device, requires_grad=True)
+        self.model.train()  # batch statistics, as in every forward
+        with self._autocast():
+            logits = self.model(x, [pick], scales, offsets)[0]
+            loss = nn.functional.cross_entropy(logits.float(), y)
+        grad_a, grad_s = torch.autograd.grad(loss, [scales, offsets])
+        return (
+            grad_a[0].double().cpu().numpy(),
+            grad_s[0].double().cpu().numpy(),
+            float(loss.detach()),
+        )
+
     def validation_loss(self, choice: Sequence[int]) -> float:
         """Cross-entropy of ``choice`` on the next validation batch (no gradient)."""
         (pick,) = check_choices([choice])

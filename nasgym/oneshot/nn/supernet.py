@@ -158,6 +158,7 @@ class NB201Supernet(nn.Module):
         x: Tensor,
         choices: Sequence[Sequence[int]],
         scales: Tensor | None = None,
+        offsets: Tensor | None = None,
     ) -> Tensor:
         """Logits of ``K`` subnetworks on one image batch.
 
@@ -165,21 +166,29 @@ class NB201Supernet(nn.Module):
             x: Images ``(B, in_channels, H, W)``, shared by all subnetworks.
             choices: ``K`` subnetworks, each one op index per edge.
             scales: Optional ``(K, 6)`` edge-output scales (AdvantageNAS's ``a``).
+            offsets: Optional ``(K, 6)`` scalars added to every element of each
+                edge output (0 leaves the forward unchanged; their gradient is the
+                sum of ``dL/dy_e``, which GDAS's straight-through weights of the
+                unsampled ops receive). Only with ``K = 1``.
 
         Returns:
             Logits ``(K, B, num_classes)``.
         """
         picks = check_choices(choices)
         k, b = len(picks), x.shape[0]
-        if scales is not None and tuple(scales.shape) != (k, len(EDGES)):
-            raise ValueError(
-                f"scales must have shape ({k}, {len(EDGES)}), got {tuple(scales.shape)}"
-            )
+        for name, extra in (("scales", scales), ("offsets", offsets)):
+            if extra is not None and tuple(extra.shape) != (k, len(EDGES)):
+                raise ValueError(
+                    f"{name} must have shape ({k}, {len(EDGES)}), got "
+                    f"{tuple(extra.shape)}"
+                )
+        if offsets is not None and k != 1:
+            raise ValueError(f"offsets need a single subnetwork, got {k}")
         self._layout.per = b
         out = self.net.stem(x if k == 1 else x.repeat(k, 1, 1, 1))
         for layer in self.net.layers:
             if isinstance(layer, MixedCell):
-                out = self._cell(layer, out, picks, b, scales)
+                out = self._cell(layer, out, picks, b, scales, offsets)
             else:
                 out = layer(out)
         out = self.net.pool(self.net.lastact(out)).flatten(1)
@@ -193,12 +202,14 @@ class NB201Supernet(nn.Module):
         picks: list[Choice],
         per: int,
         scales: Tensor | None,
+        offsets: Tensor | None = None,
     ) -> Tensor:
         def terms(slot: int, node: Tensor) -> tuple[Tensor]:
             ops = cell.edges[slot]
             assert isinstance(ops, nn.ModuleList)
             edge_scales = None if scales is None else scales[:, slot]
-            return (_edge(ops, node, [p[slot] for p in picks], per, edge_scales),)
+            y = _edge(ops, node, [p[slot] for p in picks], per, edge_scales)
+            return (y if offsets is None else y + offsets[0, slot],)
 
         return cell_output(x, terms)
 
