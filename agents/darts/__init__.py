@@ -16,8 +16,11 @@ from .search import (
     DartsConfig,
     DartsSearch,
     MixedSupernet,
+    PrunedOp,
     SearchResult,
     StepLog,
+    candidate_mask,
+    check_candidates,
 )
 
 __all__ = [
@@ -29,7 +32,10 @@ __all__ = [
     "GDASAgentConfig",
     "GDASResult",
     "MixedSupernet",
+    "PrunedOp",
     "SearchResult",
     "StepLog",
+    "candidate_mask",
+    "check_candidates",
     "gdas_alpha_grad",
 ]

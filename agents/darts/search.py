@@ -25,6 +25,11 @@ Each search step is bilevel: an architecture step on a *validation* batch (Adam 
 
 The derived cell is the argmax of ``alpha`` per edge (NB201's discretisation,
 ``none`` included).
+
+``DartsConfig.candidates`` restricts each edge to a subset of the ops (RADARS hands
+DARTS the subspace its pruning left): the pruned ops are removed from the supernet
+(no parameters, never run) and masked out of ``alpha`` (weight exactly 0, never
+sampled, never derived).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ import math
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -41,7 +46,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from nasgym.error import CorruptDataError, UnknownOptionError, require, unknown_option
+from nasgym.error import (
+    CorruptDataError,
+    InvalidArchitectureError,
+    UnknownOptionError,
+    require,
+    unknown_option,
+)
 
 try:
     import torch
@@ -98,6 +109,8 @@ class DartsConfig:
         seed: Seeds the weights, ``alpha``, the minibatches and the Gumbel noise.
         device: ``"cpu"`` (default), ``"cuda"``, ``"cuda:N"`` or ``"auto"``.
         amp: bfloat16 autocast on CUDA (ignored on the CPU).
+        candidates: Per edge, the op indices (into :data:`OPS`) the search may
+            use; ``None``: all five on every edge. See :func:`check_candidates`.
     """
 
     method: str = "darts"
@@ -124,9 +137,12 @@ class DartsConfig:
     seed: int = 0
     device: str = "cpu"
     amp: bool = True
+    candidates: tuple[tuple[int, ...], ...] | None = None
 
     def check(self) -> None:
         """Raise :class:`UnknownOptionError` naming the first bad setting."""
+        if self.candidates is not None:
+            check_candidates(self.candidates)
         if self.method not in METHODS:
             raise unknown_option("search method", self.method, METHODS)
         for name in ("steps", "channels", "num_cells", "batch_size"):
@@ -179,6 +195,67 @@ class DartsConfig:
         )
 
 
+def check_candidates(
+    candidates: Sequence[Sequence[int]],
+) -> tuple[tuple[int, ...], ...]:
+    """Check per-edge op candidates and return them as sorted tuples.
+
+    Args:
+        candidates: One sequence of op indices (into :data:`OPS`) per edge of
+            :data:`EDGES`, each non-empty and without repeats.
+
+    Raises:
+        UnknownOptionError: Not one non-empty set of valid op indices per edge.
+
+    Example:
+        >>> check_candidates([[3, 1], [0], [1, 2], [3], [4], [1, 3]])
+        ((1, 3), (0,), (1, 2), (3,), (4,), (1, 3))
+    """
+    if isinstance(candidates, (str, bytes)) or len(candidates) != len(EDGES):
+        raise UnknownOptionError(
+            f"candidates must list the allowed op indices of each of the "
+            f"{len(EDGES)} edges, got {candidates!r}"
+        )
+    out: list[tuple[int, ...]] = []
+    for slot, ops in enumerate(candidates):
+        picked = list(ops)
+        if not picked or any(
+            isinstance(k, bool)
+            or not isinstance(k, (int, np.integer))
+            or not 0 <= int(k) < len(OPS)
+            for k in picked
+        ):
+            raise UnknownOptionError(
+                f"candidates[{slot}] must be a non-empty list of op indices in "
+                f"0..{len(OPS) - 1} ({', '.join(OPS)}), got {ops!r}"
+            )
+        if len(set(int(k) for k in picked)) != len(picked):
+            raise UnknownOptionError(f"candidates[{slot}] repeats an op: {ops!r}")
+        out.append(tuple(sorted(int(k) for k in picked)))
+    return tuple(out)
+
+
+def candidate_mask(candidates: Sequence[Sequence[int]] | None) -> Tensor:
+    """A ``(6, 5)`` bool mask, True where an op may be used (all without a list)."""
+    mask = torch.ones(len(EDGES), len(OPS), dtype=torch.bool)
+    if candidates is not None:
+        mask[:] = False
+        for slot, ops in enumerate(check_candidates(candidates)):
+            mask[slot, list(ops)] = True
+    return mask
+
+
+class PrunedOp(nn.Module):
+    """Placeholder of an op removed from a restricted supernet (never run)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Refuse: a pruned op has no weights and takes no part in the forward."""
+        raise InvalidArchitectureError(
+            "this op was pruned from the supernet (DartsConfig.candidates); "
+            "use only cells of each edge's kept ops"
+        )
+
+
 def _batch_stat_norms(module: nn.Module) -> None:
     """Replace every BatchNorm2d by one with batch statistics only (no running)."""
     for name, child in module.named_children():
@@ -202,19 +279,41 @@ class MixedSupernet(nn.Module):
     adds the other ops' weights as constants (0 for straight-through one-hot
     weights), so gradients reach every weight of an edge.
 
+    With ``candidates`` (see :func:`check_candidates`) every other op is replaced by
+    a parameter-free :class:`PrunedOp` after initialisation (the kept ops start
+    with the weights the full supernet of the same seed would give them) and the
+    mixed forward runs only the kept ops.
+
     Example:
         >>> net = MixedSupernet(C=2, N=1, in_channels=1, num_classes=10)
         >>> net(torch.zeros(4, 1, 8, 8), torch.ones(6, 5) / 5).shape
         torch.Size([4, 10])
     """
 
-    def __init__(self, *, C: int, N: int, in_channels: int, num_classes: int) -> None:
+    def __init__(
+        self,
+        *,
+        C: int,
+        N: int,
+        in_channels: int,
+        num_classes: int,
+        candidates: Sequence[Sequence[int]] | None = None,
+    ) -> None:
         super().__init__()
         self.net = NB201Network(
             None, C=C, N=N, in_channels=in_channels, num_classes=num_classes
         )
         self.net.alphas = None  # the search owns alpha
         _batch_stat_norms(self.net)
+        self.candidates = None if candidates is None else check_candidates(candidates)
+        if self.candidates is not None:
+            for cell in self.cells():
+                for slot, kept in enumerate(self.candidates):
+                    ops = cell.edges[slot]
+                    assert isinstance(ops, nn.ModuleList)
+                    for k in range(len(OPS)):
+                        if k not in kept:
+                            ops[k] = PrunedOp()
 
     def cells(self) -> list[MixedCell]:
         """The supernet's cells, in order."""
@@ -227,11 +326,12 @@ class MixedSupernet(nn.Module):
         out = self.net.stem(x)
         for layer in self.net.layers:
             if isinstance(layer, MixedCell):
-                out = (
-                    layer(out, weights)
-                    if picks is None
-                    else _single_op_cell(layer, out, weights, picks)
-                )
+                if picks is not None:
+                    out = _single_op_cell(layer, out, weights, picks)
+                elif self.candidates is not None:
+                    out = _restricted_cell(layer, out, weights, self.candidates)
+                else:
+                    out = layer(out, weights)
             else:
                 out = layer(out)
         out = self.net.pool(self.net.lastact(out)).flatten(1)
@@ -250,6 +350,21 @@ def _single_op_cell(
         for k in range(len(OPS)):
             if k != chosen:
                 yield weights[slot, k]  # value 0, gradient 1 (GDAS)
+
+    return cell_output(x, terms)
+
+
+def _restricted_cell(
+    cell: MixedCell,
+    x: Tensor,
+    weights: Tensor,
+    candidates: tuple[tuple[int, ...], ...],
+) -> Tensor:
+    def terms(slot: int, node: Tensor) -> Iterator[Tensor]:
+        ops = cell.edges[slot]
+        assert isinstance(ops, nn.ModuleList)
+        for k in candidates[slot]:
+            yield weights[slot, k] * ops[k](node)
 
     return cell_output(x, terms)
 
@@ -354,7 +469,10 @@ class DartsSearch:
             N=config.num_cells,
             in_channels=in_channels,
             num_classes=self.split.num_classes,
+            candidates=config.candidates,
         ).to(self.device)
+        #: ``(6, 5)`` bool: the ops each edge may use (``config.candidates``).
+        self.mask = candidate_mask(config.candidates).to(self.device)
         init = torch.Generator().manual_seed(seed)
         self.alpha = nn.Parameter(
             (config.alpha_init_std * torch.randn(len(EDGES), len(OPS), generator=init))
@@ -388,6 +506,12 @@ class DartsSearch:
 
     # -- pieces -----------------------------------------------------------------
 
+    def masked_alpha(self) -> Tensor:
+        """``alpha`` with the pruned ops (see ``candidates``) set to ``-inf``."""
+        if self.config.candidates is None:
+            return self.alpha
+        return self.alpha.masked_fill(~self.mask, float("-inf"))
+
     def weight_parameters(self) -> list[nn.Parameter]:
         """Every network weight (not ``alpha``)."""
         return list(self.model.parameters())
@@ -408,7 +532,7 @@ class DartsSearch:
 
     def sample_gdas(self, tau: float) -> tuple[Tensor, list[int]]:
         """A Gumbel-softmax sample: straight-through hard weights and the picks."""
-        logp = F.log_softmax(self.alpha, dim=-1)
+        logp = F.log_softmax(self.masked_alpha(), dim=-1)
         while True:
             u = torch.rand(logp.shape, generator=self.gumbel, dtype=torch.float64)
             gumbel = -torch.log(-torch.log(u.clamp_min(1e-20)))
@@ -431,7 +555,7 @@ class DartsSearch:
         """Edge weights of a forward: ``softmax(alpha)`` or a GDAS sample."""
         if self.config.method == "gdas":
             return self.sample_gdas(self.config.tau(self.step) if tau is None else tau)
-        return F.softmax(self.alpha, dim=-1), None
+        return F.softmax(self.masked_alpha(), dim=-1), None
 
     def alpha_step(self, x: Tensor, y: Tensor, xt: Tensor, yt: Tensor) -> float:
         """One Adam step of ``alpha`` on a validation batch ``(x, y)``.
@@ -491,7 +615,7 @@ class DartsSearch:
         params = [p for _, p in self.model.named_parameters()]
         xi = self.config.w_lr_at(self.step)
         mu, lam = self.config.w_momentum, self.config.w_weight_decay
-        weights = F.softmax(self.alpha, dim=-1)
+        weights = F.softmax(self.masked_alpha(), dim=-1)
         # w' = w - xi (mu m + g + lam w), without touching the model.
         current = dict(zip(names, params, strict=True))
         train_loss = self._train_loss_at(current, xt, yt, weights.detach())
@@ -513,7 +637,9 @@ class DartsSearch:
                 n: (p + sign * r * v).detach()
                 for n, p, v in zip(names, params, dw, strict=True)
             }
-            loss = self._train_loss_at(shifted, xt, yt, F.softmax(self.alpha, dim=-1))
+            loss = self._train_loss_at(
+                shifted, xt, yt, F.softmax(self.masked_alpha(), dim=-1)
+            )
             (g_alpha,) = torch.autograd.grad(loss, [self.alpha])
             grads_at.append(g_alpha)
         hessian_vector = (grads_at[0] - grads_at[1]) / (2 * r)
@@ -532,13 +658,17 @@ class DartsSearch:
     # -- outcome ----------------------------------------------------------------
 
     def derive(self) -> tuple[int, ...]:
-        """The derived cell: argmax of ``alpha`` per edge (``none`` included)."""
-        return tuple(int(i) for i in self.alpha.detach().argmax(dim=-1).tolist())
+        """The derived cell: argmax of ``alpha`` per edge (``none`` included).
+
+        With candidates, the argmax over each edge's kept ops.
+        """
+        best = self.masked_alpha().detach().argmax(dim=-1)
+        return tuple(int(i) for i in best.tolist())
 
     def probabilities(self) -> FloatArray:
         """``softmax(alpha)`` as a ``(6, 5)`` float64 array."""
-        probs = F.softmax(self.alpha.detach().double(), dim=-1).cpu().numpy()
-        return np.asarray(probs, dtype=np.float64)
+        probs = F.softmax(self.masked_alpha().detach().double(), dim=-1)
+        return np.asarray(probs.cpu().numpy(), dtype=np.float64)
 
     @torch.no_grad()
     def evaluate(self, arch: tuple[int, ...] | None = None) -> float:
@@ -638,12 +768,22 @@ class DartsSearch:
         """
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
-            version = state["version"]
+            if "version" not in state:
+                raise KeyError("version")
         except Exception as exc:
             raise CorruptDataError(
                 f"{path} is not a readable DARTS/GDAS checkpoint ({exc}); delete it "
                 "to start afresh"
             ) from exc
+        self.load_state_dict(state, source=str(path))
+
+    def load_state_dict(self, state: dict[str, Any], *, source: str = "state") -> None:
+        """Continue from a :meth:`state_dict` of a search with the same settings.
+
+        Raises:
+            CorruptDataError: Another version, or other settings (named).
+        """
+        path, version = source, state.get("version")
         if version != CHECKPOINT_VERSION:
             raise CorruptDataError(
                 f"{path} has checkpoint version {version}, expected "
@@ -679,7 +819,7 @@ def full_precision(t: Tensor) -> Tensor:
 
 
 def _norm(value: Any) -> Any:
-    return list(value) if isinstance(value, (list, tuple)) else value
+    return [_norm(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
 __all__ = [
@@ -689,7 +829,10 @@ __all__ = [
     "DartsSearch",
     "MinibatchStream",
     "MixedSupernet",
+    "PrunedOp",
     "SearchResult",
     "StepLog",
+    "candidate_mask",
+    "check_candidates",
     "full_precision",
 ]

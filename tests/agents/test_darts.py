@@ -329,3 +329,69 @@ def test_search_report_and_cli_resume(tmp_path: Path, capsys: Any) -> None:
     assert main([*args, "--checkpoint", str(ck)]) == 0
     assert main(["--dataset", "imagenet", "--steps", "1"]) == 2
     assert "unknown supernet dataset 'imagenet'" in capsys.readouterr().err
+
+
+KEPT = ((1, 3), (0, 2, 4), (3,), (1, 2, 3, 4), (4, 1), (0, 1, 2, 3, 4))
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_candidates_restrict_ops_alpha_and_derived_cell(method: str) -> None:
+    from nasgym_agents.darts import PrunedOp
+
+    search = DartsSearch(tiny(method=method, candidates=KEPT))
+    full = DartsSearch(tiny(method=method))
+    for cell, full_cell in zip(search.model.cells(), full.model.cells(), strict=True):
+        for slot, kept in enumerate(KEPT):
+            for k in range(5):
+                op, full_op = cell.edges[slot][k], full_cell.edges[slot][k]  # type: ignore[index]
+                if k in kept:
+                    # the kept ops start with the full supernet's weights
+                    for p, q in zip(op.parameters(), full_op.parameters(), strict=True):
+                        assert torch.equal(p, q)
+                else:
+                    assert isinstance(op, PrunedOp)
+    assert sum(p.numel() for p in search.weight_parameters()) < sum(
+        p.numel() for p in full.weight_parameters()
+    )
+    result = search.run()
+    mask = np.zeros((6, 5), dtype=bool)
+    for slot, kept in enumerate(KEPT):
+        mask[slot, list(kept)] = True
+    assert all(op in KEPT[slot] for slot, op in enumerate(result.arch))
+    assert np.all(result.probabilities[~mask] == 0.0)
+    assert np.allclose(result.probabilities.sum(axis=1), 1.0)
+    assert all(log.arch[s] in KEPT[s] for log in result.history for s in range(6))
+    if method == "gdas":
+        for _ in range(20):
+            _, picks = search.sample_gdas(1.0)
+            assert all(p in KEPT[s] for s, p in enumerate(picks))
+    search.evaluate()  # the derived cell runs
+    with pytest.raises(Exception, match="pruned from the supernet"):
+        search.evaluate((0, 1, 0, 0, 0, 0))  # edge 0 kept only ops 1 and 3
+
+
+def test_candidates_checkpoint_resume_and_mismatch(tmp_path: Path) -> None:
+    straight = DartsSearch(tiny(candidates=KEPT))
+    straight.run(6)
+    first = DartsSearch(tiny(candidates=KEPT))
+    first.run(3, checkpoint=tmp_path / "ck.pt")
+    resumed = DartsSearch(tiny(candidates=KEPT))
+    resumed.load_checkpoint(tmp_path / "ck.pt")
+    resumed.run(6)
+    assert torch.equal(straight.alpha.detach(), resumed.alpha.detach())
+    with pytest.raises(CorruptDataError, match="candidates"):
+        DartsSearch(tiny()).load_checkpoint(tmp_path / "ck.pt")
+
+
+@pytest.mark.parametrize(
+    ("candidates", "match"),
+    [
+        (((1,),) * 5, "each of the 6 edges"),
+        (((1,),) * 5 + ((),), r"candidates\[5\] must be a non-empty"),
+        (((1,),) * 5 + ((5,),), r"candidates\[5\] must be a non-empty"),
+        (((1,),) * 5 + ((2, 2),), "repeats an op"),
+    ],
+)
+def test_bad_candidates_are_clear_errors(candidates: Any, match: str) -> None:
+    with pytest.raises(UnknownOptionError, match=match):
+        DartsSearch(tiny(candidates=candidates))
