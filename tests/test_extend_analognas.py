@@ -21,8 +21,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import missing_data  # type: ignore[import-not-found]
 
+from conftest import missing_data  # type: ignore[import-not-found]
 from nasgym.extend import Metric, TableBenchmark, register_benchmark_envs
 from nasgym.spaces.nb201 import NB201Arch, NB201Space
 

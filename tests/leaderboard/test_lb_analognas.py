@@ -21,9 +21,10 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
-from conftest import missing_data
 from lb_helpers import ROOT, read_lines, run_files
 from thirdparty import install_package, nasgym, write_package
+
+from conftest import missing_data
 
 pytestmark = pytest.mark.data
 

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.data
 def ecnas_in_cache(data_root: Path) -> None:
     """EC-NAS-Bench imported into the session's cache, where ``table="ecnas"`` looks."""
     from conftest import ECNAS_ARCHIVE, missing_data
-
     from nasgym.benchmarks.nb101 import import_ecnas
 
     archive = data_root / ECNAS_ARCHIVE
