@@ -63,6 +63,7 @@ import gymnasium as gym
 import numpy as np
 
 import nasgym
+from nasgym.envs.floor import FLOOR_ID, register_floor
 from nasgym.error import BenchmarkDataMissingError, Error, UnknownOptionError
 from nasgym.registration import ALL_ENVS, ENVS, SUPERNET_ENVS
 
@@ -72,6 +73,12 @@ CARTPOLE = "CartPole-v1"
 STEP_RATIO_TARGETS: dict[str, float] = {
     "nasgym/NB201Edit-v0": 0.5,
     "nasgym/NB201Query-v0": 0.5,
+}
+#: Minimum env-steps/s as a multiple of the floor env's (the same spaces at the cost
+#: of one list lookup per step, :mod:`nasgym.envs.floor`), per env id.
+FLOOR_RATIO_TARGETS: dict[str, float] = {
+    "nasgym/NB201Edit-v0": 0.33,
+    "nasgym/NB201Query-v0": 0.33,
 }
 #: Minimum env-steps/s (absolute), per env id.
 STEP_RATE_TARGETS: dict[str, float] = {
@@ -343,6 +350,16 @@ def _interleave(
     return a, b
 
 
+def _rotate(fns: Sequence[Callable[[], float]], rounds: int) -> list[list[float]]:
+    """Rounds of several measurements, the order rotated each round to share noise."""
+    out: list[list[float]] = [[] for _ in fns]
+    for r in range(rounds):
+        for k in range(len(fns)):
+            j = (k + r) % len(fns)
+            out[j].append(fns[j]())
+    return out
+
+
 def _spread(values: Sequence[float]) -> str:
     med = statistics.median(values)
     if len(values) < 2 or med == 0:
@@ -389,8 +406,22 @@ def _env_rows(env_ids: Sequence[str], scale: _Scale) -> list[Row]:
         try:
             bench.round(warmup)
             make_ms = _make_reset_ms(env_id, kwargs)
+            floor = _StepBench(
+                register_floor(),
+                round_steps,
+                seed=0,
+                kwargs={
+                    "template": env_id,
+                    "template_kwargs": kwargs,
+                    "check_actions": False,
+                },
+            )
+            floor.round(warmup)
             gc.collect()
-            env_rates, cp_rates = _interleave(bench.round, cartpole.round, scale.rounds)
+            env_rates, cp_rates, floor_rates = _rotate(
+                (bench.round, cartpole.round, floor.round), scale.rounds
+            )
+            floor.close()
         except Exception as exc:  # a broken env must not hide the other rows
             bench.close()
             rows.append(
@@ -398,6 +429,8 @@ def _env_rows(env_ids: Sequence[str], scale: _Scale) -> list[Row]:
             )
             continue
         bench.close()
+        floor_target = FLOOR_RATIO_TARGETS.get(env_id)
+        floor_ratios = [e / f for e, f in zip(env_rates, floor_rates, strict=True)]
         all_cartpole += cp_rates
         ratios = [e / c for e, c in zip(env_rates, cp_rates, strict=True)]
         rate = STEP_RATE_TARGETS.get(env_id)
@@ -422,6 +455,18 @@ def _env_rows(env_ids: Sequence[str], scale: _Scale) -> list[Row]:
                 tgt,
                 note=f"CartPole {statistics.median(cp_rates):,.0f} steps/s in the same "
                 f"rounds; median of per-round ratios",
+            )
+        )
+        rows.append(
+            _row(
+                "env",
+                f"{name} / floor",
+                statistics.median(floor_ratios),
+                "x",
+                None if floor_target is None else (">=", floor_target),
+                note=f"floor env ({FLOOR_ID}, same spaces, one list lookup a step) "
+                f"{statistics.median(floor_rates):,.0f} steps/s in the same rounds; "
+                "median of per-round ratios",
             )
         )
         rows.append(

@@ -12,6 +12,7 @@ envs and the batched vector env give identical trajectories.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,8 @@ class ScalarSearch:
         self.strings = arch_string_table(space)
         self.radix = [int(r) for r in space._radix]
         self.nvec = [int(n) for n in space.nvec]
+        # When every slot has the same number of choices one min/max checks a query.
+        self.uniform_n = self.nvec[0] if len(set(self.nvec)) == 1 else None
         self.num_slots = space.num_slots
         if self.is_edit:
             self.masks = edit_mask_table(space)
@@ -201,14 +204,18 @@ class ScalarSearch:
                 f"per env; got {action!r}"
             )
         values = vector.tolist()
-        code = 0
-        for s, value in enumerate(values):
-            if not 0 <= value < self.nvec[s]:
-                raise InvalidActionError(
-                    f"query action {values}: slot {self.space.slot_names[s]!r} has "
-                    f"choice {value}, valid range 0..{self.nvec[s] - 1}"
-                )
-            code += value * self.radix[s]
+        n = self.uniform_n
+        if n is not None and min(values) >= 0 and max(values) < n:
+            code = sum(map(operator.mul, values, self.radix))
+        else:
+            code = 0
+            for s, value in enumerate(values):
+                if not 0 <= value < self.nvec[s]:
+                    raise InvalidActionError(
+                        f"query action {values}: slot {self.space.slot_names[s]!r} "
+                        f"has choice {value}, valid range 0..{self.nvec[s] - 1}"
+                    )
+                code += value * self.radix[s]
         if not self.valid_mask[code]:
             reason = self.space.invalid_reason(vector.astype(np.int64))
             return self._rejected(
