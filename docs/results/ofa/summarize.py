@@ -172,7 +172,12 @@ def constrained(lat: dict[tuple[int, str], Row], budget: int) -> list[str]:
         "Note10 table latency is at most 25 ms, else 0. REA, local search and L2NAS "
         "rank by that reward (`fitness=reward`); random search ignores rewards. The "
         "feasible top-1 is the predicted top-1 of the best architecture within the "
-        "threshold; the violation share is the fraction of a run's queries above it.",
+        "threshold; the violation share is the fraction of a run's queries above it."
+        + (
+            " Ape-X here is a searcher trained on this constrained env's reward."
+            if any(a == "apex" for _, a in lat)
+            else ""
+        ),
         "",
         "| agent | runs | feasible top-1, 100 queries | feasible top-1, "
         f"{budget} queries | violation share, {budget} queries |",
