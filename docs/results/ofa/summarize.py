@@ -9,6 +9,8 @@ the committed page matches. No number in the section is typed by hand.
 
     python docs/results/ofa/summarize.py            # print
     python docs/results/ofa/summarize.py --write    # update docs/ofa.md
+    # paired.csv, from the run files (leaderboard directories, not committed):
+    python summarize.py --pairs b100=LB1 b300=LB3 lat25=LBL transfer=LBT
 """
 
 from __future__ import annotations
@@ -301,6 +303,95 @@ def findings(
     return lines
 
 
+#: Paired comparisons ``(folder, checkpoint, agent a, agent b, metric)`` that
+#: ``--pairs`` computes from the run files (common random numbers: seed i of every
+#: agent starts from the same env seed).
+PAIRS = (
+    ("b100", 100, "l2nas", "rea", "test"),
+    ("b300", 300, "l2nas", "rea", "test"),
+    ("lat25", 300, "l2nas", "rea", "feasible_test"),
+    ("transfer", 100, "l2nas-ft", "l2nas", "feasible_test"),
+)
+PAIRED = HERE / "paired.csv"
+
+
+def run_value(records: list[dict[str, object]], query: int, metric: str) -> float:
+    """The incumbent's test value after ``query`` queries.
+
+    For ``feasible_test`` only queries within every threshold count (the best
+    validation accuracy among them, as the report's feasible accuracy).
+    """
+    seen = [r for r in records if int(str(r["query"])) <= query]
+    if metric == "feasible_test":
+        seen = [r for r in seen if not r.get("constraint_violated")]
+        if not seen:
+            return math.nan
+    best = max(seen, key=lambda r: float(str(r["valid"])))
+    return float(str(best["test"]))
+
+
+def compute_pairs(dirs: dict[str, Path]) -> list[dict[str, str]]:
+    """Per-seed differences a - b for :data:`PAIRS` from leaderboard directories."""
+    from nasgym.leaderboard.store import find_run_files, read_run
+
+    rows = []
+    for folder, query, a, b, metric in PAIRS:
+        if folder not in dirs:
+            continue
+        by_agent: dict[str, dict[int, float]] = {a: {}, b: {}}
+        for path in find_run_files(dirs[folder]):
+            if path.parent.name in by_agent:
+                run = read_run(path)
+                seed = int(run.header["seed"])
+                by_agent[path.parent.name][seed] = run_value(run.records, query, metric)
+        seeds_ = sorted(set(by_agent[a]) & set(by_agent[b]))
+        diff = [by_agent[a][i] - by_agent[b][i] for i in seeds_]
+        diff = [d for d in diff if not math.isnan(d)]
+        n = len(diff)
+        mean = sum(diff) / n
+        var = sum((d - mean) ** 2 for d in diff) / (n - 1)
+        rows.append(
+            {
+                "folder": folder,
+                "checkpoint": str(query),
+                "a": a,
+                "b": b,
+                "metric": metric,
+                "n": str(n),
+                "diff_mean": repr(mean),
+                "diff_se": repr(math.sqrt(var / n)),
+                "a_better": str(sum(d > 0 for d in diff)),
+                "b_better": str(sum(d < 0 for d in diff)),
+            }
+        )
+    return rows
+
+
+def paired_lines(path: Path = PAIRED) -> list[str]:
+    """Bullets of the paired differences (empty without ``paired.csv``)."""
+    if not path.is_file():
+        return []
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    lines = [
+        "",
+        "Paired by seed (every agent's seed i starts from the same env seed), "
+        "difference of the incumbent's value, mean ± s.e. over seeds "
+        "(`summarize.py --pairs`, `paired.csv`):",
+        "",
+    ]
+    for row in rows:
+        mean, se = float(row["diff_mean"]), float(row["diff_se"])
+        z = abs(mean) / se if se > 0 else math.inf
+        a, b = NAMES.get(row["a"], row["a"]), NAMES.get(row["b"], row["b"])
+        lines.append(
+            f"* {row['folder']}, {row['checkpoint']} queries, {a} minus {b}: "
+            f"{mean:+.2f} ± {se:.2f} ({z:.1f} s.e.; {a} better in {row['a_better']} "
+            f"of {row['n']} seeds, {b} in {row['b_better']})."
+        )
+    return lines
+
+
 def render(root: Path = HERE) -> str:
     """The whole section, from ``HEADING`` on, ending in a newline."""
     b100 = read(root / "b100" / "leaderboard.csv")
@@ -328,6 +419,7 @@ def render(root: Path = HERE) -> str:
         *transfer(tr),
         "",
         *findings(b300, lat, mo, tr),
+        *paired_lines(root / "paired.csv"),
     ]
     return "\n".join(parts) + "\n"
 
@@ -342,7 +434,22 @@ def main() -> None:
     """Print the section, or write it into docs/ofa.md."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="update docs/ofa.md")
+    parser.add_argument(
+        "--pairs",
+        nargs="+",
+        default=None,
+        metavar="FOLDER=DIR",
+        help="compute paired.csv from leaderboard directories, e.g. b300=lb-b300",
+    )
     args = parser.parse_args()
+    if args.pairs:
+        dirs = dict(item.split("=", 1) for item in args.pairs)
+        rows = compute_pairs({k: Path(v) for k, v in dirs.items()})
+        with PAIRED.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        print(f"wrote {PAIRED}")
     section = render()
     if args.write:
         PAGE.write_text(splice(PAGE.read_text(), section))
