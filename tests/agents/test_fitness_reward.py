@@ -129,11 +129,11 @@ def test_ls_on_the_constrained_reward_climbs_inside_the_threshold() -> None:
 
 
 def test_l2nas_on_the_constrained_reward_learns_the_constraint() -> None:
-    shares = {"reward": [], "valid_accuracy": []}
+    shares: dict[str, list[float]] = {"reward": [], "valid_accuracy": []}
     for seed in range(2):
         for fitness in shares:
             env = _l2nas(80, seed, fitness=fitness, **CONSTRAINED)
-            shares[fitness].append(np.mean(env.violated[20:]))
+            shares[fitness].append(float(np.mean(env.violated[20:])))
     assert np.mean(shares["reward"]) < np.mean(shares["valid_accuracy"])
 
 
