@@ -208,7 +208,12 @@ def two_objective(mo: dict[tuple[int, str], Row], budget: int) -> list[str]:
         f"in the leaderboard's normalised units (reference point {ref}); higher is "
         "better. The weighted reward pulls a searcher towards one region of the "
         "front, while random search spreads its queries over the whole latency "
-        "range, so HV and the weighted goal can rank agents differently.",
+        "range, so HV and the weighted goal can rank agents differently."
+        + (
+            " Ape-X here is a searcher trained on this env's weighted reward."
+            if any(a == "apex" for _, a in mo)
+            else ""
+        ),
         "",
         f"| agent | runs | HV, 100 queries | HV, {budget} queries |",
         "|---|---:|---:|---:|",
