@@ -265,7 +265,7 @@ def findings(
     mend = max((q for q, _ in mo), default=300)
     tend = max((q for q, _ in tr), default=100)
     lines = [
-        "### L2NAS against REA",
+        "### Comparisons: L2NAS against REA, transfer, Ape-X",
         "",
         f"* Unconstrained, {end} queries (predicted top-1): "
         + compare(
