@@ -70,6 +70,8 @@ def main() -> None:
         parser.error(f"--steps must be positive, got {args.steps}")
     config = {**CPU_CONFIG, **dict(args.config)}
     env_kwargs = dict(args.env_kwargs)
+    if isinstance(env_kwargs.get("objectives"), str):  # as `leaderboard run` reads it
+        env_kwargs["objectives"] = env_kwargs["objectives"].split(",")
     steps = args.steps
     if args.ci:
         config.update(d_model=16, num_layers=1, ffn_dim=32, learning_starts=64)

@@ -104,6 +104,60 @@ def valid_accuracy(info: dict[str, Any]) -> float | None:
     return float(info["valid_accuracy"])
 
 
+#: What a searcher ranks architectures by: ``"valid_accuracy"`` (the default of
+#: every baseline) or ``"reward"`` (the env's scalar reward of the step).
+FITNESS = ("valid_accuracy", "reward")
+
+
+def check_fitness(fitness: object) -> str:
+    """Return ``fitness`` if it is one of :data:`FITNESS`.
+
+    Raises:
+        ValueError: It is not.
+    """
+    if fitness not in FITNESS:
+        raise ValueError(
+            f"fitness must be one of {', '.join(map(repr, FITNESS))}, got {fitness!r}"
+        )
+    return str(fitness)
+
+
+def step_fitness(info: dict[str, Any], reward: Any, fitness: str) -> float | None:
+    """Fitness of the architecture a step evaluated, as the agent ranks it.
+
+    With ``fitness="valid_accuracy"`` this is :func:`valid_accuracy` (%). With
+    ``fitness="reward"`` it is the step's scalar reward: on a multi-objective env
+    made with ``mo_reward="weighted"`` MONAS's mix of accuracy and normalised costs,
+    with ``mo_reward="constrained"`` the normalised accuracy inside the cost
+    thresholds and ``constraint_penalty`` outside them; on a single-objective env
+    the reward the env defines (a function of validation accuracy).
+
+    Args:
+        info: The step's ``info``.
+        reward: The step's reward.
+        fitness: One of :data:`FITNESS`.
+
+    Returns:
+        The fitness, or ``None`` when the env rejected the action.
+
+    Raises:
+        ValueError: ``fitness="reward"`` and the reward is a vector (an env in
+            ``mo_reward="vector"`` form).
+    """
+    accuracy = valid_accuracy(info)
+    if accuracy is None or fitness == "valid_accuracy":
+        return accuracy
+    value = np.asarray(reward, dtype=np.float64)
+    if value.ndim != 0:
+        raise ValueError(
+            f"fitness='reward' needs a scalar reward, but the env returned a "
+            f"vector of {value.size} (a multi-objective env in "
+            "mo_reward='vector' form); make it with mo_reward='weighted' or "
+            "'constrained', or use fitness='valid_accuracy'"
+        )
+    return float(value)
+
+
 def check_positive_int(name: str, value: object) -> int:
     """Return ``value`` as an ``int`` if it is an integer >= 1.
 

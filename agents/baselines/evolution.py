@@ -9,16 +9,17 @@ import gymnasium as gym
 import numpy as np
 
 from .common import (
+    FITNESS,
     BudgetedSearch,
     IntArray,
+    check_fitness,
     check_positive_int,
     multidiscrete_nvec,
     sample_vector,
-    valid_accuracy,
+    step_fitness,
 )
 
-#: What :class:`RegularizedEvolution` can select on.
-FITNESS = ("valid_accuracy", "reward")
+__all__ = ["FITNESS", "RegularizedEvolution"]
 
 
 class RegularizedEvolution:
@@ -70,12 +71,7 @@ class RegularizedEvolution:
         fitness: str = "valid_accuracy",
     ) -> None:
         name = type(self).__name__
-        if fitness not in FITNESS:
-            raise ValueError(
-                f"fitness must be one of {', '.join(map(repr, FITNESS))}, got "
-                f"{fitness!r}"
-            )
-        self.fitness = fitness
+        self.fitness = check_fitness(fitness)
         self.env = env
         self.seed = int(seed)
         self.population_size = check_positive_int("population_size", population_size)
@@ -110,18 +106,7 @@ class RegularizedEvolution:
 
     def _fitness(self, info: dict[str, Any]) -> float | None:
         """Fitness of the architecture the last step evaluated (``None``: rejected)."""
-        accuracy = valid_accuracy(info)
-        if accuracy is None or self.fitness == "valid_accuracy":
-            return accuracy
-        reward = np.asarray(self._search.last_reward, dtype=np.float64)
-        if reward.ndim != 0:
-            raise ValueError(
-                f"fitness='reward' needs a scalar reward, but the env returned a "
-                f"vector of {reward.size} (a multi-objective env in "
-                "mo_reward='vector' form); make it with mo_reward='weighted' or "
-                "'constrained', or use fitness='valid_accuracy'"
-            )
-        return float(reward)
+        return step_fitness(info, self._search.last_reward, self.fitness)
 
     def run(self) -> None:
         """Search from ``env.reset(seed=seed)`` until the budget is spent."""

@@ -13,15 +13,17 @@ from .common import (
     BoolArray,
     BudgetedSearch,
     IntArray,
+    check_fitness,
     check_positive_int,
     multidiscrete_nvec,
     sample_vector,
+    step_fitness,
     valid_accuracy,
 )
 
 
 class Point(NamedTuple):
-    """An evaluated architecture: its key and validation accuracy (%)."""
+    """An evaluated architecture: its key and fitness (validation accuracy, %)."""
 
     key: int
     accuracy: float
@@ -37,7 +39,12 @@ class LocalSearch:
        architectures.
     4. Stop when the env reports the query budget spent.
 
-    Fitness is ``info["valid_accuracy"]``, never test accuracy. Revisits are free, so
+    Fitness is ``info["valid_accuracy"]``, never test accuracy, or with
+    ``fitness="reward"`` (query envs only) the env's scalar reward of the step: on a
+    multi-objective env made with ``mo_reward="constrained"`` the search then climbs
+    inside the cost thresholds, with ``mo_reward="weighted"`` on MONAS's mix of
+    accuracy and costs. The default ranks by validation accuracy, which on a
+    constrained env ignores the constraint. Revisits are free, so
     neighbours evaluated before are compared from the agent's own record of earlier
     ``info`` without a query (on query envs without a step at all).
 
@@ -75,29 +82,47 @@ class LocalSearch:
             with ``max_queries``.
         seed: Seeds the env's ``reset`` and the agent's generator.
         num_init: Random architectures per (re)start (naszilla: 10).
+        fitness: ``"valid_accuracy"`` (default) or ``"reward"`` (the env's scalar
+            reward; query envs only, a vector reward is refused).
 
     Raises:
-        ValueError: No query budget, an unsupported action space, or a bad
-            ``num_init``.
+        ValueError: No query budget, an unsupported action space, a bad
+            ``num_init`` or ``fitness``, or ``fitness="reward"`` on an edit env
+            (a reset's ``info`` carries no reward to rank its architecture by);
+            with ``fitness="reward"``, a step returned a vector reward.
     """
 
     def __init__(
-        self, env: gym.Env[Any, Any], *, seed: int, num_init: int = 10
+        self,
+        env: gym.Env[Any, Any],
+        *,
+        seed: int,
+        num_init: int = 10,
+        fitness: str = "valid_accuracy",
     ) -> None:
         self.env = env
         self.seed = int(seed)
         self.num_init = check_positive_int("num_init", num_init)
+        self.fitness = check_fitness(fitness)
         name = type(self).__name__
         self._search = BudgetedSearch(env, name)
         self._walker: _Walker
         if isinstance(env.action_space, gym.spaces.Discrete):
+            if self.fitness != "valid_accuracy":
+                raise ValueError(
+                    f"{name}: fitness={self.fitness!r} is supported on query envs "
+                    f"(...Query-v0) only; on an edit env use "
+                    f"fitness='valid_accuracy'"
+                )
             space = getattr(env.unwrapped, "search_space", None)
             if getattr(space, "apply_edits", None) is not None:
                 self._walker = _EditWalker(self._search, name)
             else:
                 self._walker = _PeekWalker(self._search, name)
         else:
-            self._walker = _QueryWalker(self._search, multidiscrete_nvec(env, name))
+            self._walker = _QueryWalker(
+                self._search, multidiscrete_nvec(env, name), self.fitness
+            )
 
     def run(self) -> None:
         """Search from ``env.reset(seed=seed)`` until the budget is spent."""
@@ -161,8 +186,11 @@ class _Walker(ABC):
 class _QueryWalker(_Walker):
     """Neighbours are one-slot changes of the ``MultiDiscrete`` vector."""
 
-    def __init__(self, search: BudgetedSearch, nvec: IntArray) -> None:
+    def __init__(
+        self, search: BudgetedSearch, nvec: IntArray, fitness: str = "valid_accuracy"
+    ) -> None:
         super().__init__(search)
+        self.fitness = fitness
         self.nvec = nvec
         self.sizes = [int(n) for n in nvec]
         radix = np.ones(nvec.size, dtype=np.int64)
@@ -178,7 +206,8 @@ class _QueryWalker(_Walker):
         self.search.start(seed)
 
     def _evaluate(self, vector: list[int], key: int) -> float | None:
-        accuracy = valid_accuracy(self.search.step(np.array(vector, dtype=np.int64)))
+        info = self.search.step(np.array(vector, dtype=np.int64))
+        accuracy = step_fitness(info, self.search.last_reward, self.fitness)
         self.known[key] = accuracy
         return accuracy
 

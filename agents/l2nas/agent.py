@@ -35,7 +35,12 @@ import numpy as np
 import torch
 from numpy.typing import NDArray
 
-from ..baselines.common import check_positive_int, query_budget, valid_accuracy
+from ..baselines.common import (
+    check_fitness,
+    check_positive_int,
+    query_budget,
+    step_fitness,
+)
 from ..torch_state import forked_torch
 from .networks import (
     Actor,
@@ -110,6 +115,12 @@ class L2NASConfig:
         max_steps_per_query: :meth:`L2NAS.run` fails with :class:`RuntimeError`
             after ``max_steps_per_query * max_queries`` steps without spending the
             budget.
+        fitness: The reward the critic learns: ``"valid_accuracy"`` (default,
+            ``info["valid_accuracy"] / 100``) or ``"reward"``, the env's scalar
+            reward of the step (on a multi-objective env made with
+            ``mo_reward="constrained"`` the normalised accuracy inside the cost
+            thresholds and ``constraint_penalty`` outside, with
+            ``mo_reward="weighted"`` MONAS's mix). A vector reward is refused.
     """
 
     actor_hidden: tuple[int, ...] = (256, 256)
@@ -136,6 +147,7 @@ class L2NASConfig:
     device: str = "cpu"
     num_threads: int | None = 1
     max_steps_per_query: int = 100
+    fitness: str = "valid_accuracy"
 
     def __post_init__(self) -> None:
         for name in ("actor_hidden", "critic_hidden"):
@@ -152,6 +164,7 @@ class L2NASConfig:
         for name in ("batch_size", "top_k", "gradient_steps", "max_revisits"):
             check_positive_int(name, getattr(self, name))
         check_positive_int("max_steps_per_query", self.max_steps_per_query)
+        check_fitness(self.fitness)
         if self.num_threads is not None:
             check_positive_int("num_threads", self.num_threads)
         if isinstance(self.warmup_queries, bool) or not isinstance(
@@ -478,15 +491,17 @@ class L2NAS:
             else:
                 sigma = s.sigma * s.revisit_noise_growth**stale
                 probs = layout.perturb(self.policy(obs), sigma, rng)
-            next_obs, _, terminated, truncated, info = env.step(layout.to_action(probs))
+            step = env.step(layout.to_action(probs))
+            next_obs, env_reward, terminated, truncated, info = step
             next_obs = np.asarray(next_obs, dtype=np.float32).ravel()
             steps += 1
             exhausted = bool(info["budget_exhausted"])
             queries = int(info["queries"])
             stale = 0 if info["new_query"] else stale + 1
-            fitness = valid_accuracy(info)  # the proxy's value on a zc: env
+            # valid_accuracy: the proxy's value on a zc: env
+            fitness = step_fitness(info, env_reward, s.fitness)
             if fitness is not None:
-                reward = fitness / 100.0
+                reward = fitness / 100.0 if s.fitness == "valid_accuracy" else fitness
                 stored = layout.one_hot(probs) if s.critic_on_decoded else probs
                 buffer.add(obs, stored, reward, next_obs)
                 if queries >= s.warmup_queries and not exhausted:
