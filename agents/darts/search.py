@@ -36,22 +36,27 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from nasgym.error import (
-    CorruptDataError,
     InvalidArchitectureError,
     UnknownOptionError,
     require,
     unknown_option,
+)
+
+from ..checkpoint import (
+    DEVICE_SETTINGS,
+    check_settings,
+    check_version,
+    read_checkpoint,
+    save_atomic,
 )
 
 try:
@@ -748,16 +753,7 @@ class DartsSearch:
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`state_dict` atomically (temporary file, then rename)."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(self.state_dict(), tmp)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_atomic(self.state_dict(), path)
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Continue from a checkpoint of a search with the same settings.
@@ -766,15 +762,7 @@ class DartsSearch:
             CorruptDataError: Not a readable checkpoint, or one of a search whose
                 settings differ (the message names them).
         """
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            if "version" not in state:
-                raise KeyError("version")
-        except Exception as exc:
-            raise CorruptDataError(
-                f"{path} is not a readable DARTS/GDAS checkpoint ({exc}); delete it "
-                "to start afresh"
-            ) from exc
+        state = read_checkpoint(path, "DARTS/GDAS")
         self.load_state_dict(state, source=str(path))
 
     def load_state_dict(self, state: dict[str, Any], *, source: str = "state") -> None:
@@ -783,25 +771,9 @@ class DartsSearch:
         Raises:
             CorruptDataError: Another version, or other settings (named).
         """
-        path, version = source, state.get("version")
-        if version != CHECKPOINT_VERSION:
-            raise CorruptDataError(
-                f"{path} has checkpoint version {version}, expected "
-                f"{CHECKPOINT_VERSION}; delete it to start afresh"
-            )
-        mine = asdict(self.config)
-        theirs = state["config"]
-        skip = {"device", "amp", "data_dir"}  # steps set the schedules: kept
-        differ = sorted(
-            f.name
-            for f in fields(self.config)
-            if f.name not in skip and _norm(theirs.get(f.name)) != _norm(mine[f.name])
-        )
-        if differ:
-            raise CorruptDataError(
-                f"{path} was saved by a search with other settings "
-                f"({', '.join(differ)}); use the same settings or another path"
-            )
+        check_version(state, CHECKPOINT_VERSION, source)
+        # The step count sets the schedules, so it must match too.
+        check_settings(self.config, state["config"], source, skip=DEVICE_SETTINGS)
         self.model.load_state_dict(state["model"])
         with torch.no_grad():
             self.alpha.copy_(state["alpha"].to(self.device))
@@ -816,10 +788,6 @@ class DartsSearch:
 def full_precision(t: Tensor) -> Tensor:
     """``t`` in float32 when autocast made it half precision (else unchanged)."""
     return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
-
-
-def _norm(value: Any) -> Any:
-    return [_norm(v) for v in value] if isinstance(value, (list, tuple)) else value
 
 
 __all__ = [

@@ -29,19 +29,25 @@ import functools
 import itertools
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from nasgym.error import CorruptDataError, UnknownOptionError, require, unknown_option
+from nasgym.error import UnknownOptionError, require, unknown_option
+
+from ..checkpoint import (
+    DEVICE_SETTINGS,
+    check_settings,
+    check_version,
+    read_checkpoint,
+    save_atomic,
+)
 
 try:
-    import torch
+    import torch  # noqa: F401  (imported here so a missing extra is named)
 except ImportError:  # raise the error that names the extra
     require("torch", extra="oneshot", purpose="RADARS")
     raise
@@ -553,16 +559,7 @@ class RadarsSearch:
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`state_dict` atomically (temporary file, then rename)."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(self.state_dict(), tmp)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_atomic(self.state_dict(), path)
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Continue from a checkpoint of a search with the same settings.
@@ -571,31 +568,10 @@ class RadarsSearch:
             CorruptDataError: Not a readable checkpoint, or one of a search whose
                 settings differ (the message names them).
         """
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            version = state["version"]
-        except Exception as exc:
-            raise CorruptDataError(
-                f"{path} is not a readable RADARS checkpoint ({exc}); delete it "
-                "to start afresh"
-            ) from exc
-        if version != CHECKPOINT_VERSION:
-            raise CorruptDataError(
-                f"{path} has checkpoint version {version}, expected "
-                f"{CHECKPOINT_VERSION}; delete it to start afresh"
-            )
-        mine, theirs = asdict(self.config), state["config"]
-        skip = {"device", "amp", "data_dir"}
-        differ = sorted(
-            f.name
-            for f in fields(self.config)
-            if f.name not in skip and theirs.get(f.name) != mine[f.name]
-        )
-        if differ:
-            raise CorruptDataError(
-                f"{path} was saved by a search with other settings "
-                f"({', '.join(differ)}); use the same settings or another path"
-            )
+        state = read_checkpoint(path, "RADARS")
+        source = str(path)
+        check_version(state, CHECKPOINT_VERSION, source)
+        check_settings(self.config, state["config"], source, skip=DEVICE_SETTINGS)
         self.policy.restore(state["policy"])
         self.rng.bit_generator.state = state["rng"]
         self.warmed_up = bool(state["warmed_up"])

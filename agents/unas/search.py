@@ -29,17 +29,23 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from nasgym.error import CorruptDataError, UnknownOptionError, require, unknown_option
+from nasgym.error import UnknownOptionError, require, unknown_option
+
+from ..checkpoint import (
+    DEVICE_SETTINGS,
+    check_settings,
+    check_version,
+    read_checkpoint,
+    save_atomic,
+)
 
 try:
     import torch
@@ -642,16 +648,7 @@ class UnasSearch:
 
     def save_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Write :meth:`state_dict` atomically (temporary file, then rename)."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-        os.close(fd)
-        try:
-            torch.save(self.state_dict(), tmp)
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        save_atomic(self.state_dict(), path)
 
     def load_checkpoint(self, path: str | os.PathLike[str]) -> None:
         """Continue from a checkpoint of a search with the same settings.
@@ -660,32 +657,11 @@ class UnasSearch:
             CorruptDataError: Not a readable checkpoint, or one of a search whose
                 settings differ (the message names them).
         """
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            version = state["version"]
-        except Exception as exc:
-            raise CorruptDataError(
-                f"{path} is not a readable UNAS checkpoint ({exc}); delete it to "
-                "start afresh"
-            ) from exc
-        if version != CHECKPOINT_VERSION:
-            raise CorruptDataError(
-                f"{path} has checkpoint version {version}, expected "
-                f"{CHECKPOINT_VERSION}; delete it to start afresh"
-            )
-        mine = asdict(self.config)
-        theirs = state["config"]
-        skip = {"device", "amp", "data_dir"}  # steps set the schedules: kept
-        differ = sorted(
-            f.name
-            for f in fields(self.config)
-            if f.name not in skip and _norm(theirs.get(f.name)) != _norm(mine[f.name])
-        )
-        if differ:
-            raise CorruptDataError(
-                f"{path} was saved by a search with other settings "
-                f"({', '.join(differ)}); use the same settings or another path"
-            )
+        state = read_checkpoint(path, "UNAS")
+        source = str(path)
+        check_version(state, CHECKPOINT_VERSION, source)
+        # The step count sets the schedules, so it must match too.
+        check_settings(self.config, state["config"], source, skip=DEVICE_SETTINGS)
         self.model.load_state_dict(state["model"])
         with torch.no_grad():
             self.alpha.copy_(state["alpha"].to(self.device))
@@ -697,10 +673,6 @@ class UnasSearch:
         self.baseline_ema = float(state["baseline_ema"])
         self.baseline_count = int(state["baseline_count"])
         self.step = int(state["step"])
-
-
-def _norm(value: Any) -> Any:
-    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 __all__ = [
