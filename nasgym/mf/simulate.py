@@ -44,7 +44,7 @@ Example:
     ...     workers=2,
     ... )
     >>> trace.stop_reason, [r.worker for r in trace.rows][:4]
-    ('budget', [0, 1, 0, 1])
+    ('budget', [1, 1, 0, 0])
 """
 
 from __future__ import annotations
