@@ -172,7 +172,7 @@ def test_resumable_continuation_lasts_the_difference() -> None:
 
 
 def test_max_jobs_and_error_paths() -> None:
-    assert len(_run(2, budget=1e9, n_jobs=None).rows) > 0
+    assert len(_run(2, budget=1e3).rows) > 0
     bench = TinyBenchmark()
     trace = simulate(_opt(bench), bench, Ledger(bench, 1e9, "seconds"), max_jobs=5)
     assert trace.stop_reason == "max_jobs" and len(trace.rows) == 5
@@ -205,6 +205,10 @@ def test_simulate_on_the_real_nb201_table(nb201_table: Path) -> None:
         assert trace.time_unit == "epochs" and trace.stop_reason == "budget"
         assert sum(r.charge for r in trace.rows) <= 4000
         assert all(0 < r.report < 100 for r in trace.rows)
+
     # Same proposals (the optimizer never waits), different schedules.
-    assert [r.job for r in runs[0].rows][:5] == [r.job for r in runs[2].rows][:5]
+    def asked(trace: Trace) -> list[Job]:
+        return [r.job for r in sorted(trace.rows, key=lambda r: (r.start, r.worker))]
+
+    assert asked(runs[0])[:5] == asked(runs[2])[:5]
     assert runs[2].makespan < runs[0].makespan
