@@ -78,9 +78,7 @@ class Log:
         return [job.fidelity for job, _ in self.results]
 
 
-def run_sequential(
-    opt: MFOptimizer, bench: FidelityBenchmark, max_jobs: int
-) -> Log:
+def run_sequential(opt: MFOptimizer, bench: FidelityBenchmark, max_jobs: int) -> Log:
     """One worker: ask, evaluate, tell; stop after ``max_jobs`` or when finished."""
     log = Log()
     while len(log.results) < max_jobs:
