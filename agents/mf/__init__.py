@@ -3,10 +3,11 @@
 Each class is a :class:`nasgym.mf.protocol.MFOptimizer`: built as
 ``cls(nvec=..., fidelities=..., seed=..., **config)``, it proposes jobs (an
 architecture at an epoch budget) with ``ask()`` and learns their scores with
-``tell(job, score)``; a driver decides when jobs run. Registered as the
-``nasgym.agents`` entry points ``sh``, ``hyperband``, ``bohb``, ``asha``,
-``rs-time``, ``rea-time`` and ``optuna-hb``. docs/methods/multifidelity-agents.md
-describes the methods. Optuna is imported only when ``OptunaHyperband`` is built.
+``tell(job, score)``; a driver decides when jobs run, e.g.
+:func:`nasgym.mf.simulate.simulate` with K simulated workers. They are not
+leaderboard agents yet: the leaderboard drives agents through an env, and the
+fidelity-aware envs are not built. docs/multifidelity.md shows how to run them.
+Optuna is imported only when ``OptunaHyperband`` is built.
 """
 
 from .asha import ASHA
