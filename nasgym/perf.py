@@ -100,6 +100,9 @@ NB201_QUERY_ALL_MS_TARGET = 50.0
 #: Maximum cold load time (s) and resident-memory increase (MB) of the NB201 table.
 NB201_LOAD_S_TARGET = 1.0
 NB201_LOAD_MB_TARGET = 100.0
+#: Maximum cold load of an NBGraph dataset (``NBGraphBenchmark(d).tables`` in a
+#: fresh process, modules imported) as a multiple of the wheel's own ``light_read(d)``.
+NBGRAPH_LOAD_RATIO_TARGET = 2.0
 #: Minimum NB301 surrogate throughput (architectures/s) of a batched ``predict``.
 NB301_PREDICT_RATE_TARGET = 20_000.0
 #: Batch sizes of the NB301 surrogate rows.
@@ -770,6 +773,26 @@ def _child_load(key: str, dataset: str, env_id: str) -> dict[str, Any]:
     }
 
 
+def _child_nbgraph_cold(dataset: str, which: str) -> dict[str, Any]:
+    """Body of a fresh process timing one NBGraph read, modules already imported.
+
+    ``which`` is ``"wheel"`` (``nas_bench_graph.light_read(dataset)``) or
+    ``"nasgym"`` (``NBGraphBenchmark(dataset).tables``, which reads nasgym's cache
+    of the keys and tables, or builds it from the wheel).
+    """
+    import nas_bench_graph
+
+    from nasgym.benchmarks.nbgraph import NBGraphBenchmark
+
+    gc.collect()
+    start = time.perf_counter()
+    if which == "wheel":
+        nas_bench_graph.light_read(dataset)
+    else:
+        _ = NBGraphBenchmark(dataset).tables
+    return {"s": time.perf_counter() - start}
+
+
 def _nats_bench_rates(archive: str, loops: int) -> dict[str, Any]:
     import nats_bench
 
@@ -852,6 +875,7 @@ def _child_nb101(path: str | None) -> dict[str, Any]:
 
 _CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "load": _child_load,
+    "nbgraph_cold": _child_nbgraph_cold,
     "nats": _child_nats,
     "nb101": _child_nb101,
 }
@@ -948,6 +972,45 @@ def _load_rows(specs: Sequence[_BenchSpec], scale: _Scale) -> list[Row]:
                 _row("load", name, statistics.median(values), unit, target, note)
             )
     return rows
+
+
+def _nbgraph_cold_rows(dataset: str, scale: _Scale) -> list[Row]:
+    """NBGraph cold load against the wheel's ``light_read``, in fresh processes."""
+    label = f"NBGraph/{dataset}"
+    target = ("<", NBGRAPH_LOAD_RATIO_TARGET)
+    names = (
+        (f"{label} light_read (wheel)", "ms", None),
+        (f"{label} cold load (nasgym)", "ms", None),
+        (f"{label} cold load / light_read", "x", target),
+    )
+    repeats = max(3, 2 * scale.load_repeats - 1)
+    try:
+        # An untimed first process builds nasgym's cache if it is not there yet.
+        _run_child("nbgraph_cold", dataset, "nasgym")
+        wheel: list[float] = []
+        ours: list[float] = []
+        for _ in range(repeats):
+            wheel.append(_run_child("nbgraph_cold", dataset, "wheel")["s"])
+            ours.append(_run_child("nbgraph_cold", dataset, "nasgym")["s"])
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+        return [
+            _not_measured("load", n, u, _first_line(exc), t, "error")
+            for n, u, t in names
+        ]
+    how = f"median of {repeats} fresh processes each, alternated; modules imported"
+    w, o = statistics.median(wheel), statistics.median(ours)
+    return [
+        _row("load", names[0][0], w * 1e3, "ms", note=f"{how}; unpickles the table"),
+        _row(
+            "load",
+            names[1][0],
+            o * 1e3,
+            "ms",
+            note=f"{how}; NBGraphBenchmark({dataset!r}).tables from nasgym's verified "
+            "cache (built by an earlier process)",
+        ),
+        _row("load", names[2][0], o / w, "x", target, note="ratio of the medians"),
+    ]
 
 
 def _nats_rows(scale: _Scale) -> list[Row]:
@@ -1345,6 +1408,9 @@ def run_perf(
     if "nasgym.envs.nb301" in modules:
         rows += _surrogate_rows(scale)
     rows += _load_rows(specs, scale)
+    for spec in specs:
+        if spec.key == "nbgraph":
+            rows += _nbgraph_cold_rows(spec.dataset, scale)
     if "nasgym.envs.nb101" in modules:
         rows += _nb101_load_rows(scale)
     if any(s.key == "nb201" for s in specs):
