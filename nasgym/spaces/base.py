@@ -178,9 +178,9 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
         """Number of choices per slot."""
         return np.array([len(c) for c in self.slot_choices], dtype=np.int64)
 
-    @property
+    @cached_property
     def num_slots(self) -> int:
-        """Number of decision slots."""
+        """Number of decision slots (computed once: a space never changes)."""
         return len(self.slot_choices)
 
     @cached_property
