@@ -269,6 +269,7 @@ class NBGraphSpace(CategoricalSearchSpace[GNNArch]):
     """
 
     name = "nbgraph"
+    memo_codes = True  # frozen dataclass of ints
 
     def __init__(self, proteins: bool = False) -> None:
         self.proteins = bool(proteins)
