@@ -22,7 +22,7 @@ import math
 import os
 import pickle
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -381,3 +381,65 @@ def restricted_load(
     """
     capped: Any = _Capped(stream, limit)
     return RestrictedUnpickler(capped, encoding=encoding).load()
+
+
+# ------------------------------------------------------------ derived caches
+def cached_arrays(
+    path: Path,
+    stamp: Mapping[str, str],
+    required: Mapping[str, tuple[int, ...]],
+    build: Callable[[], dict[str, np.ndarray]],
+    *,
+    what: str,
+    check: Callable[[dict[str, np.ndarray]], str | None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Return arrays derived from installed files, kept in a verified disk cache.
+
+    The cache file is a table written by :func:`write_table` (atomically, with a
+    content checksum) that also stores ``stamp``: strings that identify what the
+    arrays were derived from (a package version, checksums of its files). A file
+    that is unreadable, truncated, fails its checksum, lacks a ``required`` array or
+    carries another stamp, or whose arrays ``check`` rejects, is never used: the
+    arrays are rebuilt, the file rewritten, and a :class:`RuntimeWarning` names the
+    problem (another stamp is not a problem and is replaced quietly). When the
+    cache cannot be written (a read-only directory), the arrays are returned
+    uncached.
+
+    Args:
+        path: The cache file (``.npz``).
+        stamp: Names and values identifying the source; stored as ``stamp/<name>``.
+        required: Array names the file must hold, with their shapes (``-1``: any).
+        build: Computes the arrays when the cache cannot be used.
+        what: Names the cached data in the warning.
+        check: Inspects arrays read from the cache; returns what is wrong with
+            them, or ``None`` when they are sound.
+
+    Returns:
+        The arrays (without the stamp), fully in memory.
+    """
+    stored = {f"stamp/{key}": str(value) for key, value in stamp.items()}
+    if path.is_file():
+        try:
+            arrays = read_table(path, required)
+            found = {key: str(arrays.pop(key)) for key in list(arrays) if "/" in key}
+            problem = None if check is None else check(arrays)
+            if problem is not None:
+                raise CorruptDataError(f"{path}: {problem}")
+            if found == stored:
+                return arrays
+        except CorruptDataError as exc:
+            import warnings
+
+            warnings.warn(
+                f"ignoring the damaged cache of {what} ({exc}); rebuilding it",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+    arrays = build()
+    payload: dict[str, np.ndarray] = dict(arrays)
+    payload.update({key: np.asarray(value) for key, value in stored.items()})
+    try:
+        write_table(path, payload)
+    except OSError:
+        pass  # an unwritable cache directory: rebuild in the next process
+    return arrays

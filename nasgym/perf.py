@@ -100,6 +100,13 @@ NB201_QUERY_ALL_MS_TARGET = 50.0
 #: Maximum cold load time (s) and resident-memory increase (MB) of the NB201 table.
 NB201_LOAD_S_TARGET = 1.0
 NB201_LOAD_MB_TARGET = 100.0
+#: Minimum speed of NB201 ``query(arch)`` as a multiple of each peer API's lookup.
+PEER_RATIO_TARGET = 2.0
+#: Architectures (random NB201 indices) looked up per peer round.
+PEER_QUERIES = 2000
+#: Maximum cold load of an NBGraph dataset (``NBGraphBenchmark(d).tables`` in a
+#: fresh process, modules imported) as a multiple of the wheel's own ``light_read(d)``.
+NBGRAPH_LOAD_RATIO_TARGET = 2.0
 #: Minimum NB301 surrogate throughput (architectures/s) of a batched ``predict``.
 NB301_PREDICT_RATE_TARGET = 20_000.0
 #: Batch sizes of the NB301 surrogate rows.
@@ -125,6 +132,7 @@ SECTIONS: dict[str, str] = {
     "surrogate": "NB301 surrogate: batched predict of random valid genotypes",
     "load": "cold load in a fresh process (OS file cache warm)",
     "nats": "official nats_bench API vs nasgym, same architectures",
+    "peers": "NB201 query(arch) vs peer APIs built from the same table (in memory)",
     "leaderboard": "leaderboard harness (nasgym.leaderboard.perf)",
 }
 
@@ -770,6 +778,26 @@ def _child_load(key: str, dataset: str, env_id: str) -> dict[str, Any]:
     }
 
 
+def _child_nbgraph_cold(dataset: str, which: str) -> dict[str, Any]:
+    """Body of a fresh process timing one NBGraph read, modules already imported.
+
+    ``which`` is ``"wheel"`` (``nas_bench_graph.light_read(dataset)``) or
+    ``"nasgym"`` (``NBGraphBenchmark(dataset).tables``, which reads nasgym's cache
+    of the keys and tables, or builds it from the wheel).
+    """
+    import nas_bench_graph
+
+    from nasgym.benchmarks.nbgraph import NBGraphBenchmark
+
+    gc.collect()
+    start = time.perf_counter()
+    if which == "wheel":
+        nas_bench_graph.light_read(dataset)
+    else:
+        _ = NBGraphBenchmark(dataset).tables
+    return {"s": time.perf_counter() - start}
+
+
 def _nats_bench_rates(archive: str, loops: int) -> dict[str, Any]:
     import nats_bench
 
@@ -852,6 +880,7 @@ def _child_nb101(path: str | None) -> dict[str, Any]:
 
 _CHILDREN: dict[str, Callable[..., dict[str, Any]]] = {
     "load": _child_load,
+    "nbgraph_cold": _child_nbgraph_cold,
     "nats": _child_nats,
     "nb101": _child_nb101,
 }
@@ -950,6 +979,45 @@ def _load_rows(specs: Sequence[_BenchSpec], scale: _Scale) -> list[Row]:
     return rows
 
 
+def _nbgraph_cold_rows(dataset: str, scale: _Scale) -> list[Row]:
+    """NBGraph cold load against the wheel's ``light_read``, in fresh processes."""
+    label = f"NBGraph/{dataset}"
+    target = ("<", NBGRAPH_LOAD_RATIO_TARGET)
+    names = (
+        (f"{label} light_read (wheel)", "ms", None),
+        (f"{label} cold load (nasgym)", "ms", None),
+        (f"{label} cold load / light_read", "x", target),
+    )
+    repeats = max(3, 2 * scale.load_repeats - 1)
+    try:
+        # An untimed first process builds nasgym's cache if it is not there yet.
+        _run_child("nbgraph_cold", dataset, "nasgym")
+        wheel: list[float] = []
+        ours: list[float] = []
+        for _ in range(repeats):
+            wheel.append(_run_child("nbgraph_cold", dataset, "wheel")["s"])
+            ours.append(_run_child("nbgraph_cold", dataset, "nasgym")["s"])
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+        return [
+            _not_measured("load", n, u, _first_line(exc), t, "error")
+            for n, u, t in names
+        ]
+    how = f"median of {repeats} fresh processes each, alternated; modules imported"
+    w, o = statistics.median(wheel), statistics.median(ours)
+    return [
+        _row("load", names[0][0], w * 1e3, "ms", note=f"{how}; unpickles the table"),
+        _row(
+            "load",
+            names[1][0],
+            o * 1e3,
+            "ms",
+            note=f"{how}; NBGraphBenchmark({dataset!r}).tables from nasgym's verified "
+            "cache (built by an earlier process)",
+        ),
+        _row("load", names[2][0], o / w, "x", target, note="ratio of the medians"),
+    ]
+
+
 def _nats_rows(scale: _Scale) -> list[Row]:
     names = (
         ("nats_bench get_more_info", "q/s"),
@@ -1013,6 +1081,183 @@ def _nats_rows(scale: _Scale) -> list[Row]:
             note="agreement check of the imported table, not a speed",
         ),
     ]
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Peer APIs: nasbenchapi and syne-tune's BlackboxTabular, built from our table
+# ---------------------------------------------------------------------------
+def _nasbenchapi_lookup(
+    bench: Any, indices: Sequence[int], tmp: Path
+) -> Callable[[int], float]:
+    """The NB201 ``query`` of nasbenchapi on a pickle written from nasgym's table.
+
+    nasbenchapi reads the official NB201 layout (``arch2infos[i]["full"]`` with
+    ``arch_str`` and ``all_results[(dataset, seed)]["eval_acc1es"]``); the pickle
+    holds nasgym's ``test@200`` of every architecture as ``ori-test@199`` of seed
+    777, so both APIs return the same number.
+    """
+    import pickle
+
+    from nasbenchapi.nasbench201_api import NASBench201
+
+    space = bench.space
+    test = bench.table("test@200")
+    infos: dict[int, Any] = {}
+    for code, arch_str in zip(
+        space.valid_codes.tolist(), space.strings_of(space.valid_codes), strict=True
+    ):
+        results = {
+            ("cifar10", 777): {"eval_acc1es": {"ori-test@199": float(test[code])}}
+        }
+        infos[code] = {"full": {"arch_str": arch_str, "all_results": results}}
+    path = tmp / "nb201-nasbenchapi.pkl"
+    with open(path, "wb") as handle:
+        pickle.dump({"arch2infos": infos}, handle)
+    api = NASBench201(str(path), verbose=False)
+    strings = {i: space.to_string(space.from_code(i)) for i in indices}
+    query = api.query
+
+    def lookup(i: int) -> float:
+        return float(query(strings[i], "cifar10", split="test", seed=777)["metric"])
+
+    return lookup
+
+
+def _syne_tune_lookup(bench: Any, indices: Sequence[int]) -> Callable[[int], float]:
+    """syne-tune ``BlackboxTabular.objective_function`` on a blackbox of the table.
+
+    One row per architecture (the six edge ops as hyperparameters), one seed, one
+    fidelity (200 epochs) and one objective (``test@200``), built in memory.
+    """
+    import pandas as pd
+    from syne_tune.blackbox_repository.blackbox_tabular import BlackboxTabular
+    from syne_tune.config_space import choice, randint
+
+    space = bench.space
+    test = np.asarray(bench.table("test@200"), dtype=np.float64)
+    vectors = space.codes_to_vectors(np.arange(space.size))
+    names = list(space.slot_names)
+    ops = list(space.slot_choices[0])
+    frame = pd.DataFrame(
+        {name: [ops[v] for v in vectors[:, k]] for k, name in enumerate(names)}
+    )
+    blackbox = BlackboxTabular(
+        hyperparameters=frame,
+        configuration_space={name: choice(ops) for name in names},
+        fidelity_space={"epochs": randint(200, 200)},
+        objectives_evaluations=test.reshape(-1, 1, 1, 1),
+        fidelity_values=np.array([200]),
+        objectives_names=["test_acc"],
+    )
+    configs = {
+        i: dict(zip(names, frame.iloc[i].tolist(), strict=True)) for i in indices
+    }
+    function = blackbox.objective_function
+
+    def lookup(i: int) -> float:
+        return float(function(configs[i], fidelity={"epochs": 200}, seed=0)["test_acc"])
+
+    return lookup
+
+
+#: Peer APIs: row name, distribution to install, builder.
+_PEERS: tuple[tuple[str, str, str], ...] = (
+    ("nasbenchapi NB201 query", "nasbenchapi", "nasbenchapi"),
+    ("syne-tune BlackboxTabular lookup", "syne-tune", "syne_tune"),
+)
+
+
+def _peer_rows(scale: _Scale) -> list[Row]:
+    """NB201 ``query(arch)`` against each peer API, interleaved rounds."""
+    target = (">=", PEER_RATIO_TARGET)
+    names = [(f"{peer}", f"nasgym / {peer}") for peer, _, _ in _PEERS]
+    try:
+        bench = _make_benchmark("nb201", "cifar10")
+    except (Error, ImportError) as exc:
+        reason = _first_line(exc)
+        return [
+            row
+            for rate, ratio in names
+            for row in (
+                _not_measured("peers", rate, "q/s", reason),
+                _not_measured("peers", ratio, "x", reason, target),
+            )
+        ]
+    rng = np.random.default_rng(0)
+    count = PEER_QUERIES if scale.rounds > 3 else PEER_QUERIES // 4
+    indices = bench.space.sample_codes(rng, count).tolist()  # codes = table rows
+    archs = [bench.space.from_code(i) for i in indices]
+    query = bench.query
+
+    def ours() -> float:
+        start = time.perf_counter()
+        for arch in archs:
+            query(arch, "test@200")
+        return count / (time.perf_counter() - start)
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="nasgym-perf-peers-") as tmp:
+        for (_, dist, module), (rate_name, ratio_name) in zip(
+            _PEERS, names, strict=True
+        ):
+            if importlib.util.find_spec(module) is None:
+                why = f"skip: pip install {dist} (or nasgym[perf])"
+                rows.append(_not_measured("peers", rate_name, "q/s", why))
+                rows.append(_not_measured("peers", ratio_name, "x", why, target))
+                continue
+            try:
+                if module == "nasbenchapi":
+                    lookup = _nasbenchapi_lookup(bench, indices, Path(tmp))
+                else:
+                    lookup = _syne_tune_lookup(bench, indices)
+                diff = max(
+                    abs(lookup(i) - float(query(a, "test@200")))
+                    for i, a in zip(indices[:50], archs[:50], strict=True)
+                )
+
+                def theirs(lookup: Callable[[int], float] = lookup) -> float:
+                    start = time.perf_counter()
+                    for i in indices:
+                        lookup(i)
+                    return count / (time.perf_counter() - start)
+
+                ours()
+                theirs()
+                gc.collect()
+                mine, peer_rates = _interleave(ours, theirs, scale.rounds)
+            except Exception as exc:  # a peer's own failure must not stop the report
+                why = _first_line(exc)
+                rows.append(
+                    _not_measured("peers", rate_name, "q/s", why, None, "error")
+                )
+                rows.append(
+                    _not_measured("peers", ratio_name, "x", why, target, "error")
+                )
+                continue
+            ratios = [a / b for a, b in zip(mine, peer_rates, strict=True)]
+            rows.append(
+                _row(
+                    "peers",
+                    rate_name,
+                    statistics.median(peer_rates),
+                    "q/s",
+                    note=f"{_version(dist)}; {count} random archs (codes) a round, "
+                    f"median of {scale.rounds}; values agree with nasgym to {diff:.2g}",
+                )
+            )
+            rows.append(
+                _row(
+                    "peers",
+                    ratio_name,
+                    statistics.median(ratios),
+                    "x",
+                    target,
+                    note=f"NB201Benchmark('cifar10').query(arch, 'test@200') "
+                    f"{statistics.median(mine):,.0f} q/s in the same rounds; median "
+                    "of per-round ratios",
+                )
+            )
     return rows
 
 
@@ -1345,10 +1590,14 @@ def run_perf(
     if "nasgym.envs.nb301" in modules:
         rows += _surrogate_rows(scale)
     rows += _load_rows(specs, scale)
+    for spec in specs:
+        if spec.key == "nbgraph":
+            rows += _nbgraph_cold_rows(spec.dataset, scale)
     if "nasgym.envs.nb101" in modules:
         rows += _nb101_load_rows(scale)
     if any(s.key == "nb201" for s in specs):
         rows += _nats_rows(scale)
+        rows += _peer_rows(scale)
     if leaderboard:
         from nasgym.leaderboard.perf import leaderboard_rows
 

@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 
 from nasgym.error import (
     BenchmarkDataMissingError,
-    InvalidArchitectureError,
     unknown_option,
 )
 from nasgym.objectives import CostSpec, unknown_cost
@@ -164,12 +163,10 @@ class TabularBenchmark(ABC, Generic[ArchT]):
         Raises:
             InvalidArchitectureError: ``arch`` is not valid in the space.
         """
-        code = self.space.code(arch)
-        if not self.space.valid_mask[code]:
-            raise InvalidArchitectureError(
-                f"{arch!r} is not valid in {self.space.name}"
-            )
-        return float(self.table(metric or self.reward_metric)[code])
+        code = self.space.valid_code(arch)
+        table: FloatArray = self.table(metric or self.reward_metric)
+        value: float = table.item(code)
+        return value
 
     def optimum(self, metric: str | None = None) -> float:
         """Best value of a metric over the space (max for accuracies, min for costs)."""

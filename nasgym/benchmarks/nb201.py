@@ -966,6 +966,7 @@ class NB201Benchmark(TabularBenchmark[NB201Arch]):
         )
         self._path = path
         self._data: NB201Table | None = None
+        self._metrics: tuple[str, ...] | None = None
         self._hw_path = hw_path
         self._hw_cache: dict[str, FloatArray] = {}
 
@@ -981,9 +982,14 @@ class NB201Benchmark(TabularBenchmark[NB201Arch]):
 
     @property
     def metrics(self) -> tuple[str, ...]:
-        """Metrics the table holds for this dataset, in :data:`METRICS` order."""
-        present = self._table_data().tables[self.dataset]
-        return tuple(m for m in METRICS if m in present)
+        """Metrics the table holds for this dataset, in :data:`METRICS` order.
+
+        Computed once, when the table is first read (it never changes afterwards).
+        """
+        if self._metrics is None:
+            present = self._table_data().tables[self.dataset]
+            self._metrics = tuple(m for m in METRICS if m in present)
+        return self._metrics
 
     @metrics.setter
     def metrics(self, value: tuple[str, ...]) -> None:

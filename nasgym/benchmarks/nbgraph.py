@@ -11,24 +11,38 @@ indexing. Metrics:
 * ``"params_m"``: number of parameters in millions (``para``).
 
 The wheel is imported, and a dataset read, only on first use; each dataset is read
-once per process.
+once per process. The tables built from a dataset are kept in nasgym's cache
+directory, stamped with checksums of the wheel's files, so later processes load them
+without unpickling the wheel's data again.
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from functools import cache
+from operator import itemgetter
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
 from nasgym.benchmarks.base import FloatArray, TabularBenchmark
+from nasgym.data import cache_dir, cached_arrays, sha256_file
 from nasgym.error import (
     BenchmarkDataMissingError,
     CorruptDataError,
     data_errors,
     unknown_option,
 )
-from nasgym.spaces.nbgraph import GNNArch, NBGraphSpace, import_wheel, wheel_keys
+from nasgym.spaces.nbgraph import (
+    GNNArch,
+    NBGraphSpace,
+    cache_name,
+    import_wheel,
+    wheel_fingerprint,
+    wheel_keys,
+)
 
 #: Datasets of NAS-Bench-Graph; ``"proteins"`` uses the five-operation space.
 DATASETS: tuple[str, ...] = (
@@ -52,11 +66,12 @@ _FIELDS: dict[str, tuple[str, float]] = {
 }
 
 
-@cache
-@data_errors("nbgraph")
-def _dataset_tables(dataset: str) -> Mapping[str, FloatArray]:
-    """Read one dataset from the wheel and return read-only tables over codes."""
-    wheel = import_wheel()
+#: Layout version of the per-dataset table cache; a file of another one is rebuilt.
+_TABLES_CACHE_VERSION = 1
+
+
+def _read_wheel_tables(wheel: ModuleType, dataset: str) -> dict[str, FloatArray]:
+    """Read one dataset with the wheel's ``light_read``; tables over all codes."""
     try:
         bench = wheel.light_read(dataset)
     except FileNotFoundError as exc:
@@ -69,21 +84,81 @@ def _dataset_tables(dataset: str) -> Mapping[str, FloatArray]:
     keys = wheel_keys(proteins)
     valid = space.valid_codes
     unique_keys, inverse = np.unique(keys[valid], return_inverse=True)
-    missing = [int(k) for k in unique_keys if int(k) not in bench]
+    key_list: list[int] = unique_keys.tolist()
+    missing = [k for k in key_list if k not in bench]
     if missing:
         raise CorruptDataError(
             f"nas-bench-graph {dataset!r}: {len(missing)} architecture keys have no "
             f"entry (first: {missing[0]}); reinstall with "
             f"`pip install --force-reinstall nas-bench-graph`"
         )
+    entries = [bench[k] for k in key_list]
     tables: dict[str, FloatArray] = {}
     for metric, (field, scale) in _FIELDS.items():
-        per_key = np.array([float(bench[int(k)][field]) for k in unique_keys]) * scale
+        per_key = (
+            np.fromiter(map(itemgetter(field), entries), np.float64, len(entries))
+            * scale
+        )
         table = np.full(space.size, np.nan, dtype=np.float64)
         table[valid] = per_key[inverse.reshape(-1)]
-        table.setflags(write=False)
         tables[metric] = table
     return tables
+
+
+def _bench_file(wheel: ModuleType, dataset: str) -> Path | None:
+    """The wheel's data file of ``dataset`` (where ``light_read`` reads it), if any."""
+    source = inspect.getsourcefile(wheel.light_read)
+    if source is None:
+        return None
+    path = Path(source).parent / "light" / f"{dataset}.bench"
+    return path if path.is_file() else None
+
+
+@cache
+@data_errors("nbgraph")
+def _dataset_tables(dataset: str) -> Mapping[str, FloatArray]:
+    """Return read-only tables over codes of one dataset.
+
+    The tables are built from the wheel's data file once and then kept in nasgym's
+    cache directory, stamped with the wheel's fingerprint and the checksum of that
+    file (:func:`nasgym.data.cached_arrays`): a changed wheel or data file is read
+    again, and a damaged cache file is detected and rebuilt.
+    """
+    wheel = import_wheel()
+    bench_file = _bench_file(wheel, dataset)
+    if bench_file is None:  # let light_read say what is missing
+        tables = _read_wheel_tables(wheel, dataset)
+    else:
+        space = NBGraphSpace(proteins=dataset == "proteins")
+        stamp = {
+            "cache_version": str(_TABLES_CACHE_VERSION),
+            "dataset": dataset,
+            "bench_sha256": sha256_file(bench_file),
+            **wheel_fingerprint(wheel),
+        }
+        invalid = ~space.valid_mask
+
+        def check(arrays: dict[str, np.ndarray]) -> str | None:
+            for metric in _FIELDS:
+                if not np.array_equal(np.isnan(arrays[metric]), invalid):
+                    return f"{metric}: missing values are not exactly the invalid codes"
+            return None
+
+        path = cache_dir() / "nbgraph" / cache_name(f"tables-{dataset}", stamp)
+        tables = cached_arrays(
+            path,
+            stamp,
+            {metric: (space.size,) for metric in _FIELDS},
+            lambda: dict(_read_wheel_tables(wheel, dataset)),
+            what=f"NAS-Bench-Graph {dataset!r} tables",
+            check=check,
+        )
+    out: dict[str, FloatArray] = {}
+    for metric in _FIELDS:
+        table = np.asarray(tables[metric], dtype=np.float64)
+        table.setflags(write=False)
+        out[metric] = table
+    return out
 
 
 class NBGraphBenchmark(TabularBenchmark[GNNArch]):

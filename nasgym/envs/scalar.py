@@ -197,7 +197,7 @@ class ScalarSearch:
         return self.evaluate(target)
 
     def _step_query(self, action: Any) -> float:
-        vector = np.asarray(action)
+        vector = action if type(action) is np.ndarray else np.asarray(action)
         if vector.shape != (self.num_slots,) or vector.dtype.kind not in "iu":
             raise InvalidActionError(
                 f"query actions must be integer arrays of shape ({self.num_slots},) "
@@ -248,11 +248,8 @@ class ScalarSearch:
 
         The graph arrays are fresh copies of rows of shared read-only tables.
         """
-        used = (
-            min(self.queries / self.max_queries, 1.0)
-            if self.max_queries is not None
-            else 0.0
-        )
+        max_queries = self.max_queries
+        used = min(self.queries / max_queries, 1.0) if max_queries is not None else 0.0
         stats = np.array(
             [
                 min(max(self.cur_reward, 0.0), 1.0),
@@ -283,15 +280,16 @@ class ScalarSearch:
         """The ``info`` dict (same contract and values as ``SearchCore.info``)."""
         code = self.current
         best = self.best_code
+        strings = self.strings
         info: dict[str, Any] = {
-            "arch": self._string(code) if code >= 0 else None,
+            "arch": strings[code] if code >= 0 else None,
             "arch_code": code,
-            "arch_class": int(self.canonical.item(code)) if code >= 0 else -1,
+            "arch_class": self.canonical.item(code) if code >= 0 else -1,
             "valid_accuracy": self.last_valid,
             "test_accuracy": self.last_test,
             "new_query": self.last_new,
             "queries": self.queries,
-            "best_arch": self._string(best) if best >= 0 else None,
+            "best_arch": strings[best] if best >= 0 else None,
             "best_valid_accuracy": self.best_valid if best >= 0 else math.nan,
             "best_test_accuracy": self.best_test,
             "regret": self.optimum - self.best_test,

@@ -71,6 +71,10 @@ class shared_table(Generic[T]):  # used like functools.cached_property
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
+#: Most architecture values whose code :meth:`CategoricalSearchSpace.valid_code`
+#: remembers per space (every NB201 and NAS-Bench-Graph code fits).
+VALID_CODE_MEMO = 1 << 16
+
 
 class CategoricalSearchSpace(ABC, Generic[ArchT]):
     """A search space of fixed-length categorical choice vectors.
@@ -82,6 +86,9 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
 
     #: Short identifier, e.g. ``"nb201"``.
     name: str = ""
+    #: Whether architecture values are immutable and hash by content, so that
+    #: :meth:`valid_code` may remember their codes (spaces opt in).
+    memo_codes: bool = False
 
     # ------------------------------------------------------------------ abstract
     @property
@@ -178,9 +185,9 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
         """Number of choices per slot."""
         return np.array([len(c) for c in self.slot_choices], dtype=np.int64)
 
-    @property
+    @cached_property
     def num_slots(self) -> int:
-        """Number of decision slots."""
+        """Number of decision slots (computed once: a space never changes)."""
         return len(self.slot_choices)
 
     @cached_property
@@ -289,6 +296,39 @@ class CategoricalSearchSpace(ABC, Generic[ArchT]):
     def code(self, arch: ArchT) -> int:
         """Return the integer code of an architecture value."""
         return int(self.vectors_to_codes(self.encode(arch)))
+
+    def valid_code(self, arch: ArchT) -> int:
+        """Return the code of a valid architecture value, remembering the answer.
+
+        In a space whose architecture values are immutable and hash by content
+        (:attr:`memo_codes`), the code of a value checked once is looked up in a
+        per-space dict afterwards (at most :data:`VALID_CODE_MEMO` entries; later
+        ones are checked every time). Elsewhere every call checks the value.
+
+        Raises:
+            InvalidArchitectureError: ``arch`` is not a valid member of the space.
+        """
+        if not self.memo_codes:
+            code = self.code(arch)
+            if not self.valid_mask[code]:
+                raise InvalidArchitectureError(f"{arch!r} is not valid in {self.name}")
+            return code
+        memo: dict[Any, int] = self.__dict__.setdefault("_valid_code_memo", {})
+        try:
+            found = memo.get(arch)
+        except TypeError:  # unhashable: not an architecture value; let code() say so
+            found = None
+        if found is not None:
+            return found
+        code = self.code(arch)
+        if not self.valid_mask[code]:
+            raise InvalidArchitectureError(f"{arch!r} is not valid in {self.name}")
+        if len(memo) < VALID_CODE_MEMO:
+            try:
+                memo[arch] = code
+            except TypeError:
+                pass
+        return code
 
     def from_code(self, code: int) -> ArchT:
         """Return the architecture value with this code.

@@ -245,6 +245,7 @@ class NB201Space(CategoricalSearchSpace[NB201Arch]):
     """
 
     name = "nb201"
+    memo_codes = True  # frozen dataclass of ints
 
     @property
     def slot_names(self) -> tuple[str, ...]:

@@ -22,17 +22,20 @@ vertex 5 the output. There is an edge ``link[i - 1] -> i`` for every computing n
 takes as input (the *leaves*, whose outputs the network combines into its output).
 
 This module imports numpy only; ``nas_bench_graph`` is imported inside
-:func:`wheel_keys` and :func:`import_wheel`.
+:func:`wheel_keys` and :func:`import_wheel`, and the key cache's file helpers
+(:mod:`nasgym.data`) inside :func:`wheel_keys`.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -79,6 +82,9 @@ _INPUT, _OUTPUT = 0, NUM_NODES + 1
 _STRING_RE = re.compile(r"\s*link\s*=\s*\[([^\]]*)\]\s+ops\s*=\s*\[([^\]]*)\]\s*")
 
 _INSTALL_HINT = "install it with `pip install nas-bench-graph`"
+
+#: Layout version of the key cache files (:func:`wheel_keys`); others are rebuilt.
+_KEYS_CACHE_VERSION = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +134,16 @@ def wheel_keys(proteins: bool = False) -> IntArray:
     """Return the wheel's benchmark key of every code of the space (``-1``: invalid).
 
     The key is ``nas_bench_graph.Arch(link, ops).valid_hash()``, which the wheel uses
-    to index its tables and which is equal for isomorphic architectures. The result is
-    cached and read-only.
+    to index its tables and which is equal for isomorphic architectures. Hashing all
+    codes takes a few hundred milliseconds, so the keys are also kept on disk in
+    nasgym's cache directory (``nbgraph/`` under :func:`nasgym.data.cache_dir`),
+    keyed by the wheel's version and the checksum of the wheel module that computes
+    the keys (:func:`wheel_fingerprint`): a different wheel gets its own file. A
+    cache file that is unreadable, fails its checksum or holds keys of the wrong
+    shape is never used: the keys are recomputed, the file is rewritten and a
+    :class:`RuntimeWarning` says so (:func:`nasgym.data.cached_arrays`). When the
+    cache directory is not writable, the keys are computed in every process. The
+    result is cached in memory too, and read-only.
 
     Args:
         proteins: Use the proteins space (five operations) instead of the full one.
@@ -139,7 +153,11 @@ def wheel_keys(proteins: bool = False) -> IntArray:
         RuntimeError: The installed wheel's link or operation lists differ from the
             ones this module was written for.
     """
-    wheel = import_wheel()
+    return _load_wheel_keys(proteins)
+
+
+def _check_wheel(wheel: ModuleType, proteins: bool) -> None:
+    """Refuse a wheel whose link or operation lists differ from this module's."""
     ops = OPS_PROTEINS if proteins else OPS
     wheel_ops = wheel.gnn_list_proteins if proteins else wheel.gnn_list
     if [list(link) for link in LINKS] != list(wheel.link_list) or list(ops) != list(
@@ -149,6 +167,23 @@ def wheel_keys(proteins: bool = False) -> IntArray:
             "the installed nas-bench-graph wheel has unexpected link/operation lists; "
             "nasgym supports nas-bench-graph 1.4"
         )
+
+
+def compute_wheel_keys(wheel: ModuleType, proteins: bool = False) -> IntArray:
+    """Hash every valid code with the wheel's ``Arch.valid_hash`` (no cache).
+
+    Args:
+        wheel: The imported ``nas_bench_graph`` package (:func:`import_wheel`).
+        proteins: Use the proteins space.
+
+    Returns:
+        A writable int64 array over all codes; ``-1`` marks invalid codes.
+
+    Raises:
+        RuntimeError: The wheel's link or operation lists are not the expected ones.
+    """
+    _check_wheel(wheel, proteins)
+    ops = OPS_PROTEINS if proteins else OPS
     space = NBGraphSpace(proteins=proteins)
     keys = np.full(space.size, -1, dtype=np.int64)
     vectors = space.codes_to_vectors(space.valid_codes)
@@ -157,6 +192,66 @@ def wheel_keys(proteins: bool = False) -> IntArray:
         link = list(LINKS[vector[0]])
         names = [ops[i] for i in vector[1:]]
         keys[code] = arch_cls(link, names).valid_hash()
+    return keys
+
+
+def wheel_fingerprint(wheel: ModuleType) -> dict[str, str]:
+    """Identify the installed wheel's key function: its version and file checksum.
+
+    Returns:
+        ``{"wheel_version": ..., "wheel_sha256": ...}``: the version the package
+        declares and the SHA-256 of the module file that defines ``Arch.valid_hash``,
+        the code the keys come from (so an edited or upgraded wheel is recognised
+        even when its version string stays the same).
+    """
+    import hashlib
+
+    source = inspect.getsourcefile(wheel.Arch)
+    digest = hashlib.sha256(Path(source).read_bytes() if source else b"")
+    return {
+        "wheel_version": str(getattr(wheel, "__version__", "unknown")),
+        "wheel_sha256": digest.hexdigest(),
+    }
+
+
+def cache_name(kind: str, stamp: dict[str, str]) -> str:
+    """File name of a NAS-Bench-Graph cache file: ``kind`` plus a digest of ``stamp``.
+
+    A different wheel (another stamp) gets another file, so two installations that
+    share a cache directory do not overwrite each other's cache.
+    """
+    import hashlib
+
+    text = "\n".join(f"{key}={stamp[key]}" for key in sorted(stamp))
+    return f"{kind}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.npz"
+
+
+def _load_wheel_keys(proteins: bool) -> IntArray:
+    """:func:`wheel_keys` without the in-memory cache: disk cache, else compute."""
+    from nasgym.data import cache_dir, cached_arrays
+
+    wheel = import_wheel()
+    _check_wheel(wheel, proteins)
+    space = NBGraphSpace(proteins=proteins)
+    stamp = {"cache_version": str(_KEYS_CACHE_VERSION), **wheel_fingerprint(wheel)}
+    variant = "proteins" if proteins else "full"
+    path = cache_dir() / "nbgraph" / cache_name(f"keys-{variant}", stamp)
+
+    def check(arrays: dict[str, np.ndarray]) -> str | None:
+        keys = arrays["keys"]
+        if keys.dtype != np.int64 or not np.array_equal(keys >= 0, space.valid_mask):
+            return "its keys do not mark exactly the valid codes of the space"
+        return None
+
+    arrays = cached_arrays(
+        path,
+        stamp,
+        {"keys": (space.size,)},
+        lambda: {"keys": compute_wheel_keys(wheel, proteins)},
+        what="NAS-Bench-Graph architecture keys",
+        check=check,
+    )
+    keys = np.asarray(arrays["keys"])
     keys.setflags(write=False)
     return keys
 
@@ -174,6 +269,7 @@ class NBGraphSpace(CategoricalSearchSpace[GNNArch]):
     """
 
     name = "nbgraph"
+    memo_codes = True  # frozen dataclass of ints
 
     def __init__(self, proteins: bool = False) -> None:
         self.proteins = bool(proteins)
@@ -201,8 +297,13 @@ class NBGraphSpace(CategoricalSearchSpace[GNNArch]):
     # --------------------------------------------------------------- validity
     def _build_valid_mask(self) -> BoolArray:
         """All vectors except the nine whose operations are all ``skip``."""
-        ops = self.codes_to_vectors(np.arange(self.size))[:, 1:]
-        return np.asarray(~np.all(ops == self._skip, axis=1))
+        mask = np.ones(self.size, dtype=bool)
+        all_skip = [0, *([self._skip] * NUM_NODES)]
+        links = np.arange(len(LINKS), dtype=np.int64)
+        vectors = np.tile(np.asarray(all_skip, dtype=np.int64), (len(LINKS), 1))
+        vectors[:, 0] = links
+        mask[self.vectors_to_codes(vectors)] = False
+        return mask
 
     def invalid_reason(self, vector: IntArray) -> str | None:
         """Explain why an in-range vector is invalid (all four ops ``skip``)."""
