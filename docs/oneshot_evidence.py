@@ -232,13 +232,18 @@ def searches(args: argparse.Namespace, darts_step_s: float) -> dict[str, Search]
     }
 
 
+#: Methods whose step count is sized from a probe (RADARS reuses DARTS's).
+STEPPED = ("darts", "darts2", "gdas", "unas", "unas_lat", "advantagenas")
+
+
 def calibrate(
     args: argparse.Namespace, clock: Clock, probe_steps: int
 ) -> dict[str, float]:
     """Seconds per search step of each stepped method (a short probe, seed 999)."""
     table = searches(args, 1.0)
+    wanted = set(args.methods) | ({"darts"} if "radars" in args.methods else set())
     out: dict[str, float] = {}
-    for method in ("darts", "darts2", "gdas", "unas", "unas_lat", "advantagenas"):
+    for method in (m for m in STEPPED if m in wanted):
         budget = Budget(clock, math.inf)
         _, done = table[method](999, probe_steps, budget)
         out[method] = budget.used() / max(1, done)
@@ -517,8 +522,8 @@ def render(results: dict[str, Any]) -> str:
         "",
         "| method | retrained acc. % | IQM | NB201 CIFAR-10 | NB201 CIFAR-100 | "
         "NB201 IN16-120 | param-free edges / 6 | all-param-free cells | "
-        "skip / pool / none edges | distinct cells | steps | latency ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "skip / pool / none edges | distinct cells | steps | search s | latency ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for method, row in methods.items():
         e = row["edges"]
@@ -529,7 +534,7 @@ def render(results: dict[str, Any]) -> str:
             f"{row['parameter_free_mean']:.1f} | {row['all_parameter_free']}/"
             f"{row['n']} | {e['skip']} / {e['pool']} / {e['none']} | "
             f"{row['distinct_cells']} | {row['steps_mean']:.0f} | "
-            f"{row['latency_median']:.2f} |"
+            f"{row['search_s_mean']:.1f} | {row['latency_median']:.2f} |"
         )
     lines += [
         "",
@@ -537,7 +542,9 @@ def render(results: dict[str, Any]) -> str:
         f"({LATENCY_DEVICE}); UNAS + latency penalises "
         f"{UNAS_LATENCY_WEIGHT:g} per ms above {UNAS_LATENCY_TARGET_MS:g} ms. "
         "Steps: search steps reached in the budget (RADARS: supernet weight steps "
-        "of the pruning phase plus DARTS steps; random: none).",
+        "of the pruning phase plus DARTS steps; random: none); each search's step "
+        "count was sized from a short probe, so a search ends at that count or at "
+        "the budget, whichever comes first. Search s: mean seconds a search used.",
         "",
         "## Against random cells",
         "",
@@ -759,7 +766,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "calibration" not in results:
         results["calibration"] = calibrate(args, clock, 2 if args.quick else 8)
         save(path, results)
-    table = searches(args, results["calibration"]["darts"])
+    missing = [
+        m for m in args.methods if m in STEPPED and m not in results["calibration"]
+    ]
+    if missing:  # methods added to a resumed run
+        more = argparse.Namespace(**{**vars(args), "methods": missing})
+        results["calibration"].update(calibrate(more, clock, 2 if args.quick else 8))
+    table = searches(args, results["calibration"].get("darts", 1.0))
     done = {(r["method"], r["seed"]) for r in results["runs"]}
     for seed in range(args.seeds):
         for method in args.methods:
