@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from conftest import missing_data  # type: ignore[import-not-found]
 
 ROOT = Path(__file__).resolve().parents[1]
