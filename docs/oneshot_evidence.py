@@ -15,7 +15,7 @@ Part 2, differentiable pruning: accuracy against kept complexity over several
 lambdas, against magnitude pruning and random subsets of the same size
 (:mod:`nasgym_agents.pruning`).
 
-    OMP_NUM_THREADS=1 python docs/oneshot_evidence.py               # full, ~50 min
+    OMP_NUM_THREADS=1 python docs/oneshot_evidence.py   # full run, CPU; README: time
     python docs/oneshot_evidence.py --quick --out-dir /tmp/os       # smoke run
     python docs/oneshot_evidence.py --render                        # README only
     python docs/oneshot_evidence.py --dataset cifar10 --data-dir D --device cuda
@@ -682,7 +682,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="mnist5k")
     p.add_argument("--data-dir", default=None, help="CIFAR directory (torchvision)")
-    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument(
+        "--device", default="auto", help="auto (CUDA when present), cpu or cuda"
+    )
     p.add_argument("--seeds", type=int, default=10)
     p.add_argument("--budget", type=float, default=15.0, help="seconds per search")
     p.add_argument("--epochs", type=int, default=None, help="retraining epochs")
