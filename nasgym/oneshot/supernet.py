@@ -482,12 +482,21 @@ class Supernet:
         return grad[0].double().cpu().numpy(), float(loss.detach())
 
     def edge_gradients(
-        self, choice: Sequence[int]
+        self, choice: Sequence[int], *, split: str = "val"
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
         """Both gradients GDAS's straight-through weights need, on a validation batch.
 
         Like :meth:`edge_advantages` (same batch stream, no weight change), but also
         the gradient of an additive scalar on each edge output.
+
+        Args:
+            choice: The subnetwork (one op index per edge).
+            split: ``"val"`` (default): the next validation batch; ``"train"``: the
+                next training batch of the weight steps' stream (UNAS's
+                generalisation-gap objective needs both losses).
+
+        Raises:
+            UnknownOptionError: ``split`` is neither.
 
         Returns:
             ``(A, S, L)``: ``A[e] = <dL/dy_e, o_k(x)>`` (the sampled op's scale),
@@ -496,8 +505,14 @@ class Supernet:
             ``e``, and the validation loss.
         """
         (pick,) = check_choices([choice])
-        index = torch.from_numpy(self._val.next()).to(self.device)
-        x, y = self._x_val[index], self._y_val[index]
+        if split == "val":
+            index = torch.from_numpy(self._val.next()).to(self.device)
+            x, y = self._x_val[index], self._y_val[index]
+        elif split == "train":
+            index = torch.from_numpy(self._train.next()).to(self.device)
+            x, y = self._x_train[index], self._y_train[index]
+        else:
+            raise unknown_option("edge-gradient split", split, ("val", "train"))
         scales = torch.ones(1, len(pick), device=self.device, requires_grad=True)
         offsets = torch.zeros(1, len(pick), device=self.device, requires_grad=True)
         self.model.train()  # batch statistics, as in every forward
