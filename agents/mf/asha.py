@@ -15,14 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nasgym.error import UnknownOptionError
 from nasgym.mf.protocol import Job
 
 from .common import (
     MFBase,
     Ranked,
-    check_int,
-    check_member,
     check_optional_int,
     rung_ladder,
 )
@@ -70,16 +67,7 @@ class ASHA(MFBase):
         max_configs: int | None = None,
     ) -> None:
         super().__init__(nvec=nvec, fidelities=fidelities, seed=seed)
-        self.eta = check_int("eta", eta, 2)
-        low = self.fidelities[0] if min_fidelity is None else min_fidelity
-        high = self.fidelities[-1] if max_fidelity is None else max_fidelity
-        self.min_fidelity = check_member("min_fidelity", low, self.fidelities)
-        self.max_fidelity = check_member("max_fidelity", high, self.fidelities)
-        if self.min_fidelity > self.max_fidelity:
-            raise UnknownOptionError(
-                f"min_fidelity={self.min_fidelity} exceeds max_fidelity="
-                f"{self.max_fidelity}; the lowest rung must not be above the highest"
-            )
+        self._set_rung_range(eta, min_fidelity, max_fidelity)
         self.max_configs = check_optional_int("max_configs", max_configs, 1)
         self.rungs = rung_ladder(
             self.fidelities, self.eta, self.min_fidelity, self.max_fidelity

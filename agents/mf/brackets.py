@@ -19,14 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from nasgym.error import UnknownOptionError
 from nasgym.mf.protocol import Job
 
 from .common import (
     MFBase,
     Ranked,
     check_int,
-    check_member,
     check_optional_int,
     rung_ladder,
 )
@@ -131,16 +129,7 @@ class BracketSearch(MFBase):
         max_active_brackets: int | None = None,
     ) -> None:
         super().__init__(nvec=nvec, fidelities=fidelities, seed=seed)
-        self.eta = check_int("eta", eta, 2)
-        low = self.fidelities[0] if min_fidelity is None else min_fidelity
-        high = self.fidelities[-1] if max_fidelity is None else max_fidelity
-        self.min_fidelity = check_member("min_fidelity", low, self.fidelities)
-        self.max_fidelity = check_member("max_fidelity", high, self.fidelities)
-        if self.min_fidelity > self.max_fidelity:
-            raise UnknownOptionError(
-                f"min_fidelity={self.min_fidelity} exceeds max_fidelity="
-                f"{self.max_fidelity}; the lowest rung must not be above the highest"
-            )
+        self._set_rung_range(eta, min_fidelity, max_fidelity)
         self.max_brackets = check_optional_int("max_brackets", max_brackets, 1)
         self.max_active_brackets = check_optional_int(
             "max_active_brackets", max_active_brackets, 1

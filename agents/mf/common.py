@@ -190,6 +190,21 @@ class MFBase(StrictKeywords, ABC):
         self.asked = 0
         self.told = 0
 
+    def _set_rung_range(
+        self, eta: int, min_fidelity: int | None, max_fidelity: int | None
+    ) -> None:
+        """Check and store ``eta`` and the lowest and highest rung's fidelity."""
+        self.eta = check_int("eta", eta, 2)
+        low = self.fidelities[0] if min_fidelity is None else min_fidelity
+        high = self.fidelities[-1] if max_fidelity is None else max_fidelity
+        self.min_fidelity = check_member("min_fidelity", low, self.fidelities)
+        self.max_fidelity = check_member("max_fidelity", high, self.fidelities)
+        if self.min_fidelity > self.max_fidelity:
+            raise UnknownOptionError(
+                f"min_fidelity={self.min_fidelity} exceeds max_fidelity="
+                f"{self.max_fidelity}; the lowest rung must not be above the highest"
+            )
+
     # ------------------------------------------------------------- protocol
     def ask(self) -> Job | None:
         """The next job to run, or ``None`` when waiting for (or out of) results."""

@@ -25,11 +25,10 @@ from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from nasgym.error import UnknownOptionError
 from nasgym.mf.protocol import Job
 
 from ..asktell.optuna_agents import import_optuna, optuna_verbosity
-from .common import MFBase, check_int, check_member, snap
+from .common import MFBase, check_int, snap
 
 if TYPE_CHECKING:
     import optuna
@@ -104,16 +103,7 @@ class OptunaHyperband(MFBase):
     ) -> None:
         super().__init__(nvec=nvec, fidelities=fidelities, seed=seed)
         self._optuna = import_optuna(self.agent_name)
-        self.eta = check_int("eta", eta, 2)
-        low = self.fidelities[0] if min_fidelity is None else min_fidelity
-        high = self.fidelities[-1] if max_fidelity is None else max_fidelity
-        self.min_fidelity = check_member("min_fidelity", low, self.fidelities)
-        self.max_fidelity = check_member("max_fidelity", high, self.fidelities)
-        if self.min_fidelity > self.max_fidelity:
-            raise UnknownOptionError(
-                f"min_fidelity={self.min_fidelity} exceeds max_fidelity="
-                f"{self.max_fidelity}; the lowest rung must not be above the highest"
-            )
+        self._set_rung_range(eta, min_fidelity, max_fidelity)
         self.n_startup_trials = check_int("n_startup_trials", n_startup_trials, 0)
         self.bootstrap_count = check_int("bootstrap_count", bootstrap_count, 0)
         self.verbose = bool(verbose)
