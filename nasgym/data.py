@@ -105,6 +105,26 @@ def describe_paths(paths: Sequence[Path]) -> str:
     return ", ".join(parts)
 
 
+def json_safe(value: Any) -> Any:
+    """A copy of ``value`` that :func:`json.dumps` writes as strict JSON.
+
+    Non-finite floats (NaN, infinities) become ``None``; dicts, lists and tuples are
+    copied recursively (tuples become lists). Standard JSON has no NaN or Infinity,
+    and ``json.dumps`` would otherwise write them as invalid tokens.
+
+    Example:
+        >>> json_safe({"a": float("nan"), "b": (1.0, float("inf"))})
+        {'a': None, 'b': [1.0, None]}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     """Return the hex SHA-256 digest of a file."""
     digest = hashlib.sha256()
