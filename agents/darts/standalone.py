@@ -10,14 +10,13 @@ and prints (or writes as JSON) the report of :func:`search_report`.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..cli import add_model_arguments, add_run_arguments, report_main
 from .search import METHODS, DartsConfig, DartsSearch, StepLog
 
 #: NB201 datasets every derived cell is looked up on.
@@ -180,13 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
         "a wall-clock report and NB201 table look-ups of the derived cell.",
     )
     p.add_argument("--method", choices=METHODS, default=defaults.method)
-    p.add_argument("--dataset", default=defaults.dataset)
-    p.add_argument("--data-dir", default=None, help="torchvision-format CIFAR dir")
+    add_model_arguments(
+        p,
+        dataset=defaults.dataset,
+        channels=defaults.channels,
+        num_cells=defaults.num_cells,
+        batch_size=defaults.batch_size,
+    )
     p.add_argument("--steps", type=int, default=defaults.steps)
-    p.add_argument("--channels", type=int, default=defaults.channels)
-    p.add_argument("--num-cells", type=int, default=defaults.num_cells)
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    p.add_argument("--image-size", type=int, default=None)
     p.add_argument("--w-lr", type=float, default=defaults.w_lr)
     p.add_argument(
         "--arch-lr",
@@ -196,23 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tau-max", type=float, default=defaults.tau_max)
     p.add_argument("--tau-min", type=float, default=defaults.tau_min)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
-    p.add_argument("--no-amp", action="store_true", help="no bfloat16 on CUDA")
-    p.add_argument("--checkpoint", default=None, help="resumed when it exists")
-    p.add_argument("--checkpoint-every", type=int, default=0)
-    p.add_argument("--log-every", type=int, default=50, help="0: quiet")
-    p.add_argument("--table", default=None, help="the NB201 table file")
-    p.add_argument("--json", type=Path, default=None, help="write the report")
+    add_run_arguments(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 on bad input)."""
     args = build_parser().parse_args(argv)
-    from nasgym.error import Error
 
-    try:
+    def run() -> dict[str, Any]:
         config = DartsConfig(
             method=args.method,
             steps=args.steps,
@@ -230,22 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             device=args.device,
             amp=not args.no_amp,
         )
-        report = search_report(
+        return search_report(
             config,
             progress=_progress_printer(args.log_every, args.steps),
             checkpoint=args.checkpoint,
             checkpoint_every=args.checkpoint_every,
             table_path=args.table,
         )
-    except (Error, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(format_report(report))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        clean = {
-            k: (None if isinstance(v, float) and math.isnan(v) else v)
-            for k, v in report.items()
-        }
-        args.json.write_text(json.dumps(clean, indent=2) + "\n")
-    return 0
+
+    return report_main(run, format_report, args.json)
