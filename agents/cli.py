@@ -25,47 +25,34 @@ def add_model_arguments(
     channels: int,
     num_cells: int,
     batch_size: int,
-    image_size: bool = True,
 ) -> None:
     """Add the data and model-size options.
 
-    ``--dataset --data-dir [--image-size] --channels --num-cells --batch-size``.
+    ``--dataset --data-dir --image-size --channels --num-cells --batch-size``.
     """
     parser.add_argument("--dataset", default=dataset)
     parser.add_argument("--data-dir", default=None, help="torchvision-format CIFAR dir")
-    if image_size:
-        parser.add_argument("--image-size", type=int, default=None)
+    parser.add_argument("--image-size", type=int, default=None)
     parser.add_argument("--channels", type=int, default=channels)
     parser.add_argument("--num-cells", type=int, default=num_cells)
     parser.add_argument("--batch-size", type=int, default=batch_size)
 
 
-def add_run_arguments(
-    parser: argparse.ArgumentParser,
-    *,
-    device: str = "cpu",
-    resumable: bool = True,
-    checkpoint_every_help: str | None = None,
-) -> None:
-    """Add the run options: ``--seed --device`` and always ``--json``.
+def add_run_arguments(parser: argparse.ArgumentParser, *, device: str = "cpu") -> None:
+    """Add the run options.
 
-    A resumable search also gets ``--no-amp --checkpoint --checkpoint-every
-    --log-every --table``.
+    ``--seed --device --no-amp --checkpoint --checkpoint-every --log-every --table
+    --json``.
     """
     parser.add_argument("--seed", type=int, default=0)
-    if resumable:
-        parser.add_argument(
-            "--device", default=device, help=f"cpu, cuda or auto (default {device})"
-        )
-        parser.add_argument("--no-amp", action="store_true", help="no bfloat16 on CUDA")
-        parser.add_argument("--checkpoint", default=None, help="resumed when it exists")
-        parser.add_argument(
-            "--checkpoint-every", type=int, default=0, help=checkpoint_every_help
-        )
-        parser.add_argument("--log-every", type=int, default=50, help="0: quiet")
-        parser.add_argument("--table", default=None, help="the NB201 table file")
-    else:
-        parser.add_argument("--device", default=device)
+    parser.add_argument(
+        "--device", default=device, help=f"cpu, cuda or auto (default {device})"
+    )
+    parser.add_argument("--no-amp", action="store_true", help="no bfloat16 on CUDA")
+    parser.add_argument("--checkpoint", default=None, help="resumed when it exists")
+    parser.add_argument("--checkpoint-every", type=int, default=0)
+    parser.add_argument("--log-every", type=int, default=50, help="0: quiet")
+    parser.add_argument("--table", default=None, help="the NB201 table file")
     parser.add_argument("--json", type=Path, default=None, help="write the report")
 
 
