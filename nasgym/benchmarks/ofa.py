@@ -255,12 +255,20 @@ def predictor_features(
 def mlp_forward(
     weights: list[tuple[FloatArray, FloatArray]], x: FloatArray
 ) -> FloatArray:
-    """The predictor MLP on a ``(N, 128)`` batch: ReLU between layers, ``(N,)`` out."""
+    """The predictor MLP on a ``(N, 128)`` batch: ReLU between layers, ``(N,)`` out.
+
+    Each row goes through its own ``(1, k) @ (k, m)`` product (a stacked
+    ``matmul``), so a row's value does not depend on which other rows share the
+    batch: one ``(N, k)`` BLAS product rounds differently for different ``N``,
+    and a vector env must give the bits a single env gives.
+    """
+    h = x[:, None, :]
     for i, (w, b) in enumerate(weights):
-        x = x @ w.T + b
+        h = np.matmul(h, w.T) + b
         if i < len(weights) - 1:
-            np.maximum(x, 0.0, out=x)
-    return x[:, 0]
+            np.maximum(h, 0.0, out=h)
+    out: FloatArray = h[:, 0, 0]
+    return out
 
 
 def _find_sources(root: Path) -> Path:
