@@ -38,11 +38,17 @@ def add_model_arguments(
     parser.add_argument("--batch-size", type=int, default=batch_size)
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, *, device: str = "cpu") -> None:
+def add_run_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    device: str = "cpu",
+    checkpoint_every_help: str | None = None,
+) -> None:
     """Add the run options.
 
     ``--seed --device --no-amp --checkpoint --checkpoint-every --log-every --table
-    --json``.
+    --json``; ``checkpoint_every_help`` says what ``--checkpoint-every`` counts when
+    a search has more than one kind of step.
     """
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -50,7 +56,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, device: str = "cpu") -
     )
     parser.add_argument("--no-amp", action="store_true", help="no bfloat16 on CUDA")
     parser.add_argument("--checkpoint", default=None, help="resumed when it exists")
-    parser.add_argument("--checkpoint-every", type=int, default=0)
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=0, help=checkpoint_every_help
+    )
     parser.add_argument("--log-every", type=int, default=50, help="0: quiet")
     parser.add_argument("--table", default=None, help="the NB201 table file")
     parser.add_argument("--json", type=Path, default=None, help="write the report")

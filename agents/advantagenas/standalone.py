@@ -9,14 +9,12 @@ prints (or writes as JSON) the report of :func:`search_report`.
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..cli import report_main
 from .agent import AdvantageNASConfig, OneShotSearch
 
 
@@ -183,10 +181,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--benchmark-dataset", default=None)
     parser.add_argument("--json", type=Path, default=None, help="write the report")
     args = parser.parse_args(argv)
-    from nasgym.error import Error
 
-    try:
-        report = search_report(
+    def run() -> dict[str, Any]:
+        return search_report(
             dataset=args.dataset,
             data_dir=args.data_dir,
             channels=args.channels,
@@ -202,15 +199,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             warmup_steps=args.warmup_steps,
             **({} if args.arch_lr is None else {"arch_lr": args.arch_lr}),
         )
-    except (Error, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(format_report(report))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        clean = {
-            k: (None if isinstance(v, float) and math.isnan(v) else v)
-            for k, v in report.items()
-        }
-        args.json.write_text(json.dumps(clean, indent=2) + "\n")
-    return 0
+
+    return report_main(run, format_report, args.json)

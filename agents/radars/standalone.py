@@ -12,8 +12,6 @@ report of :func:`search_report`. :func:`radars_search` is the same for scripts.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,6 +21,7 @@ from typing import Any
 
 from nasgym.error import unknown_keywords
 
+from ..cli import add_model_arguments, add_run_arguments, report_main
 from ..darts.search import METHODS as DARTS_METHODS
 from ..darts.search import StepLog
 from ..darts.standalone import cell_summary, nb201_lookup
@@ -229,12 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
         "then DARTS on the remaining subspace; wall-clock report and NB201 table "
         "look-ups of the derived cell.",
     )
-    p.add_argument("--dataset", default=d.dataset)
-    p.add_argument("--data-dir", default=None, help="torchvision-format CIFAR dir")
-    p.add_argument("--image-size", type=int, default=None)
-    p.add_argument("--channels", type=int, default=d.channels)
-    p.add_argument("--num-cells", type=int, default=d.num_cells)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    add_model_arguments(
+        p,
+        dataset=d.dataset,
+        channels=d.channels,
+        num_cells=d.num_cells,
+        batch_size=d.batch_size,
+    )
     p.add_argument("--memory-budget-mib", type=float, default=d.memory_budget_mib)
     p.add_argument("--prune-rule", choices=PRUNE_RULES, default=d.prune_rule)
     p.add_argument("--prune-per-round", type=int, default=d.prune_per_round)
@@ -246,23 +246,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--darts-method", choices=DARTS_METHODS, default=d.darts_method)
     p.add_argument("--darts-steps", type=int, default=d.darts_steps)
     p.add_argument("--darts-arch-lr", type=float, default=None)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
-    p.add_argument("--no-amp", action="store_true", help="no bfloat16 on CUDA")
-    p.add_argument("--checkpoint", default=None, help="resumed when it exists")
-    p.add_argument("--checkpoint-every", type=int, default=0, help="DARTS steps")
-    p.add_argument("--log-every", type=int, default=50, help="0: quiet")
-    p.add_argument("--table", default=None, help="the NB201 table file")
-    p.add_argument("--json", type=Path, default=None, help="write the report")
+    add_run_arguments(p, checkpoint_every_help="DARTS steps")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 on bad input)."""
     args = build_parser().parse_args(argv)
-    from nasgym.error import Error
 
-    try:
+    def run() -> dict[str, Any]:
         config = RadarsConfig(
             dataset=args.dataset,
             data_dir=args.data_dir,
@@ -285,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             device=args.device,
             amp=not args.no_amp,
         )
-        report = search_report(
+        return search_report(
             config,
             round_progress=(
                 _round_printer(args.memory_budget_mib) if args.log_every else None
@@ -295,22 +287,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             checkpoint_every=args.checkpoint_every,
             table_path=args.table,
         )
-    except (Error, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(format_report(report))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(_clean(report), indent=2) + "\n")
-    return 0
 
-
-def _clean(value: Any) -> Any:
-    """JSON-safe copy: NaN and infinities become ``None``."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
+    return report_main(run, format_report, args.json)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import math
 import sys
 import time
@@ -21,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..cli import add_model_arguments, add_run_arguments, report_main
 from ..darts.standalone import cell_summary, nb201_lookup
 from .estimators import ESTIMATORS
 from .latency import LatencyTable
@@ -267,14 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
         "with a wall-clock report and NB201 table look-ups of the derived cell.",
     )
     p.add_argument("--estimator", choices=ESTIMATORS, default=d.estimator)
-    p.add_argument("--dataset", default=d.dataset)
-    p.add_argument("--data-dir", default=None, help="torchvision-format CIFAR dir")
+    add_model_arguments(
+        p,
+        dataset=d.dataset,
+        channels=d.channels,
+        num_cells=d.num_cells,
+        batch_size=d.batch_size,
+    )
     p.add_argument("--steps", type=int, default=d.steps)
     p.add_argument("--time-budget", type=float, default=None, help="seconds")
-    p.add_argument("--channels", type=int, default=d.channels)
-    p.add_argument("--num-cells", type=int, default=d.num_cells)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--image-size", type=int, default=None)
     p.add_argument("--w-lr", type=float, default=d.w_lr)
     p.add_argument("--arch-lr", type=float, default=d.arch_lr)
     p.add_argument("--arch-lr-min", type=float, default=d.arch_lr_min)
@@ -291,24 +292,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-target", type=float, default=d.latency_target_ms)
     p.add_argument("--latency-device", default=d.latency_device)
     p.add_argument("--latency-fit-samples", type=int, default=d.latency_fit_samples)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, auto")
-    p.add_argument("--no-amp", action="store_true", help="no bfloat16 on CUDA")
-    p.add_argument("--checkpoint", default=None, help="resumed when it exists")
-    p.add_argument("--checkpoint-every", type=int, default=0)
-    p.add_argument("--log-every", type=int, default=50, help="0: quiet")
-    p.add_argument("--table", default=None, help="the NB201 table file")
+    add_run_arguments(p)
     p.add_argument("--hw-table", default=None, help="the hw360.npz file")
-    p.add_argument("--json", type=Path, default=None, help="write the report")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (2 on bad input)."""
     args = build_parser().parse_args(argv)
-    from nasgym.error import Error
 
-    try:
+    def run() -> dict[str, Any]:
         config = UnasConfig(
             estimator=args.estimator,
             steps=args.steps,
@@ -333,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             device=args.device,
             amp=not args.no_amp,
         )
-        report = search_report(
+        return search_report(
             config,
             time_budget_s=args.time_budget,
             progress=_progress_printer(args.log_every, args.steps),
@@ -342,25 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             table_path=args.table,
             hw_path=args.hw_table,
         )
-    except (Error, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(format_report(report))
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(_clean(report), indent=2) + "\n")
-    return 0
 
-
-def _clean(value: Any) -> Any:
-    """NaN to ``None``, recursively (JSON has no NaN)."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
+    return report_main(run, format_report, args.json)
 
 
 __all__ = ["build_parser", "format_report", "main", "run_unas", "search_report"]
