@@ -130,6 +130,12 @@ HW_OBJECTIVES: dict[str, tuple[str, str, str]] = {
 #: two sources' values of the same metric and architecture.
 MERGE_TOLERANCE = 1e-3
 
+#: Epochs of the per-epoch learning curves (the 200-epoch schedule).
+CURVE_EPOCHS = 200
+#: Per-epoch curve metrics: validation accuracy after each epoch of the 200-epoch
+#: schedule and the seconds of training up to and including that epoch.
+CURVE_METRICS: tuple[str, ...] = ("valid", "train_time_s")
+
 #: Name of the official NATS-Bench topology archive directory.
 ARCHIVE_NAME = "NATS-tss-v1_0-3ffb9-simple"
 #: The 200-epoch CSV (``v-tao/nats-bench-landscape``).
@@ -181,6 +187,8 @@ class _Imported:
     ops: NDArray[np.uint8]
     columns: dict[str, FloatArray] = field(default_factory=dict)
     sources: list[_Source] = field(default_factory=list)
+    #: Official index -> ``dataset/metric`` -> one value per epoch (archives only).
+    curves: dict[int, dict[str, FloatArray]] = field(default_factory=dict)
 
     def arch_str(self, index: int) -> str:
         return NB201Arch(tuple(int(o) for o in self.ops[index])).to_str()
@@ -308,6 +316,58 @@ def _costs(archres: Mapping[str, Any], dataset: str) -> dict[str, float]:
     return out
 
 
+def _curve(archres: Mapping[str, Any], dataset: str) -> dict[str, FloatArray]:
+    """Per-epoch ``valid-accuracy`` and ``train-all-time`` of one 200-epoch record.
+
+    Epoch ``e`` (1-based) is ``get_more_info(i, D', iepoch=e - 1, hp="200",
+    is_random=False)``, computed with the same arithmetic. Empty unless every run
+    has the validation accuracy of every epoch: the official archive has it for
+    ``cifar10-valid`` only (CIFAR-100 and ImageNet16-120 runs evaluate ``x-valid``
+    after the last epoch alone; their per-epoch numbers are on the original test
+    set, which holds the test split).
+    """
+    runs = _runs(archres, dataset)
+    if runs is None or any(int(run["epochs"]) != CURVE_EPOCHS for run in runs):
+        return {}
+    per_run_valid = [
+        [run["eval_acc1es"].get(f"x-valid@{e}") for e in range(CURVE_EPOCHS)]
+        for run in runs
+    ]
+    if any(v is None for values in per_run_valid for v in values):
+        return {}
+    valid = np.array(
+        [_mean([values[e] for values in per_run_valid]) for e in range(CURVE_EPOCHS)]
+    )
+    out = {"valid": valid}
+    per_run_time: list[list[Any]] = []
+    for run in runs:
+        raw = run.get("train_times")
+        if raw is None:
+            return out
+        total, cumulative = 0, []
+        for e in range(CURVE_EPOCHS):
+            total = total + raw[e]
+            cumulative.append(total)
+        per_run_time.append(cumulative)
+    out["train_time_s"] = np.array(
+        [_mean([values[e] for values in per_run_time]) for e in range(CURVE_EPOCHS)]
+    )
+    return out
+
+
+def _record_curves(record: Mapping[str, Any]) -> dict[str, FloatArray]:
+    """The per-epoch curves of one archive record, keyed ``dataset/metric``."""
+    archres = record.get("200")
+    if archres is None:
+        return {}
+    out: dict[str, FloatArray] = {}
+    for dataset in DATASETS:
+        run_dataset = "cifar10-valid" if dataset == "cifar10" else dataset
+        for metric, values in _curve(archres, run_dataset).items():
+            out[f"{dataset}/{metric}"] = values
+    return out
+
+
 def _record_values(record: Mapping[str, Any]) -> dict[str, float]:
     """All metric values of one per-architecture record, keyed ``dataset/metric``."""
     values: dict[str, float] = {}
@@ -384,6 +444,7 @@ def _read_archive(directory: Path) -> _Imported:
                         f"meta_archs[{index}] is {archs[index]!r}"
                     )
             values = _record_values(record)
+            curves = _record_curves(record)
         except CorruptDataError:
             raise
         except Exception as exc:  # KeyError, TypeError ... from a malformed record
@@ -393,6 +454,8 @@ def _read_archive(directory: Path) -> _Imported:
             ) from exc
         for key, value in values.items():
             columns.setdefault(key, _nan_column())[index] = value
+        if curves:
+            imported.curves[index] = curves
     imported.columns = columns
     combined = hashlib.sha256()
     for name in sorted(digests):
@@ -641,8 +704,200 @@ def _write(parts: Sequence[_Imported], dest: Path | None) -> Path:
         )
         merged = part if merged is None else _merge(merged, part)
     assert merged is not None
+    curves = _merge_curves(parts, path)  # may refuse: before anything is written
     write_table(path, _to_arrays(merged))
+    if curves is not None:
+        write_table(curves_path(path), _curve_arrays(curves))
     return path
+
+
+# ---------------------------------------------------------------------------
+# Per-epoch curves (archives only; a file of their own beside the table)
+# ---------------------------------------------------------------------------
+def curves_path(table: Path) -> Path:
+    """The curves file beside a table: ``nb201.npz`` -> ``nb201-curves.npz``."""
+    return table.with_name(f"{table.stem}-curves.npz")
+
+
+def _curve_keys() -> list[str]:
+    return [f"{d}/{m}" for d in DATASETS for m in CURVE_METRICS]
+
+
+def _curve_arrays(curves: Mapping[int, Mapping[str, FloatArray]]) -> dict[str, Any]:
+    index = np.array(sorted(curves), dtype=np.int64)
+    arrays: dict[str, Any] = {"index": index}
+    for key in _curve_keys():
+        block = np.full((index.size, CURVE_EPOCHS), np.nan)
+        for row, i in enumerate(index.tolist()):
+            values = curves[i].get(key)
+            if values is not None:
+                block[row] = values
+        arrays[key] = block
+    return arrays
+
+
+def _check_curves(where: str, curves: Mapping[int, Mapping[str, FloatArray]]) -> None:
+    """Accuracies in [0, 100], times >= 0 and never decreasing (NaN: missing)."""
+    fix = (
+        "it is damaged or not NB201 data: replace it with an intact copy; "
+        f"{data_page('nb201')}"
+    )
+    for i, by_key in curves.items():
+        if not 0 <= i < NUM_ARCHS:
+            raise CorruptDataError(f"{where}: curve of official index {i}; {fix}")
+        for key, values in by_key.items():
+            if values.shape != (CURVE_EPOCHS,):
+                raise CorruptDataError(
+                    f"{where}: curve {key} of official index {i} has shape "
+                    f"{values.shape}, expected ({CURVE_EPOCHS},); {fix}"
+                )
+            finite = values[np.isfinite(values)]
+            metric = key.partition("/")[2]
+            if metric == "valid":
+                bad = finite.size and (finite.min() < 0 or finite.max() > 100)
+            else:
+                bad = finite.size and (
+                    finite.min() < 0 or bool(np.any(np.diff(finite) < 0))
+                )
+            if bad or np.isinf(values).any():
+                what = (
+                    "outside [0, 100]" if metric == "valid" else "negative or falling"
+                )
+                raise CorruptDataError(
+                    f"{where}: curve {key} of official index {i} holds values {what}; "
+                    f"{fix}"
+                )
+
+
+def _read_curves(path: Path) -> dict[int, dict[str, FloatArray]]:
+    shapes: dict[str, tuple[int, ...]] = {"index": (-1,)}
+    shapes.update({key: (-1, CURVE_EPOCHS) for key in _curve_keys()})
+    arrays = read_table(path, shapes)
+    fix = (
+        f"delete it and run `nasgym data import nb201 PATH` again ({path}); "
+        f"{data_page('nb201')}"
+    )
+    index = arrays["index"]
+    if index.dtype.kind not in "iu" or np.unique(index).size != index.size:
+        raise CorruptDataError(f"{path}: array 'index' is not distinct indices; {fix}")
+    for key in _curve_keys():
+        if arrays[key].shape[0] != index.size or arrays[key].dtype.kind != "f":
+            raise CorruptDataError(
+                f"{path}: array {key!r} has shape {arrays[key].shape} and dtype "
+                f"{arrays[key].dtype}, expected ({index.size}, {CURVE_EPOCHS}) "
+                f"float64; {fix}"
+            )
+    curves = {
+        int(i): {key: arrays[key][row] for key in _curve_keys()}
+        for row, i in enumerate(index.tolist())
+    }
+    _check_curves(str(path), curves)
+    return curves
+
+
+def _merge_curves(
+    parts: Sequence[_Imported], table: Path
+) -> dict[int, dict[str, FloatArray]] | None:
+    """The parts' curves merged into the curves file beside ``table`` (not written).
+
+    ``None`` when no part has curves (the file is left as it is).
+    """
+    if not any(part.curves for part in parts):
+        return None
+    path = curves_path(table)
+    merged: dict[int, dict[str, FloatArray]] = {}
+    if path.is_file():
+        try:
+            merged = _read_curves(path)
+        except CorruptDataError as exc:
+            warnings.warn(f"replacing unreadable NB201 curves: {exc}", stacklevel=4)
+    for part in parts:
+        _check_curves(_describe_sources(part.sources), part.curves)
+        for i, curves in part.curves.items():
+            old = merged.get(i, {})
+            out: dict[str, FloatArray] = {}
+            for key in sorted(set(old) | set(curves)):
+                a, b = old.get(key), curves.get(key)
+                if a is None or b is None:
+                    only = a if a is not None else b
+                    assert only is not None
+                    out[key] = only
+                    continue
+                both = np.isfinite(a) & np.isfinite(b)
+                bad = np.flatnonzero(both & (np.abs(a - b) > MERGE_TOLERANCE))
+                if bad.size:
+                    e = int(bad[0])
+                    raise CorruptDataError(
+                        f"NB201 sources disagree on the {key} curve of official index "
+                        f"{i} at epoch {e + 1}: {float(a[e])!r} (existing curves) vs "
+                        f"{float(b[e])!r} from {_describe_sources(part.sources)} "
+                        f"(tolerance {MERGE_TOLERANCE}). Delete {path} to start over."
+                    )
+                out[key] = np.where(np.isfinite(b), b, a)
+            merged[i] = out
+    return merged
+
+
+@dataclass(frozen=True)
+class NB201Curves:
+    """Per-epoch curves of one dataset over every code (read-only).
+
+    Attributes:
+        path: The curves file.
+        dataset: The dataset.
+        valid: ``(15625, 200)``: validation accuracy after epoch ``e + 1`` of the
+            200-epoch schedule, by code (NaN where not imported).
+        train_time_s: ``(15625, 200)``: seconds of training up to and including
+            epoch ``e + 1``, by code (NaN where not imported).
+        covered: Number of architectures with both curves complete.
+    """
+
+    path: Path
+    dataset: str
+    valid: FloatArray
+    train_time_s: FloatArray
+    covered: int
+
+
+@data_errors("nb201")
+def load_curves(table: NB201Table, dataset: str) -> NB201Curves:
+    """Read the per-epoch curves beside ``table`` for ``dataset``.
+
+    Args:
+        table: A loaded table (its file locates the curves file and its index order
+            maps official indices to codes).
+        dataset: One of :data:`DATASETS`.
+
+    Returns:
+        The curves (NaN rows for architectures the imported archive lacks).
+
+    Raises:
+        BenchmarkDataMissingError: No curves file: only an official NATS-Bench
+            archive has per-epoch data.
+        CorruptDataError: The curves file fails its integrity checks.
+    """
+    if dataset not in DATASETS:
+        raise unknown_option("dataset", dataset, DATASETS)
+    path = curves_path(table.path)
+    if not path.is_file():
+        raise BenchmarkDataMissingError(
+            f"no per-epoch NB201 curves beside {table.path}: only the official "
+            f"NATS-Bench topology archive ({ARCHIVE_NAME}/) has them; import it with "
+            f"`nasgym data import nb201 PATH/{ARCHIVE_NAME}`; {data_page('nb201')}"
+        )
+    curves = _read_curves(path)
+    blocks = {m: np.full((NUM_ARCHS, CURVE_EPOCHS), np.nan) for m in CURVE_METRICS}
+    for i, by_key in curves.items():
+        code = int(table.index_to_code[i])
+        for metric in CURVE_METRICS:
+            blocks[metric][code] = by_key[f"{dataset}/{metric}"]
+    complete = np.ones(NUM_ARCHS, dtype=bool)
+    for block in blocks.values():
+        complete &= np.isfinite(block).all(axis=1)
+        block.setflags(write=False)
+    return NB201Curves(
+        path, dataset, blocks["valid"], blocks["train_time_s"], int(complete.sum())
+    )
 
 
 @data_errors("nb201")

@@ -16,7 +16,10 @@ Per benchmark:
   architecture (the official NATS archive); otherwise (the CSV tables) the cost is
   an *epochs proxy*: :attr:`cost_unit` is ``"epochs"`` and a seconds budget raises.
   The score is ``valid@hp``; the CSV tables have no ``valid@200``, so the score at
-  200 epochs is then ``test@200`` and :attr:`score_splits` says so.
+  200 epochs is then ``test@200`` and :attr:`score_splits` says so. With
+  ``NB201Fidelity(curve=True)`` the fidelities are instead epochs 1..200 of the
+  200-epoch schedule (CIFAR-10, from the official archive's per-epoch curves):
+  resumable, costed in the seconds trained up to each epoch.
 * NB101 (the table's budgets: 4/12/36/108 for the official file, 4 for EC-NAS):
   every budget was trained from scratch, so not resumable. Cost ``train_time_s``.
 * NB301 (surrogate epochs 1..98): the surrogate models points on one training
@@ -150,25 +153,51 @@ class FidelityBenchmark(ABC):
 
 
 class NB201Fidelity(FidelityBenchmark):
-    """NB201 at 12 and 200 epochs (see the module doc for costs and scores).
+    """NB201 at 12 and 200 epochs, or at every epoch of the 200-epoch schedule.
+
+    By default the fidelities are the two NATS-Bench schedules (see the module doc
+    for costs and scores). With ``curve=True`` they are epochs ``1..200`` of the
+    200-epoch schedule, read from the per-epoch curves that only the official
+    NATS-Bench archive has (``nasgym data import nb201 PATH`` writes them beside the
+    table): the score is the validation accuracy after that epoch, the cost the
+    seconds trained up to it, and a continued configuration pays only the epochs
+    it adds (``resumable``). The archive has per-epoch *validation* accuracy for
+    CIFAR-10 only; on CIFAR-100 and ImageNet16-120 its per-epoch numbers are on
+    the original test set, which holds the test split, so ``curve=True`` refuses
+    them rather than reward test data.
 
     Args:
         dataset: ``cifar10``, ``cifar100`` or ``ImageNet16-120``.
         path: An NB201 table (default: the imported one).
+        curve: Use the per-epoch curves (fidelities ``1..200``).
+
+    Raises:
+        BenchmarkDataMissingError: ``curve=True`` without complete curves for the
+            dataset (the message says how many architectures have one and what to
+            import).
     """
 
-    fidelities = (12, 200)
+    fidelities: tuple[int, ...] = (12, 200)
     resumable = False
     resumable_reason = "the 12- and 200-epoch runs are separate NATS-Bench schedules"
     nvec = (5,) * 6
 
     def __init__(
-        self, dataset: str = "cifar10", *, path: str | os.PathLike[str] | None = None
+        self,
+        dataset: str = "cifar10",
+        *,
+        path: str | os.PathLike[str] | None = None,
+        curve: bool = False,
     ) -> None:
         from nasgym.benchmarks.nb201 import NB201Benchmark
 
         self.bench = NB201Benchmark(dataset, path=path)
         self.name = f"nb201/{dataset}"
+        self.curve = bool(curve)
+        if self.curve:
+            self._init_curve(dataset)
+            self._report = self.bench.table(self.bench.report_metric)
+            return
         tables = self.bench.tables
         self._score: dict[int, NDArray[np.float64]] = {}
         self._splits: dict[int, str] = {}
@@ -190,6 +219,40 @@ class NB201Fidelity(FidelityBenchmark):
                 break
         self._report = tables[self.bench.report_metric]
 
+    def _init_curve(self, dataset: str) -> None:
+        from nasgym.benchmarks.nb201 import (
+            ARCHIVE_NAME,
+            CURVE_EPOCHS,
+            NUM_ARCHS,
+            load_curves,
+            load_table,
+        )
+
+        curves = load_curves(load_table(self.bench.table_path), dataset)
+        if curves.covered < NUM_ARCHS:
+            why = (
+                " (the official archive evaluates the validation split of "
+                f"{dataset} only after the last epoch)"
+                if dataset != "cifar10"
+                else ""
+            )
+            raise BenchmarkDataMissingError(
+                f"per-epoch NB201 curves cover {curves.covered:,} of {NUM_ARCHS:,} "
+                f"architectures on {dataset}{why}; curve=True needs all of them: "
+                f"import the complete official NATS-Bench archive ({ARCHIVE_NAME}/) "
+                "with `nasgym data import nb201 PATH`, or use curve=False (the "
+                "12- and 200-epoch schedules)"
+            )
+        self.fidelities = tuple(range(1, CURVE_EPOCHS + 1))
+        self.resumable = True
+        self.resumable_reason = (
+            "epochs are points on one 200-epoch training run of NATS-Bench"
+        )
+        self._curve_valid = curves.valid
+        self._curve_time = curves.train_time_s
+        self._times = {}
+        self._splits = dict.fromkeys(self.fidelities, "valid")
+
     def _complete(self, metric: str) -> bool:
         return self.bench.coverage(metric) == self.bench.space.size
 
@@ -206,6 +269,8 @@ class NB201Fidelity(FidelityBenchmark):
                 "epochs proxy: the table has no complete train_time_s "
                 "(import the official NATS-Bench archive for seconds)"
             )
+        if self.curve:
+            return "NATS-Bench train-all-time up to each epoch of the 200-epoch run"
         return "NATS-Bench train_time_s@hp"
 
     @property
@@ -215,6 +280,12 @@ class NB201Fidelity(FidelityBenchmark):
 
     def _evaluate(self, vector: tuple[int, ...], fidelity: int) -> Evaluation:
         code = int(self.bench.space.vectors_to_codes(np.asarray([vector]))[0])
+        if self.curve:
+            return Evaluation(
+                float(self._curve_valid[code, fidelity - 1]),
+                float(self._report[code]),
+                float(self._curve_time[code, fidelity - 1]),
+            )
         cost = (
             float(fidelity)
             if self._times is None
