@@ -39,9 +39,11 @@ _NBGRAPH_PACKAGE = "nas_bench_graph"
 
 
 def _import_nb201(path: Path) -> list[Path]:
-    from nasgym.benchmarks.nb201 import import_nb201
+    from nasgym.benchmarks.nb201 import curves_path, import_nb201
 
-    return [import_nb201(path)]
+    table = import_nb201(path)
+    curves = curves_path(table)
+    return [table, curves] if curves.is_file() else [table]
 
 
 def _import_nb101(path: Path) -> list[Path]:
@@ -83,6 +85,9 @@ def _nb201_status() -> dict[str, Any]:
         DATASETS,
         TABLE_FILE,
         NB201Benchmark,
+        curves_path,
+        load_curves,
+        load_table,
         missing_table_message,
     )
     from nasgym.data import find_table
@@ -114,6 +119,13 @@ def _nb201_status() -> dict[str, Any]:
         row["present"] = True
     except Error as exc:  # corrupt table
         row["error"] = str(exc)
+        return row
+    if curves_path(found).is_file():
+        try:
+            table = load_table(found)
+            row["curves"] = {d: load_curves(table, d).covered for d in DATASETS}
+        except Error as exc:  # corrupt curves: the table itself is still usable
+            row["error"] = f"per-epoch curves unusable: {exc}"
     return row
 
 
@@ -359,6 +371,10 @@ def format_status(rows: Sequence[dict[str, Any]]) -> str:
             lines.append(f"{indent}costs  {', '.join(row['costs'])}")
         for dataset, coverage in (row.get("coverage") or {}).items():
             lines.append(f"{indent}{dataset}: {_fmt_coverage(coverage)}")
+        if row.get("curves"):
+            lines.append(
+                f"{indent}per-epoch curves (archs): {_fmt_coverage(row['curves'])}"
+            )
         for source in row.get("sources") or []:
             lines.append(
                 f"{indent}source  {source['kind']} {source['file']} "

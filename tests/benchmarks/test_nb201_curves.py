@@ -141,6 +141,26 @@ def test_damaged_curves_file(tmp_path: Path) -> None:
         nb201._write([falling], tmp_path / "other" / "nb201.npz")
 
 
+def test_data_status_reports_curves_and_their_damage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nasgym import datastore
+
+    monkeypatch.setenv("NASGYM_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("NASGYM_DATA_DIR", raising=False)
+    table = nb201._write([synthetic_part([0, 7, 9])], tmp_path / "nb201.npz")
+    row = {r["name"]: r for r in datastore.status()}["nb201"]
+    assert row["present"] and row["curves"] == {
+        "cifar10": 3,
+        "cifar100": 0,
+        "ImageNet16-120": 0,
+    }
+    assert "per-epoch curves (archs): cifar10 3" in datastore.format_status([row])
+    curves_path(table).write_bytes(b"not a table")
+    row = {r["name"]: r for r in datastore.status()}["nb201"]
+    assert row["present"] and "per-epoch curves unusable" in row["error"]
+
+
 def test_table_without_curves_says_what_to_import(tmp_path: Path) -> None:
     part = synthetic_part([0])
     part.curves = {}
@@ -159,6 +179,20 @@ def archive(data_root: Path, tmp_path: Path) -> tuple[Path, Path]:
     if not (directory / "meta.pickle.pbz2").is_file():
         missing_data(f"{directory} is missing")
     return directory, import_nats_archive(directory, dest=tmp_path / "nb201.npz")
+
+
+@pytest.mark.data
+def test_real_import_command_writes_the_curves(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nasgym import datastore
+
+    directory = data_root / "nats-bench" / ARCHIVE_NAME
+    if not (directory / "meta.pickle.pbz2").is_file():
+        missing_data(f"{directory} is missing")
+    monkeypatch.setenv("NASGYM_CACHE_DIR", str(tmp_path))
+    written = datastore.import_data("nb201", str(directory))
+    assert written == [tmp_path / "nb201.npz", tmp_path / "nb201-curves.npz"]
 
 
 @pytest.mark.data
