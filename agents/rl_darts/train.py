@@ -133,6 +133,8 @@ def run(
     from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.vec_env import DummyVecEnv, VecMonitor
 
+    from nasgym.sb3 import quiet_logger
+
     if encoder not in ENCODERS:
         raise ValueError(f"unknown encoder {encoder!r}; choose one of {list(ENCODERS)}")
     op_names(op_set)
@@ -189,7 +191,7 @@ def run(
                 self.bar.close()
 
     t0 = time.perf_counter()
-    model.learn(total_timesteps=steps, callback=_Log())
+    quiet_logger(model).learn(total_timesteps=steps, callback=_Log())
     wall = time.perf_counter() - t0
     tail = [r for s, r in curve if s >= 0.8 * steps]
     record: dict[str, Any] = {

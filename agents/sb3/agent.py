@@ -18,7 +18,7 @@ import gymnasium as gym
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback
 
-from nasgym.sb3 import StopOnBudget
+from nasgym.sb3 import StopOnBudget, quiet_logger
 
 from ..baselines.common import check_positive_int, query_budget
 from .common import (
@@ -143,12 +143,14 @@ class SB3Agent(Generic[ConfigT]):
         return []
 
     def build_model(self) -> BaseAlgorithm:
-        """A fresh, seeded model on :attr:`env`."""
-        return self.algorithm(
-            policy_name(self.env),
-            self.env,
-            seed=self.seed,
-            **self.settings.algorithm_kwargs(),
+        """A fresh, seeded model on :attr:`env` (logging to no folder)."""
+        return quiet_logger(
+            self.algorithm(
+                policy_name(self.env),
+                self.env,
+                seed=self.seed,
+                **self.settings.algorithm_kwargs(),
+            )
         )
 
     def run(self) -> None:

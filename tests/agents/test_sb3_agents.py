@@ -88,6 +88,19 @@ def test_trains_until_the_budget_is_spent_deterministically(name: str) -> None:
     assert _run(name, seed=2).codes != first.codes
 
 
+def test_training_writes_no_log_folder(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.delenv("SB3_LOGDIR", raising=False)
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+    _run(next(iter(AGENTS)), seed=1)
+    assert tempfile.gettempdir() == str(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", list(AGENTS))
 def test_search_improves_on_its_start(name: str) -> None:
     """Over five seeds, the incumbent after 100 queries beats (on average) the best
