@@ -24,9 +24,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", help="run tests marked slow")
 
 
+_SESSION_CACHE: list[str] = []  # the cache dir this session made (removed at the end)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if "NASGYM_CACHE_DIR" not in os.environ or not os.environ.get("NASGYM_KEEP_CACHE"):
         os.environ["NASGYM_CACHE_DIR"] = tempfile.mkdtemp(prefix="nasgym-cache-")
+        _SESSION_CACHE.append(os.environ["NASGYM_CACHE_DIR"])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    while _SESSION_CACHE:
+        shutil.rmtree(_SESSION_CACHE.pop(), ignore_errors=True)
 
 
 def pytest_collection_modifyitems(
