@@ -65,7 +65,7 @@ import numpy as np
 import nasgym
 from nasgym.envs.floor import FLOOR_ID, register_floor
 from nasgym.error import BenchmarkDataMissingError, Error, UnknownOptionError
-from nasgym.registration import ALL_ENVS, ENVS, SUPERNET_ENVS
+from nasgym.registration import ALL_ENVS, ENVS, FIDELITY_ENVS, SUPERNET_ENVS
 
 #: Gymnasium's reference environment for the env-step ratios.
 CARTPOLE = "CartPole-v1"
@@ -1570,7 +1570,8 @@ def run_perf(
         raise ValueError("steps and vector sizes must be positive")
     started = time.perf_counter()
     # Supernet envs train a network per step: timed by docs/supernet_evidence.py.
-    every = [e for e in ALL_ENVS if e not in SUPERNET_ENVS]
+    # The multi-fidelity envs step the benchmarks the Query rows already time.
+    every = [e for e in ALL_ENVS if e not in SUPERNET_ENVS and e not in FIDELITY_ENVS]
     env_ids = [resolve_env_id(e) for e in (envs if envs is not None else every)]
     unknown = [e for e in env_ids if e not in gym.registry]
     if unknown:

@@ -63,8 +63,21 @@ SUPERNET_ENVS: dict[str, tuple[str, str]] = {
     },
 }
 
-#: Every registered id: :data:`ENVS`, :data:`GRAPH_ENVS`, then :data:`SUPERNET_ENVS`.
-ALL_ENVS: dict[str, tuple[str, str]] = {**ENVS, **GRAPH_ENVS, **SUPERNET_ENVS}
+#: ``id -> (module, class)`` of the multi-fidelity Query envs (an epoch budget per
+#: query, simulated training time and workers; :mod:`nasgym.mf`).
+FIDELITY_ENVS: dict[str, tuple[str, str]] = {
+    f"nasgym/{space}Fidelity-v0": ("nasgym.envs.fidelity", f"{space}FidelityEnv")
+    for space in ("NB201", "NB101", "NB301")
+}
+
+#: Every registered id: :data:`ENVS`, :data:`GRAPH_ENVS`, :data:`SUPERNET_ENVS`,
+#: then :data:`FIDELITY_ENVS`.
+ALL_ENVS: dict[str, tuple[str, str]] = {
+    **ENVS,
+    **GRAPH_ENVS,
+    **SUPERNET_ENVS,
+    **FIDELITY_ENVS,
+}
 
 
 def register_nasgym_envs() -> None:
@@ -96,6 +109,12 @@ def register_nasgym_envs() -> None:
                 # One supernet shared by the sub-envs, evaluated in batches.
                 vector_entry_point=f"{module}:{cls[: -len('Env')]}VectorEnv",
                 disable_env_checker=False,
+            )
+    for env_id, (module, cls) in FIDELITY_ENVS.items():
+        if env_id not in gym.registry:
+            # Each sub-env of gym.make_vec has its own clock and workers.
+            gym.register(
+                id=env_id, entry_point=f"{module}:{cls}", disable_env_checker=False
             )
 
 

@@ -102,6 +102,7 @@ def test_import_is_light_and_fast() -> None:
                 f"nasgym/Supernet201{mode}-v0"
                 for mode in ("Edit", "Query", "Continuous")
             ),
+            *(f"nasgym/{space}Fidelity-v0" for space in ("NB201", "NB101", "NB301")),
         ]
     )
     # A guard, not a benchmark: the best of two fresh interpreters.

@@ -28,6 +28,7 @@ Per benchmark:
 
 from __future__ import annotations
 
+import math
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -136,6 +137,15 @@ class FidelityBenchmark(ABC):
             InvalidActionError: A malformed architecture vector.
         """
         return self._evaluate(self.check_vector(vector), self.check_fidelity(fidelity))
+
+    def arch_string(self, vector: tuple[int, ...]) -> str:
+        """The architecture of a vector as a string (default: its entries)."""
+        return ",".join(str(v) for v in vector)
+
+    @property
+    def optimum(self) -> float:
+        """The best report value of any architecture (NaN where unknown)."""
+        return math.nan
 
     def header(self) -> dict[str, Any]:
         """What a run header records about fidelities and costs."""
@@ -256,6 +266,17 @@ class NB201Fidelity(FidelityBenchmark):
     def _complete(self, metric: str) -> bool:
         return self.bench.coverage(metric) == self.bench.space.size
 
+    def arch_string(self, vector: tuple[int, ...]) -> str:
+        """The NB201 cell string, e.g. ``|nor_conv_3x3~0|+|...|``."""
+        from nasgym.spaces.nb201 import NB201Arch
+
+        return NB201Arch(tuple(vector)).to_str()
+
+    @property
+    def optimum(self) -> float:
+        """The best report value (test accuracy at 200 epochs) in the table."""
+        return float(np.nanmax(self._report))
+
     @property
     def cost_unit(self) -> str:
         """See :attr:`FidelityBenchmark.cost_unit`."""
@@ -318,6 +339,7 @@ class NB101Fidelity(FidelityBenchmark):
         self._rows = self.bench.rows
         self.nvec = (int(self._rows.size),)
         hashes = self.bench.hashes()
+        self._hashes: list[str] | None = hashes
         self._values = {
             (m, e): np.asarray(self.bench.query(hashes, m, epochs=e), dtype=np.float64)
             for m in ("valid", "train_time_s")
@@ -336,6 +358,17 @@ class NB101Fidelity(FidelityBenchmark):
     def cost_source(self) -> str:
         """See :attr:`FidelityBenchmark.cost_source`."""
         return "NB101 train_time_s of the budget's runs (mean over repeats)"
+
+    def arch_string(self, vector: tuple[int, ...]) -> str:
+        """The official hash of the table row."""
+        if self._hashes is None:
+            self._hashes = self.bench.hashes()
+        return self._hashes[vector[0]]
+
+    @property
+    def optimum(self) -> float:
+        """The best report value (test accuracy at the largest budget)."""
+        return float(np.nanmax(self._report))
 
     def _evaluate(self, vector: tuple[int, ...], fidelity: int) -> Evaluation:
         i = vector[0]
@@ -384,6 +417,14 @@ class NB301Fidelity(FidelityBenchmark):
     def cost_source(self) -> str:
         """See :attr:`FidelityBenchmark.cost_source`."""
         return "NB301 (YAHPO) surrogate runtime output"
+
+    @property
+    def optimum(self) -> float:
+        """100: the surrogate's optimum is unknown (regret is an upper bound).
+
+        Regret is measured against a perfect 100 %, as the NB301 envs do.
+        """
+        return 100.0
 
     def _predict(self, vector: tuple[int, ...], epoch: int) -> tuple[float, float]:
         key = (vector, epoch)

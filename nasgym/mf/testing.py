@@ -56,6 +56,11 @@ class TinyBenchmark(FidelityBenchmark):
         """See :attr:`FidelityBenchmark.cost_source`."""
         return "tiny: f * (1 + a) seconds" if self._costs else "epochs proxy"
 
+    @property
+    def optimum(self) -> float:
+        """The best report value, ``60 + 5 * 2 + 4 * 2``."""
+        return 78.0
+
     def _evaluate(self, vector: tuple[int, ...], fidelity: int) -> Evaluation:
         a, b = vector
         score = 40.0 + 5 * a + 3 * b + 2.0 * self.fidelities.index(fidelity) * (1 + a)
