@@ -45,23 +45,24 @@ ActType = NDArray[np.int64]
 
 @dataclass(frozen=True)
 class Finished:
-    """A job that finished on the simulated clock (what an optimizer is told).
+    """A job that finished on the simulated clock: what an optimizer is told.
+
+    It carries no test accuracy (an agent's ``info`` never does); the env's
+    :attr:`FidelityQueryEnv.rows` hold the full :class:`~nasgym.mf.simulate.TraceRow`.
 
     Attributes:
-        row: The job's :class:`~nasgym.mf.simulate.TraceRow` (incumbent included).
+        job: The job.
+        score: Its search score (percent).
+        worker: The worker that ran it.
+        start: Simulated start.
+        end: Simulated finish.
     """
 
-    row: TraceRow
-
-    @property
-    def job(self) -> Job:
-        """The job."""
-        return self.row.job
-
-    @property
-    def score(self) -> float:
-        """Its search score (percent)."""
-        return self.row.score
+    job: Job
+    score: float
+    worker: int
+    start: float
+    end: float
 
 
 @dataclass(order=True)
@@ -106,6 +107,14 @@ class FidelityQueryEnv(StrictKeywords, gym.Env[ObsType, ActType]):
         alpha: Exponent of ``"power"`` and ``"exp"``.
         horizon: Steps per episode (``None``: the whole search).
         render_mode: ``"ansi"`` or ``None``.
+
+    Attributes:
+        bench: The benchmark.
+        ledger: Charges the jobs of the current search.
+        now: The simulated clock.
+        rows: The finished jobs of the current search as
+            :class:`~nasgym.mf.simulate.TraceRow` (report values and incumbent
+            included: for the harness and for comparing with ``simulate``).
 
     Raises:
         UnknownOptionError: A bad option (the message names the valid values).
@@ -225,7 +234,9 @@ class FidelityQueryEnv(StrictKeywords, gym.Env[ObsType, ActType]):
                 self.best[0],
             )
             self.rows.append(row)
-            out.append(Finished(row))
+            out.append(
+                Finished(done.job, done.score, done.worker, done.start, done.end)
+            )
             self.idle.append(done.worker)
         self.idle.sort()
         return out
