@@ -320,6 +320,15 @@ def _cmd_leaderboard_run(args: argparse.Namespace) -> int:
                 where = "" if index is None else f" for --env {env_ids[index]}"
                 raise LeaderboardError(f"--env-kwargs sets {key!r} twice{where}")
             target[key] = value
+    for flag, key, value in (
+        ("--budget-unit", "budget_unit", args.budget_unit),
+        ("--sim-workers", "sim_workers", args.sim_workers),
+    ):
+        if value is None or (key == "budget_unit" and value == "queries"):
+            continue
+        if key in shared or any(key in kwargs for kwargs in per_env):
+            raise LeaderboardError(f"{flag} and --env-kwargs {key}=... both set it")
+        shared[key] = value
     envs = [
         EnvConfig(env_id, {**shared, **kwargs})
         for env_id, kwargs in zip(env_ids, per_env, strict=True)
@@ -435,8 +444,10 @@ def _add_leaderboard(sub: Any) -> None:
     from nasgym.leaderboard.backends import BACKENDS
     from nasgym.leaderboard.config import (
         BUDGET_RANGE,
+        BUDGET_UNITS,
         DEFAULT_CHECKPOINTS,
         SEEDS_RANGE,
+        TIME_BUDGET_RANGE,
         kwarg_argument,
     )
 
@@ -510,10 +521,28 @@ def _add_leaderboard(sub: Any) -> None:
     )
     p.add_argument(
         "--budget",
-        type=_int_in(*BUDGET_RANGE),
+        type=_int_in(*TIME_BUDGET_RANGE),
         required=True,
         metavar="Q",
-        help=f"queries per run ({BUDGET_RANGE[0]}..{BUDGET_RANGE[1]})",
+        help=f"queries per run ({BUDGET_RANGE[0]}..{BUDGET_RANGE[1]}), or epochs "
+        "or simulated seconds with --budget-unit",
+    )
+    p.add_argument(
+        "--budget-unit",
+        choices=BUDGET_UNITS,
+        default=None,
+        help="what --budget counts (default queries); epochs and seconds need a "
+        "multi-fidelity env (nasgym/NB201Fidelity-v0, ...); seconds also need "
+        "training times in its data",
+    )
+    p.add_argument(
+        "--sim-workers",
+        type=_positive,
+        default=None,
+        metavar="K",
+        help="simulated asynchronous workers of a multi-fidelity env (default 1): "
+        "each takes the next job when its last one finishes in simulated time; "
+        "results do not depend on --workers",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="results directory")
     p.add_argument(

@@ -37,12 +37,16 @@ EnvValue = int | float | bool | str | None
 
 #: Checkpoints (queries) reported by default, cut at the budget; the budget is added.
 DEFAULT_CHECKPOINTS = (25, 50, 100, 150, 300)
-#: Accepted range of ``--budget``.
+#: Accepted range of ``--budget`` in queries.
 BUDGET_RANGE = (1, 100_000)
+#: Accepted range of ``--budget`` in epochs or seconds (``--budget-unit``).
+TIME_BUDGET_RANGE = (1, 1_000_000_000)
+#: Units ``--budget`` can count (all but queries need a multi-fidelity env).
+BUDGET_UNITS = ("queries", "epochs", "seconds")
 #: Accepted range of ``--seeds``.
 SEEDS_RANGE = (1, 10_000)
 #: Keyword arguments the harness sets itself.
-RESERVED_ENV_KWARGS = ("max_queries",)
+RESERVED_ENV_KWARGS = ("max_queries", "budget")
 #: Mixed into every seed derivation; changing it changes every published result.
 SEED_SALT = 0x6E61_7367  # "nasg"
 

@@ -37,9 +37,10 @@ from typing import Any
 import gymnasium as gym
 
 from nasgym import __version__
-from nasgym.error import Error
+from nasgym.error import Error, UnknownKeywordError
 from nasgym.leaderboard.config import (
     BENCHMARK_KWARG,
+    RESERVED_ENV_KWARGS,
     EnvConfig,
     derive_seeds,
     load_benchmark,
@@ -128,6 +129,9 @@ def prepare_process(sys_path: Sequence[str] = ()) -> None:
 def make_env(env: EnvConfig, budget: int) -> gym.Env[Any, Any]:
     """``gym.make(env.id, max_queries=budget, **env.kwargs)`` with clear errors.
 
+    A multi-fidelity env whose ``budget_unit`` (``--budget-unit``) is ``"epochs"``
+    or ``"seconds"`` is made with ``budget=budget`` instead.
+
     The id is resolved through Gymnasium's registry after loading the
     ``nasgym.envs`` plugins (:func:`nasgym.registration.resolve_env_id`; a
     ``module:id`` imports its module first), and ``benchmark='module:callable'`` is
@@ -143,16 +147,38 @@ def make_env(env: EnvConfig, budget: int) -> gym.Env[Any, Any]:
     from nasgym.registration import resolve_env_id
 
     env_id = resolve_env_id(env.id)
-    if "max_queries" in env.kwargs:
-        raise LeaderboardError(
-            "max_queries is set by --budget; remove it from --env-kwargs"
-        )
+    for reserved in RESERVED_ENV_KWARGS:
+        if reserved in env.kwargs:
+            raise LeaderboardError(
+                f"{reserved} is set by --budget; remove it from --env-kwargs"
+            )
     kwargs: dict[str, Any] = env_kwargs(env.kwargs)
+    # A multi-fidelity env counts --budget in its budget_unit (--budget-unit).
+    unit = kwargs.get("budget_unit", "queries")
+    limit: dict[str, Any] = (
+        {"max_queries": budget} if unit == "queries" else {"budget": budget}
+    )
     spec = kwargs.get(BENCHMARK_KWARG)
     if isinstance(spec, str):
         kwargs[BENCHMARK_KWARG] = load_benchmark(spec, env.id)
     try:
-        return gym.make(env_id, max_queries=budget, **kwargs)
+        return gym.make(env_id, **limit, **kwargs)
+    except UnknownKeywordError as exc:
+        flags = [
+            flag
+            for key, flag in (
+                ("budget_unit", "--budget-unit"),
+                ("sim_workers", "--sim-workers"),
+            )
+            if key in kwargs and f"'{key}'" in str(exc)
+        ]
+        if flags:
+            raise LeaderboardError(
+                f"{' and '.join(flags)} need a multi-fidelity env (an epoch budget per "
+                "query: nasgym/NB201Fidelity-v0, nasgym/NB101Fidelity-v0, "
+                f"nasgym/NB301Fidelity-v0); {env.id} is not one"
+            ) from None
+        raise
     except Error:
         raise
     except TypeError as exc:
@@ -569,6 +595,11 @@ def _search(
         "env_seed": env_seed,
         "agent_seed": agent_seed,
         "budget": task.budget,
+        "budget_unit": run_env.kwargs.get("budget_unit", "queries"),
+        # Multi-fidelity envs: fidelities, cost unit and source, workers, budget.
+        "fidelity": base.unwrapped.fidelity_header()
+        if hasattr(base.unwrapped, "fidelity_header")
+        else None,
         "argv": list(task.argv),
         "backend": task.backend,
         "started": started,
@@ -586,6 +617,7 @@ def _search(
         "best_valid": _float(info.get("best_valid_accuracy")),
         "best_test": _float(info.get("best_test_accuracy")),
         "regret": _float(info.get("regret")),
+        "sim_time_s": _float(info.get("sim_time_s")),
         "wall_time_s": wall,
     }
     return RunOutcome(

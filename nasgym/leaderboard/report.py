@@ -766,7 +766,8 @@ def build_report(
     lines = [
         "# nasgym leaderboard",
         "",
-        f"Results in `{root}`: budget {config.budget} queries per run; report "
+        f"Results in `{root}`: budget {config.budget} {_budget_unit(envs)} per "
+        "run; report "
         f"generated {now_iso()[:19].replace('T', ' ')} UTC by nasgym {__version__}.",
         "",
         "Test accuracy is that of the incumbent (the architecture with the best "
@@ -786,13 +787,25 @@ def build_report(
         "",
     ]
     from nasgym.leaderboard.mo_report import MO_CSV_COLUMNS, mo_section
+    from nasgym.leaderboard.time_report import query_plot_budget, time_section
 
     csv_rows: list[dict[str, Any]] = []
     mo_csv: list[dict[str, Any]] = []
     images: dict[str, bytes] = {}
+    helpers = {
+        "estimate": estimate,
+        "cells": lambda est: (_mean_se(est), _iqm(est)),
+        "label": agent_label,
+        "bootstrap": stratified_bootstrap,
+        "columns": iqm_columns_batch,
+        "markdown_table": markdown_table,
+    }
     for env_runs in envs:
         lines.extend(_env_heading(env_runs))
-        for checkpoint in config.checkpoints:
+        unit = str(env_runs.env.kwargs.get("budget_unit", "queries"))
+        # Under an epochs or seconds budget the query count of a run is not fixed:
+        # its table is the incumbent at the end of the budget (time_section).
+        for checkpoint in config.checkpoints if unit == "queries" else ():
             rows = checkpoint_rows(env_runs, checkpoint, reps)
             lines.append(f"### {env_runs.env.label}, {checkpoint} queries")
             lines.append("")
@@ -823,11 +836,17 @@ def build_report(
                     notes.append(message)
                     log(f"nasgym: warning: {message}")
                 csv_rows.append(_csv_row(env_runs, checkpoint, row))
-        images[f"regret-{env_runs.env.key}.png"] = regret_plot(
-            env_runs, config.budget, reps
+        time_lines, time_images = time_section(
+            env_runs, unit, config.budget, reps, helpers
         )
+        lines.extend(time_lines)
+        plot_budget = query_plot_budget([env_runs], config.budget, unit)
+        images[f"regret-{env_runs.env.key}.png"] = regret_plot(
+            env_runs, plot_budget, reps
+        )
+        images.update(time_images)
         mo_lines, mo_rows, mo_images, mo_notes = mo_section(
-            env_runs, config.checkpoints, config.budget, reps
+            env_runs, config.checkpoints, plot_budget, reps
         )
         lines.extend(mo_lines)
         mo_csv.extend(mo_rows)
@@ -836,7 +855,10 @@ def build_report(
             notes.append(message)
             log(f"nasgym: warning: {message}")
     if len(envs) >= 2:
-        png, profile_notes = performance_profile(envs, config.budget, reps)
+        units = {str(e.env.kwargs.get("budget_unit", "queries")) for e in envs}
+        png, profile_notes = performance_profile(
+            envs, query_plot_budget(envs, config.budget, units.pop()), reps
+        )
         for message in profile_notes:
             notes.append(message)
             log(f"nasgym: warning: {message}")
@@ -859,6 +881,11 @@ def build_report(
         lines.extend(f"* {message}" for message in notes)
         lines.append("")
     return "\n".join(lines), csv_rows, images, notes
+
+
+def _budget_unit(envs: Sequence[EnvRuns]) -> str:
+    units = {str(e.env.kwargs.get("budget_unit", "queries")) for e in envs}
+    return "queries" if not units else ", ".join(sorted(units))
 
 
 def _csv_text(

@@ -26,7 +26,10 @@ from nasgym.leaderboard.backends import BACKENDS, import_ray, run_local, run_ray
 from nasgym.leaderboard.config import (
     BENCHMARK_KWARG,
     BUDGET_RANGE,
+    BUDGET_UNITS,
+    DEFAULT_CHECKPOINTS,
     SEEDS_RANGE,
+    TIME_BUDGET_RANGE,
     EnvConfig,
     LeaderboardConfig,
     check_checkpoints,
@@ -106,11 +109,15 @@ def validate_envs(
             raise LeaderboardError(f"{env.label} is given twice in --env")
         seen[env.canonical()] = env
         variants = {env.id: env}
+        checks: dict[str, list[tuple[str, Any]]] = {}
         for spec in agents:
-            variant = agent_env(env, load_agent(spec.agent), spec.name)
+            factory = load_agent(spec.agent)
+            variant = agent_env(env, factory, spec.name)
             variants.setdefault(variant.id, variant)
+            if callable(getattr(factory, "check_env", None)):
+                checks.setdefault(variant.id, []).append((spec.label, factory))
         for variant in variants.values():
-            _check_env(variant, budget)
+            _check_env(variant, budget, checks.get(variant.id, ()))
     keys = [env.key for env in envs]
     if len(set(keys)) != len(keys):  # pragma: no cover - keys carry a hash if lossy
         raise LeaderboardError(f"env configurations share a directory name: {keys}")
@@ -131,22 +138,52 @@ def worker_sys_path(envs: Sequence[EnvConfig]) -> tuple[str, ...]:
     return (os.getcwd(),) if needs else ()
 
 
-def _check_env(env: EnvConfig, budget: int) -> None:
+def _check_env(
+    env: EnvConfig, budget: int, agent_checks: Sequence[tuple[str, Any]] = ()
+) -> None:
     made = make_env(env, budget)
     try:
+        for label, factory in agent_checks:
+            # An agent class may refuse an env before any run starts.
+            try:
+                factory.check_env(made)
+            except ValueError as exc:
+                raise LeaderboardError(
+                    f"agent {label} cannot run on {env.label}: {exc}"
+                ) from None
         if not env.id.startswith("nasgym/"):
             # Fail before starting workers: a third-party env breaking the contract.
             _obs, info = made.reset(seed=0)
             check_info(info, env.id, "reset")
         space = getattr(made.unwrapped, "search_space", None)
         size = getattr(space, "num_valid", None)
-        if size is not None and budget > int(size):
+        by_queries = env.kwargs.get("budget_unit", "queries") == "queries"
+        if by_queries and size is not None and budget > int(size):
             raise LeaderboardError(
                 f"--budget {budget} exceeds the {int(size)} architectures of "
                 f"{env.label}: the budget could never be spent"
             )
     finally:
         made.close()
+
+
+def budget_unit(envs: Sequence[EnvConfig]) -> str:
+    """The unit ``--budget`` counts in: the envs' ``budget_unit`` (default queries).
+
+    Raises:
+        LeaderboardError: Envs with different units, or an unknown unit.
+    """
+    units = {str(env.kwargs.get("budget_unit", "queries")) for env in envs}
+    if len(units) > 1:
+        raise LeaderboardError(
+            f"every --env must count --budget in the same unit, got {sorted(units)}"
+        )
+    unit = units.pop() if units else "queries"
+    if unit not in BUDGET_UNITS:
+        raise LeaderboardError(
+            f"unknown budget_unit {unit!r}; choose one of {', '.join(BUDGET_UNITS)}"
+        )
+    return unit
 
 
 def _n(count: int, noun: str) -> str:
@@ -323,7 +360,10 @@ def run_leaderboard(
         LeaderboardError: Bad settings (see the message), a directory of another
             configuration, or failed runs (after all other runs finished).
     """
-    check_range("--budget", budget, BUDGET_RANGE)
+    unit = budget_unit(envs)
+    check_range(
+        "--budget", budget, BUDGET_RANGE if unit == "queries" else TIME_BUDGET_RANGE
+    )
     check_range("--seeds", seeds, SEEDS_RANGE)
     if workers < 1:
         raise LeaderboardError(f"--workers must be at least 1, got {workers}")
@@ -337,7 +377,10 @@ def run_leaderboard(
         raise LeaderboardError("give at least one agent in --agents")
     specs = agent_specs(agents)
     check_agent_names(specs)
-    points = check_checkpoints(checkpoints, budget)
+    if unit == "queries":
+        points = check_checkpoints(checkpoints, budget)
+    else:  # the query count of a run under a time budget is not known in advance
+        points = sorted(set(checkpoints or DEFAULT_CHECKPOINTS))
     validate_envs(envs, budget, specs)
     if backend == "ray":
         import_ray()
@@ -364,7 +407,7 @@ def run_leaderboard(
                 log(f"nasgym: {spec.label} runs on {', '.join(sorted(ids))}")
         log(
             f"nasgym leaderboard: {report.total} runs ({_n(len(envs), 'env')} x "
-            f"{_n(len(agents), 'agent')} x {_n(seeds, 'seed')}, {budget} queries "
+            f"{_n(len(agents), 'agent')} x {_n(seeds, 'seed')}, {budget} {unit} "
             "each): "
             f"{skipped} already done, {len(tasks)} to run on the {backend} backend "
             f"({where}) -> {root / RUNS_DIR}"
@@ -420,7 +463,8 @@ def _execute(
             synced.add(path)
             log_path(root, task.env.key, task.agent, task.seed).unlink(missing_ok=True)
             report.completed += 1
-            if outcome.queries < task.budget:
+            by_queries = task.env.kwargs.get("budget_unit", "queries") == "queries"
+            if by_queries and outcome.queries < task.budget:
                 write(
                     f"nasgym: warning: {task.name} stopped after {outcome.queries} of "
                     f"{task.budget} queries"

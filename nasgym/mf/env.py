@@ -401,7 +401,16 @@ class FidelityQueryEnv(StrictKeywords, gym.Env[ObsType, ActType]):
             f"@{info.get('best_fidelity')} valid {info.get('best_valid_accuracy')}"
         )
 
-    def header(self) -> dict[str, Any]:
+    def search_info(self) -> dict[str, Any]:
+        """The ``info`` of the search now (no job), e.g. after the budget is spent."""
+        return self._make_info(None, [])
+
+    @property
+    def optimum(self) -> float:
+        """The benchmark's best report value (what ``regret`` is measured from)."""
+        return self.bench.optimum
+
+    def fidelity_header(self) -> dict[str, Any]:
         """What a run header records: benchmark, costs, budget and workers."""
         return {
             **self.bench.header(),

@@ -75,8 +75,10 @@ def test_malformed_extra_agents_variable(tmp_path, capsys, monkeypatch):
     ("option", "value"),
     [
         ("--budget", "0"),
-        ("--budget", "100001"),
+        ("--budget", "1000000001"),
         ("--budget", "ten"),
+        ("--budget-unit", "hours"),
+        ("--sim-workers", "0"),
         ("--seeds", "0"),
         ("--seeds", "10001"),
         ("--seeds", "2.5"),
@@ -92,6 +94,31 @@ def test_malformed_arguments_exit_2(tmp_path, capsys, option, value):
     err = _fails(_replace(run_args(tmp_path / "o"), option, value), capsys, code=2)
     assert "usage: nasgym leaderboard run" in err
     assert option in err
+
+
+def test_query_budget_above_its_range(tmp_path, capsys):
+    err = _fails(_replace(run_args(tmp_path / "o"), "--budget", "100001"), capsys)
+    assert "--budget must be in 1..100000, got 100001" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "flags"),
+    [
+        (("--sim-workers", "4"), "--sim-workers need"),
+        (("--budget-unit", "epochs"), "--budget-unit need"),
+    ],
+)
+def test_fidelity_options_need_a_fidelity_env(tmp_path, capsys, extra, flags):
+    err = _fails(run_args(tmp_path / "o", *extra), capsys)
+    assert flags in err and "multi-fidelity env" in err
+    assert "nasgym/NB201Fidelity-v0" in err
+
+
+def test_fidelity_option_given_twice(tmp_path, capsys):
+    argv = run_args(tmp_path / "o", "--sim-workers", "2")
+    argv[argv.index("dataset=cora")] = "sim_workers=3"
+    err = _fails(argv, capsys)
+    assert "--sim-workers and --env-kwargs sim_workers=... both set it" in err
 
 
 def test_missing_required_arguments_exit_2(capsys):

@@ -380,7 +380,7 @@ def test_real_ids_pass_checkers_contract_and_determinism(
     env = gym.make(env_id, max_queries=40, sim_workers=4, **kwargs)
     assert rollout(env, 7) == rollout(env, 7)
     assert rollout(env, 7) != rollout(env, 8)
-    header = env.unwrapped.header()
+    header = env.unwrapped.fidelity_header()
     assert header["sim_workers"] == 4 and header["max_queries"] == 40
     assert header["cost_unit"] in ("s", "epochs") and header["cost_source"]
 
