@@ -62,8 +62,11 @@ class MFAgent:
             )
 
     def __init__(self, env: gym.Env[Any, Any], *, seed: int, **config: Any) -> None:
+        from nasgym.mf.env import FidelityQueryEnv
+
         self.check_env(env)
         base = env.unwrapped
+        assert isinstance(base, FidelityQueryEnv)
         self.env = env
         self.seed = int(seed)
         self.settings = dict(config)
