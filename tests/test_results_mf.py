@@ -107,6 +107,34 @@ def test_committed_runs_respect_their_budgets(
         assert r["jobs"] == r["top_jobs"]
 
 
+def test_small_budget_runs_are_prefixes_of_the_large_ones(
+    ev: ModuleType, committed: dict[str, Any]
+) -> None:
+    """With one worker no optimizer knows the budget: the small run is a prefix.
+
+    The grid passes through the small budget, so the small run's final incumbent
+    must be the large run's incumbent at that time (a check of the budget stop
+    against the anytime incumbent of the same search).
+    """
+    cfg = committed["config"]
+    runs = {
+        (r["bench"], r["budget"], r["workers"], r["optimizer"], r["seed"]): r
+        for r in committed["runs"]
+    }
+    checked = 0
+    for (bench, budget, workers, opt, seed), small in runs.items():
+        if budget != "small" or workers != 1:
+            continue
+        info = committed["benchmarks"][bench]
+        times = ev.grid(cfg, info["full_cost"])
+        at = len(small["curve"]) - 1
+        assert times[at] == pytest.approx(cfg["budgets"]["small"] * info["full_cost"])
+        large = runs[bench, "large", 1, opt, seed]
+        assert small["curve"][-1] == small["final"] == large["curve"][at], small
+        checked += 1
+    assert checked == len(ev.REAL) * len(ev.OPTIMIZERS) * cfg["seeds"]
+
+
 def test_statistics(ev: ModuleType) -> None:
     point, low, high = ev.iqm_ci([1.0, 2.0, 3.0, 4.0, 100.0, 6.0, 7.0, 8.0])
     assert point == pytest.approx(5.0)  # the middle half: 3, 4, 6, 7
