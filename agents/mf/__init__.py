@@ -4,9 +4,10 @@ Each class is a :class:`nasgym.mf.protocol.MFOptimizer`: built as
 ``cls(nvec=..., fidelities=..., seed=..., **config)``, it proposes jobs (an
 architecture at an epoch budget) with ``ask()`` and learns their scores with
 ``tell(job, score)``; a driver decides when jobs run, e.g.
-:func:`nasgym.mf.simulate.simulate` with K simulated workers. They are not
-leaderboard agents yet: the leaderboard drives agents through an env, and the
-fidelity-aware envs are not built. docs/multifidelity.md shows how to run them.
+:func:`nasgym.mf.simulate.simulate` with K simulated workers, or
+:func:`nasgym.mf.env.run_optimizer` through a multi-fidelity env. On the leaderboard
+they run as the agents of :mod:`nasgym_agents.mf.leaderboard` (``hyperband``,
+``asha``, ...). docs/multifidelity.md shows how.
 Optuna is imported only when ``OptunaHyperband`` is built.
 """
 
