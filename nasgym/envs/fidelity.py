@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from nasgym.envs.docstring import _head_sections, _tail_sections
 from nasgym.envs.keywords import check_single_dataset
 from nasgym.mf.env import FidelityQueryEnv
 
@@ -175,18 +176,7 @@ def _doc(
     references: str,
 ) -> str:
     sections = [
-        title,
-        "",
-        "## Description",
-        "",
-        description,
-        "",
-        "## Search Space",
-        "",
-        search_space,
-        "",
-        "## Action Space",
-        "",
+        *_head_sections(title, description, search_space),
         _ACTION.format(slots=slots, fidelities=fidelities),
         "",
         "## Observation Space",
@@ -217,17 +207,7 @@ def _doc(
         "",
         data,
         "",
-        "## Registered Configurations",
-        "",
-        f"* `{env_id}`: `{make}`",
-        "",
-        "## Version History",
-        "",
-        "* v0: initial release",
-        "",
-        "## References",
-        "",
-        references,
+        *_tail_sections(f"* `{env_id}`: `{make}`", references),
     ]
     return "\n".join(sections) + "\n"
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -36,7 +36,7 @@ from nasgym.envs.keywords import StrictKeywords
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.mf.fidelity import BUDGET_UNITS, FidelityBenchmark, Ledger
 from nasgym.mf.protocol import Job, MFOptimizer
-from nasgym.mf.simulate import TraceRow, check_workers, duration
+from nasgym.mf.simulate import TraceRow, _Running, check_workers, duration
 from nasgym.rewards import REWARDS, RewardShaping
 
 ObsType = NDArray[np.float32]
@@ -63,18 +63,6 @@ class Finished:
     worker: int
     start: float
     end: float
-
-
-@dataclass(order=True)
-class _Running:
-    end: float
-    worker: int
-    start: float = field(compare=False)
-    job: Job = field(compare=False)
-    score: float = field(compare=False)
-    report: float = field(compare=False)
-    charge: float = field(compare=False)
-    budget_used: float = field(compare=False)
 
 
 def _positive_budget(value: object, name: str) -> float:
