@@ -162,3 +162,22 @@ def test_bad_agent_settings_are_named(tmp_path: Path) -> None:
     agent.run()
     assert env.exhausted and len(env.rows) == 10
     json.dumps(agent.config())
+
+
+@pytest.mark.data
+def test_query_budget_runs_with_training_times_get_a_time_curve(
+    ecnas_bench: Any, tmp_path: Path
+) -> None:
+    argv = [
+        "leaderboard", "run", "--env", "nasgym/NB101Query-v0", "--env-kwargs",
+        "table=ecnas", f"path={ecnas_bench.data.path}", "--agents", "random,rea",
+        "--seeds", "2", "--budget", "12", "--out", str(tmp_path / "q"),
+        "--workers", "1", "--no-progress",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert main(["leaderboard", "report", str(tmp_path / "q")]) == 0
+    report = tmp_path / "q" / "report"
+    text = (report / "report.md").read_text()
+    assert "Simulated time: not recorded" not in text
+    assert "end of the budget" not in text  # a query budget keeps its checkpoints
+    assert [p.name for p in report.glob("time-*.png")]
