@@ -612,30 +612,52 @@ def curve_plot(
     ``grid`` holds :data:`CURVE_POINTS` log-spaced query counts from 1 to ``budget``;
     each agent's runs that reached ``budget`` make one line.
     """
-    from matplotlib.figure import Figure
-
     grid = np.unique(np.round(np.geomspace(1, budget, CURVE_POINTS)).astype(int))
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.add_subplot()
+    curves: dict[str, np.ndarray] = {}
     for agent, runs in env_runs.runs.items():
         full = [run for run in runs if len(run.records) >= budget]
-        if not full:
-            continue
-        curves = np.array([curve(run, grid) for run in full], dtype=float)
-        point, interval = stratified_bootstrap(curves, iqm_columns_batch, reps)
+        if full:
+            curves[agent] = np.array([curve(run, grid) for run in full], dtype=float)
+    return band_plot(
+        env_runs,
+        grid,
+        curves,
+        reps,
+        "queries",
+        ylabel,
+        f"{env_runs.env.label}: {title}",
+    )
+
+
+def band_plot(
+    env_runs: EnvRuns,
+    grid: np.ndarray,
+    curves: Mapping[str, np.ndarray],
+    reps: int,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+) -> bytes:
+    """PNG of each agent's IQM curve (rows: runs) over ``grid``, log x, 95% CIs."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.add_subplot()
+    for agent, values in curves.items():
+        point, interval = stratified_bootstrap(values, iqm_columns_batch, reps)
         (line,) = ax.plot(
             grid,
             point,
-            label=f"{agent_label(env_runs, agent)} (n={len(full)})",
+            label=f"{agent_label(env_runs, agent)} (n={len(values)})",
             **line_style(len(ax.get_lines()), len(grid)),
         )
         ax.fill_between(
             grid, interval[0], interval[1], color=line.get_color(), alpha=0.2
         )
     ax.set_xscale("log")
-    ax.set_xlabel("queries")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(f"{env_runs.env.label}: {title}", fontsize=10)
+    ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     return _png(fig)
@@ -796,8 +818,6 @@ def build_report(
         "estimate": estimate,
         "cells": lambda est: (_mean_se(est), _iqm(est)),
         "label": agent_label,
-        "bootstrap": stratified_bootstrap,
-        "columns": iqm_columns_batch,
         "markdown_table": markdown_table,
     }
     for env_runs in envs:

@@ -67,17 +67,9 @@ def _value_at(times: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.nda
     return out.astype(float)
 
 
-def time_curve(
-    env_runs: EnvRuns,
-    reps: int,
-    bootstrap: Callable[..., tuple[np.ndarray, np.ndarray]],
-    columns: Callable[[np.ndarray], np.ndarray],
-    label: Callable[[EnvRuns, str], str],
-) -> bytes | None:
+def time_curve(env_runs: EnvRuns, reps: int) -> bytes | None:
     """PNG of IQM regret against simulated time (log x), or ``None`` without times."""
-    from matplotlib.figure import Figure
-
-    from nasgym.leaderboard.report import _png, line_style
+    from nasgym.leaderboard.report import band_plot
 
     series: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     starts, ends = [], []
@@ -99,31 +91,19 @@ def time_curve(
         return None
     low, high = max(starts), max(ends)
     grid = np.geomspace(low, max(high, low * (1 + 1e-9)), TIME_CURVE_POINTS)
-    unit = time_unit(env_runs)
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.add_subplot()
-    for agent, pairs in series.items():
-        curves = np.array([_value_at(t, v, grid) for t, v in pairs])
-        point, interval = bootstrap(curves, columns, reps)
-        (line,) = ax.plot(
-            grid,
-            point,
-            label=f"{label(env_runs, agent)} (n={len(pairs)})",
-            **line_style(len(ax.get_lines()), len(grid)),
-        )
-        ax.fill_between(
-            grid, interval[0], interval[1], color=line.get_color(), alpha=0.2
-        )
-    ax.set_xscale("log")
-    ax.set_xlabel(_unit_words(unit))
-    ax.set_ylabel("regret (optimum - test accuracy of incumbent)")
-    ax.set_title(
+    curves = {
+        agent: np.array([_value_at(t, v, grid) for t, v in pairs])
+        for agent, pairs in series.items()
+    }
+    return band_plot(
+        env_runs,
+        grid,
+        curves,
+        reps,
+        _unit_words(time_unit(env_runs)),
+        "regret (optimum - test accuracy of incumbent)",
         f"{env_runs.env.label}: IQM regret against simulated time, 95% CI",
-        fontsize=10,
     )
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
-    return _png(fig)
 
 
 def final_table(
@@ -185,8 +165,8 @@ def time_section(
             ``seconds``).
         budget: The budget, in ``unit``.
         reps: Bootstrap samples.
-        helpers: The report's ``estimate``, ``cells``, ``label``, ``bootstrap``,
-            ``columns`` and ``markdown_table`` functions.
+        helpers: The report's ``estimate``, ``cells``, ``label`` and
+            ``markdown_table`` functions.
     """
     label = helpers["label"]
     timed = all(
@@ -223,7 +203,7 @@ def time_section(
             ),
             "",
         ]
-    png = time_curve(env_runs, reps, helpers["bootstrap"], helpers["columns"], label)
+    png = time_curve(env_runs, reps)
     images = {} if png is None else {f"time-{env_runs.env.key}.png": png}
     return lines, images
 
