@@ -88,8 +88,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for env_id, (module, cls) in ALL_ENVS.items():
         gym.spec(env_id)  # fails loudly if registration went wrong
         mod = importlib.import_module(module)
-        datasets = getattr(mod, "DATASETS", ())
-        rows.append((env_id, getattr(mod, cls).mode, ", ".join(datasets)))
+        env_cls = getattr(mod, cls)
+        datasets = getattr(env_cls, "DATASETS", getattr(mod, "DATASETS", ()))
+        rows.append((env_id, env_cls.mode, ", ".join(datasets)))
     width = max(len(r[0]) for r in rows)
     print(f"{'id':<{width}}  {'mode':<10}  datasets")
     for env_id, mode, datasets in rows:

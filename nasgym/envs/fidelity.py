@@ -14,9 +14,6 @@ from nasgym.envs.docstring import _head_sections, _tail_sections
 from nasgym.envs.keywords import check_single_dataset
 from nasgym.mf.env import FidelityQueryEnv
 
-#: Datasets of the NB201 fidelity env (module attribute read by ``nasgym envs``).
-DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "ImageNet16-120")
-
 
 class NB201FidelityEnv(FidelityQueryEnv):
     """NB201 at an epoch budget per query, on simulated asynchronous workers.
@@ -28,6 +25,9 @@ class NB201FidelityEnv(FidelityQueryEnv):
         path: The NB201 table (default: the imported one).
         **kwargs: See :class:`~nasgym.mf.env.FidelityQueryEnv`.
     """
+
+    #: The datasets (listed by ``nasgym list``).
+    DATASETS: tuple[str, ...] = ("cifar10", "cifar100", "ImageNet16-120")
 
     def __init__(
         self,
@@ -53,6 +53,8 @@ class NB101FidelityEnv(FidelityQueryEnv):
         **kwargs: See :class:`~nasgym.mf.env.FidelityQueryEnv`.
     """
 
+    DATASETS: tuple[str, ...] = ("cifar10",)
+
     def __init__(
         self,
         table: str = "full",
@@ -63,7 +65,7 @@ class NB101FidelityEnv(FidelityQueryEnv):
     ) -> None:
         from nasgym.mf.fidelity import NB101Fidelity
 
-        check_single_dataset("NB101", dataset, ("cifar10",))
+        check_single_dataset("NB101", dataset, self.DATASETS)
         self.dataset = dataset
         super().__init__(NB101Fidelity(table, path=path), **kwargs)
 
@@ -77,6 +79,8 @@ class NB301FidelityEnv(FidelityQueryEnv):
         **kwargs: See :class:`~nasgym.mf.env.FidelityQueryEnv`.
     """
 
+    DATASETS: tuple[str, ...] = ("cifar10",)
+
     def __init__(
         self,
         *,
@@ -86,7 +90,7 @@ class NB301FidelityEnv(FidelityQueryEnv):
     ) -> None:
         from nasgym.mf.fidelity import NB301Fidelity
 
-        check_single_dataset("NB301", dataset, ("cifar10",))
+        check_single_dataset("NB301", dataset, self.DATASETS)
         self.dataset = dataset
         super().__init__(NB301Fidelity(path=path), **kwargs)
 
