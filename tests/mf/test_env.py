@@ -395,3 +395,19 @@ def test_real_nb201_csv_tables_refuse_a_seconds_budget(nb201_table: Path) -> Non
     assert info["time_unit"] == "epochs" and info["sim_end"] == 200.0
     assert info["score_split"] == "test"  # the CSV tables have no valid@200
     assert info["arch"].startswith("|nor_conv_3x3~0|")
+
+
+def test_nasgym_list_shows_the_fidelity_ids(capsys: pytest.CaptureFixture[str]) -> None:
+    from nasgym.cli import main
+
+    assert main(["list"]) == 0
+    lines = {
+        line.split()[0]: line.split(None, 2)[1:]
+        for line in capsys.readouterr().out.splitlines()
+        if "Fidelity" in line
+    }
+    assert lines["nasgym/NB201Fidelity-v0"] == [
+        "fidelity",
+        "cifar10, cifar100, ImageNet16-120",
+    ]
+    assert lines["nasgym/NB301Fidelity-v0"] == ["fidelity", "cifar10"]
