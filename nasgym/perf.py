@@ -46,7 +46,6 @@ import gc
 import importlib.metadata
 import importlib.util
 import json
-import math
 import os
 import platform
 import statistics
@@ -63,6 +62,7 @@ import gymnasium as gym
 import numpy as np
 
 import nasgym
+from nasgym.data import json_safe
 from nasgym.envs.floor import FLOOR_ID, register_floor
 from nasgym.error import BenchmarkDataMissingError, Error, UnknownOptionError
 from nasgym.registration import ALL_ENVS, ENVS, FIDELITY_ENVS, SUPERNET_ENVS
@@ -1523,17 +1523,6 @@ def _scale(steps: int, quick: bool) -> _Scale:
     )
 
 
-def _clean(value: Any) -> Any:
-    """Make a value JSON-safe (non-finite floats become ``None``)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def run_perf(
     *,
     envs: list[str] | None = None,
@@ -1604,7 +1593,7 @@ def run_perf(
 
         rows += leaderboard_rows(quick)
     summary = {status: sum(r.status == status for r in rows) for status in _STATUSES}
-    results: dict[str, Any] = _clean(
+    results: dict[str, Any] = json_safe(
         {
             "host": host_info(),
             "config": {
