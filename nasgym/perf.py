@@ -14,7 +14,9 @@ comparison each start a fresh interpreter):
    batched vector env of the tabular ids) against ``vectorization_mode="sync"``
    (``SyncVectorEnv``);
 3. **queries**: scalar ``benchmark.query(arch)`` and vectorised
-   ``benchmark.query_codes(codes, metric)`` over every valid code;
+   ``benchmark.query_codes(codes, metric)`` over every valid code; for NBGraph also
+   ``query(arch)`` against the wheel's own lookup of the same architectures
+   (``light_read(d)[Arch(link, ops).valid_hash()]``), interleaved rounds;
 4. **load**: time and resident-memory increase of loading a benchmark table (and
    then making and resetting an env) in a fresh Python process;
 5. **nats_bench**: the official ``nats_bench`` API's ``get_more_info`` against
@@ -107,6 +109,9 @@ PEER_QUERIES = 2000
 #: Maximum cold load of an NBGraph dataset (``NBGraphBenchmark(d).tables`` in a
 #: fresh process, modules imported) as a multiple of the wheel's own ``light_read(d)``.
 NBGRAPH_LOAD_RATIO_TARGET = 2.0
+#: Minimum speed of NBGraph ``query(arch)`` as a multiple of the wheel's own lookup
+#: (``Arch.valid_hash()`` and a dict read) of the same architectures.
+NBGRAPH_QUERY_RATIO_TARGET = 1.0
 #: Minimum NB301 surrogate throughput (architectures/s) of a batched ``predict``.
 NB301_PREDICT_RATE_TARGET = 20_000.0
 #: Batch sizes of the NB301 surrogate rows.
@@ -731,6 +736,89 @@ def _query_rows(specs: Sequence[_BenchSpec], scale: _Scale) -> list[Row]:
             continue
         rows += _measure_queries(bench, spec.label, all_target, scale)
     return rows
+
+
+def _nbgraph_wheel_lookup(bench: Any, archs: Sequence[Any]) -> Callable[[int], float]:
+    """``lookup(i)``: the wheel's valid accuracy (percent) of ``archs[i]``.
+
+    The wheel's documented lookup: ``light_read(dataset)[Arch(link, ops)
+    .valid_hash()]["valid_perf"]``, with the wheel's ``Arch`` objects built
+    beforehand (as nasgym's archs are).
+    """
+    from nasgym.spaces.nbgraph import LINKS, OPS, OPS_PROTEINS, import_wheel
+
+    wheel = import_wheel()
+    table = wheel.light_read(bench.dataset)
+    names = OPS_PROTEINS if bench.dataset == "proteins" else OPS
+    theirs = [wheel.Arch(list(LINKS[a.link]), [names[o] for o in a.ops]) for a in archs]
+
+    def lookup(i: int) -> float:
+        return float(table[theirs[i].valid_hash()]["valid_perf"]) * 100.0
+
+    return lookup
+
+
+def _nbgraph_peer_rows(dataset: str, scale: _Scale) -> list[Row]:
+    """NBGraph ``query(arch)`` against the wheel's own lookup of the same archs."""
+    label = f"NBGraph/{dataset}"
+    target = (">=", NBGRAPH_QUERY_RATIO_TARGET)
+    rate_name = f"{label} wheel lookup (valid_hash)"
+    ratio_name = f"{label} query(arch) / wheel lookup"
+    try:
+        bench = _make_benchmark("nbgraph", dataset)
+        rng = np.random.default_rng(0)
+        count = PEER_QUERIES if scale.rounds > 3 else PEER_QUERIES // 4
+        codes = bench.space.sample_codes(rng, count).tolist()
+        archs = [bench.space.from_code(c) for c in codes]
+        lookup = _nbgraph_wheel_lookup(bench, archs)
+    except (Error, ImportError, OSError) as exc:
+        why = _first_line(exc)
+        return [
+            _not_measured("query", rate_name, "q/s", why),
+            _not_measured("query", ratio_name, "x", why, target),
+        ]
+    query = bench.query
+    diff = max(abs(lookup(i) - float(query(a, "valid"))) for i, a in enumerate(archs))
+
+    def ours() -> float:
+        start = time.perf_counter()
+        for arch in archs:
+            query(arch, "valid")
+        return count / (time.perf_counter() - start)
+
+    def theirs() -> float:
+        start = time.perf_counter()
+        for i in range(count):
+            lookup(i)
+        return count / (time.perf_counter() - start)
+
+    ours()
+    theirs()
+    gc.collect()
+    mine, peer = _interleave(ours, theirs, scale.rounds)
+    ratios = [a / b for a, b in zip(mine, peer, strict=True)]
+    return [
+        _row(
+            "query",
+            rate_name,
+            statistics.median(peer),
+            "q/s",
+            note=f"nas-bench-graph {_version('nas-bench-graph')}: table[Arch(link, "
+            f"ops).valid_hash()]['valid_perf'], wheel Arch objects prebuilt; {count} "
+            f"random archs a round, median of {scale.rounds}; values agree with "
+            f"nasgym to {diff:.2g}",
+        ),
+        _row(
+            "query",
+            ratio_name,
+            statistics.median(ratios),
+            "x",
+            target,
+            note=f"NBGraphBenchmark({dataset!r}).query(arch, 'valid') "
+            f"{statistics.median(mine):,.0f} q/s in the same rounds; median of "
+            "per-round ratios",
+        ),
+    ]
 
 
 # ---------------------------------------------------------------------------
@@ -1576,6 +1664,9 @@ def run_perf(
     # Only the tabular envs have a batched vector env.
     rows += _vector_rows([e for e in env_ids if e in ENVS], sizes, scale)
     rows += _query_rows(specs, scale)
+    for spec in specs:
+        if spec.key == "nbgraph":
+            rows += _nbgraph_peer_rows(spec.dataset, scale)
     modules = {ALL_ENVS[e][0] for e in env_ids if e in ALL_ENVS}
     if "nasgym.envs.nb301" in modules:
         rows += _surrogate_rows(scale)

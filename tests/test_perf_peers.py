@@ -83,3 +83,15 @@ def test_valid_code_still_rejects_bad_input() -> None:
         space.valid_code([0, 1, 2])  # type: ignore[arg-type]  # unhashable
     arch: Any = space.from_code(5)
     assert space.valid_code(arch) == 5 == space.valid_code(NB201Arch(arch.ops))
+
+
+def test_nbgraph_peer_rows_agree_with_the_wheel() -> None:
+    rows = perf._nbgraph_peer_rows("cora", perf._scale(1000, True))
+    assert [(r.section, r.unit) for r in rows] == [("query", "q/s"), ("query", "x")]
+    assert all(r.status != "error" for r in rows), rows
+    rate, ratio = rows
+    assert rate.value is not None and rate.value > 0
+    assert ratio.target == {"op": ">=", "value": perf.NBGRAPH_QUERY_RATIO_TARGET}
+    assert ratio.status in {"pass", "fail"}
+    # the wheel's lookup returns nasgym's own numbers for the same architectures
+    assert "agree with nasgym to 0" in rate.note
