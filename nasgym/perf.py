@@ -23,7 +23,9 @@ comparison each start a fresh interpreter):
    nasgym's lookup of the same architectures (skipped without ``nats_bench`` or the
    ``NATS-tss-v1_0-3ffb9-simple`` archive under ``NASGYM_DATA_DIR/nats-bench``);
 6. **NB301 surrogate** (NB301 envs selected): architectures per second of
-   ``NB301Surrogate.predict`` on batches of random valid (BANANAS) genotypes;
+   ``NB301Surrogate.predict`` on batches of random valid (BANANAS) genotypes, and
+   the time of one ``predict_one(genotype)`` against a raw onnxruntime ``run`` on
+   that genotype's encoded row (interleaved rounds);
 7. **NB101 table load** (NB101 envs selected): load time and resident-memory
    increase of a full-size NB101 table (423,624 cells x epochs 4/12/36/108 x 3
    repeats) in fresh processes. The imported ``nb101.npz`` is measured when present;
@@ -114,6 +116,11 @@ NBGRAPH_LOAD_RATIO_TARGET = 2.0
 NBGRAPH_QUERY_RATIO_TARGET = 1.0
 #: Minimum NB301 surrogate throughput (architectures/s) of a batched ``predict``.
 NB301_PREDICT_RATE_TARGET = 20_000.0
+#: Maximum time of one ``NB301Surrogate.predict_one`` as a multiple of a raw
+#: onnxruntime ``run`` on the same genotype's encoded row.
+NB301_SINGLE_RATIO_TARGET = 1.3
+#: Genotypes predicted one at a time per round of the single-prediction rows.
+NB301_SINGLE_QUERIES = 400
 #: Batch sizes of the NB301 surrogate rows.
 NB301_PREDICT_BATCHES: tuple[int, ...] = (1_000, 10_000)
 #: Shape of the official NB101 table (``nasbench_full.tfrecord``): cells, epoch
@@ -1383,6 +1390,7 @@ def _surrogate_rows(scale: _Scale) -> list[Row]:
             f"the OS cache), files checked; {how}",
         )
     ]
+    rows += _surrogate_single_rows(surrogate, scale)
     rng = np.random.default_rng(0)
     for name, n in zip(names, NB301_PREDICT_BATCHES, strict=True):
         batches = [sample_bananas_array(n, rng) for _ in range(scale.surrogate_rounds)]
@@ -1413,6 +1421,72 @@ def _surrogate_rows(scale: _Scale) -> list[Row]:
             )
         )
     return rows
+
+
+def _surrogate_single_rows(surrogate: Any, scale: _Scale) -> list[Row]:
+    """``predict_one`` of one genotype against a raw onnxruntime call on its row."""
+    from nasgym.spaces.darts import from_array, sample_bananas_array
+
+    target = ("<", NB301_SINGLE_RATIO_TARGET)
+    names = ("NB301 raw onnxruntime run (1 row)", "NB301 predict_one / raw run")
+    count = NB301_SINGLE_QUERIES if scale.rounds > 3 else NB301_SINGLE_QUERIES // 4
+    try:
+        arr = sample_bananas_array(count, np.random.default_rng(1))
+        genotypes = [from_array(a) for a in arr]
+        x_cat = [np.ascontiguousarray(r[None]) for r in surrogate.encode(arr)]
+        x_cont = np.full((1, 1), 98.0, dtype=np.float32)
+        run = surrogate._session.run
+        output = [surrogate._output]
+        predict_one = surrogate.predict_one
+        diff = max(
+            abs(float(run(output, {"x_cat": x, "x_cont": x_cont})[0][0, 0]) - acc)
+            for x, acc in zip(
+                x_cat, (predict_one(g, 98)[0] for g in genotypes), strict=True
+            )
+        )
+
+        def ours() -> float:
+            start = time.perf_counter()
+            for g in genotypes:
+                predict_one(g, 98)
+            return count / (time.perf_counter() - start)
+
+        def raw() -> float:
+            start = time.perf_counter()
+            for x in x_cat:
+                run(output, {"x_cat": x, "x_cont": x_cont})
+            return count / (time.perf_counter() - start)
+
+        gc.collect()
+        mine, theirs = _interleave(ours, raw, scale.rounds)
+    except Exception as exc:  # keep reporting the batched rows
+        why = _first_line(exc)
+        return [
+            _not_measured("surrogate", names[0], "calls/s", why, None, "error"),
+            _not_measured("surrogate", names[1], "x", why, target, "error"),
+        ]
+    ratios = [b / a for a, b in zip(mine, theirs, strict=True)]
+    return [
+        _row(
+            "surrogate",
+            names[0],
+            statistics.median(theirs),
+            "calls/s",
+            note=f"InferenceSession.run on each genotype's encoded row (1, 34), "
+            f"encoded beforehand; {count} random BANANAS genotypes a round, median of "
+            f"{scale.rounds}; accuracies agree with predict_one to {diff:.2g}",
+        ),
+        _row(
+            "surrogate",
+            names[1],
+            statistics.median(ratios),
+            "x",
+            target,
+            note=f"time per call of NB301Surrogate.predict_one(genotype, 98) "
+            f"(validate, encode, run, floats; {statistics.median(mine):,.0f} calls/s "
+            "in the same rounds) over the raw run's; median of per-round ratios",
+        ),
+    ]
 
 
 def write_synthetic_nb101_table(

@@ -95,3 +95,21 @@ def test_nbgraph_peer_rows_agree_with_the_wheel() -> None:
     assert ratio.status in {"pass", "fail"}
     # the wheel's lookup returns nasgym's own numbers for the same architectures
     assert "agree with nasgym to 0" in rate.note
+
+
+@pytest.mark.data
+def test_nb301_single_rows_agree_with_the_raw_call() -> None:
+    rows = perf._surrogate_rows(perf._scale(1000, True))
+    if rows[0].status == "skip":
+        try:
+            from conftest import missing_data  # type: ignore[import-not-found]
+        except ImportError:  # pragma: no cover
+            from tests.conftest import missing_data
+        missing_data(rows[0].note)
+    raw, ratio = rows[1:3]
+    assert (raw.unit, ratio.unit) == ("calls/s", "x")
+    assert raw.status == "info" and raw.value is not None and raw.value > 0
+    assert ratio.target == {"op": "<", "value": perf.NB301_SINGLE_RATIO_TARGET}
+    assert ratio.status in {"pass", "fail"}
+    # predict_one returns what the raw onnxruntime call on its row returns
+    assert raw.note.endswith("agree with predict_one to 0")
