@@ -14,14 +14,18 @@ comparison each start a fresh interpreter):
    batched vector env of the tabular ids) against ``vectorization_mode="sync"``
    (``SyncVectorEnv``);
 3. **queries**: scalar ``benchmark.query(arch)`` and vectorised
-   ``benchmark.query_codes(codes, metric)`` over every valid code;
+   ``benchmark.query_codes(codes, metric)`` over every valid code; for NBGraph also
+   ``query(arch)`` against the wheel's own lookup of the same architectures
+   (``light_read(d)[Arch(link, ops).valid_hash()]``), interleaved rounds;
 4. **load**: time and resident-memory increase of loading a benchmark table (and
    then making and resetting an env) in a fresh Python process;
 5. **nats_bench**: the official ``nats_bench`` API's ``get_more_info`` against
    nasgym's lookup of the same architectures (skipped without ``nats_bench`` or the
    ``NATS-tss-v1_0-3ffb9-simple`` archive under ``NASGYM_DATA_DIR/nats-bench``);
 6. **NB301 surrogate** (NB301 envs selected): architectures per second of
-   ``NB301Surrogate.predict`` on batches of random valid (BANANAS) genotypes;
+   ``NB301Surrogate.predict`` on batches of random valid (BANANAS) genotypes, and
+   the time of one ``predict_one(genotype)`` against a raw onnxruntime ``run`` on
+   that genotype's encoded row (interleaved rounds);
 7. **NB101 table load** (NB101 envs selected): load time and resident-memory
    increase of a full-size NB101 table (423,624 cells x epochs 4/12/36/108 x 3
    repeats) in fresh processes. The imported ``nb101.npz`` is measured when present;
@@ -46,7 +50,6 @@ import gc
 import importlib.metadata
 import importlib.util
 import json
-import math
 import os
 import platform
 import statistics
@@ -63,6 +66,7 @@ import gymnasium as gym
 import numpy as np
 
 import nasgym
+from nasgym.data import json_safe
 from nasgym.envs.floor import FLOOR_ID, register_floor
 from nasgym.error import BenchmarkDataMissingError, Error, UnknownOptionError
 from nasgym.registration import ALL_ENVS, ENVS, FIDELITY_ENVS, SUPERNET_ENVS
@@ -107,8 +111,16 @@ PEER_QUERIES = 2000
 #: Maximum cold load of an NBGraph dataset (``NBGraphBenchmark(d).tables`` in a
 #: fresh process, modules imported) as a multiple of the wheel's own ``light_read(d)``.
 NBGRAPH_LOAD_RATIO_TARGET = 2.0
+#: Minimum speed of NBGraph ``query(arch)`` as a multiple of the wheel's own lookup
+#: (``Arch.valid_hash()`` and a dict read) of the same architectures.
+NBGRAPH_QUERY_RATIO_TARGET = 1.0
 #: Minimum NB301 surrogate throughput (architectures/s) of a batched ``predict``.
 NB301_PREDICT_RATE_TARGET = 20_000.0
+#: Maximum time of one ``NB301Surrogate.predict_one`` as a multiple of a raw
+#: onnxruntime ``run`` on the same genotype's encoded row.
+NB301_SINGLE_RATIO_TARGET = 1.3
+#: Genotypes predicted one at a time per round of the single-prediction rows.
+NB301_SINGLE_QUERIES = 400
 #: Batch sizes of the NB301 surrogate rows.
 NB301_PREDICT_BATCHES: tuple[int, ...] = (1_000, 10_000)
 #: Shape of the official NB101 table (``nasbench_full.tfrecord``): cells, epoch
@@ -733,6 +745,89 @@ def _query_rows(specs: Sequence[_BenchSpec], scale: _Scale) -> list[Row]:
     return rows
 
 
+def _nbgraph_wheel_lookup(bench: Any, archs: Sequence[Any]) -> Callable[[int], float]:
+    """``lookup(i)``: the wheel's valid accuracy (percent) of ``archs[i]``.
+
+    The wheel's documented lookup: ``light_read(dataset)[Arch(link, ops)
+    .valid_hash()]["valid_perf"]``, with the wheel's ``Arch`` objects built
+    beforehand (as nasgym's archs are).
+    """
+    from nasgym.spaces.nbgraph import LINKS, OPS, OPS_PROTEINS, import_wheel
+
+    wheel = import_wheel()
+    table = wheel.light_read(bench.dataset)
+    names = OPS_PROTEINS if bench.dataset == "proteins" else OPS
+    theirs = [wheel.Arch(list(LINKS[a.link]), [names[o] for o in a.ops]) for a in archs]
+
+    def lookup(i: int) -> float:
+        return float(table[theirs[i].valid_hash()]["valid_perf"]) * 100.0
+
+    return lookup
+
+
+def _nbgraph_peer_rows(dataset: str, scale: _Scale) -> list[Row]:
+    """NBGraph ``query(arch)`` against the wheel's own lookup of the same archs."""
+    label = f"NBGraph/{dataset}"
+    target = (">=", NBGRAPH_QUERY_RATIO_TARGET)
+    rate_name = f"{label} wheel lookup (valid_hash)"
+    ratio_name = f"{label} query(arch) / wheel lookup"
+    try:
+        bench = _make_benchmark("nbgraph", dataset)
+        rng = np.random.default_rng(0)
+        count = PEER_QUERIES if scale.rounds > 3 else PEER_QUERIES // 4
+        codes = bench.space.sample_codes(rng, count).tolist()
+        archs = [bench.space.from_code(c) for c in codes]
+        lookup = _nbgraph_wheel_lookup(bench, archs)
+    except (Error, ImportError, OSError) as exc:
+        why = _first_line(exc)
+        return [
+            _not_measured("query", rate_name, "q/s", why),
+            _not_measured("query", ratio_name, "x", why, target),
+        ]
+    query = bench.query
+    diff = max(abs(lookup(i) - float(query(a, "valid"))) for i, a in enumerate(archs))
+
+    def ours() -> float:
+        start = time.perf_counter()
+        for arch in archs:
+            query(arch, "valid")
+        return count / (time.perf_counter() - start)
+
+    def theirs() -> float:
+        start = time.perf_counter()
+        for i in range(count):
+            lookup(i)
+        return count / (time.perf_counter() - start)
+
+    ours()
+    theirs()
+    gc.collect()
+    mine, peer = _interleave(ours, theirs, scale.rounds)
+    ratios = [a / b for a, b in zip(mine, peer, strict=True)]
+    return [
+        _row(
+            "query",
+            rate_name,
+            statistics.median(peer),
+            "q/s",
+            note=f"nas-bench-graph {_version('nas-bench-graph')}: table[Arch(link, "
+            f"ops).valid_hash()]['valid_perf'], wheel Arch objects prebuilt; {count} "
+            f"random archs a round, median of {scale.rounds}; values agree with "
+            f"nasgym to {diff:.2g}",
+        ),
+        _row(
+            "query",
+            ratio_name,
+            statistics.median(ratios),
+            "x",
+            target,
+            note=f"NBGraphBenchmark({dataset!r}).query(arch, 'valid') "
+            f"{statistics.median(mine):,.0f} q/s in the same rounds; median of "
+            "per-round ratios",
+        ),
+    ]
+
+
 # ---------------------------------------------------------------------------
 # Fresh-process measurements
 # ---------------------------------------------------------------------------
@@ -1295,6 +1390,7 @@ def _surrogate_rows(scale: _Scale) -> list[Row]:
             f"the OS cache), files checked; {how}",
         )
     ]
+    rows += _surrogate_single_rows(surrogate, scale)
     rng = np.random.default_rng(0)
     for name, n in zip(names, NB301_PREDICT_BATCHES, strict=True):
         batches = [sample_bananas_array(n, rng) for _ in range(scale.surrogate_rounds)]
@@ -1325,6 +1421,72 @@ def _surrogate_rows(scale: _Scale) -> list[Row]:
             )
         )
     return rows
+
+
+def _surrogate_single_rows(surrogate: Any, scale: _Scale) -> list[Row]:
+    """``predict_one`` of one genotype against a raw onnxruntime call on its row."""
+    from nasgym.spaces.darts import from_array, sample_bananas_array
+
+    target = ("<", NB301_SINGLE_RATIO_TARGET)
+    names = ("NB301 raw onnxruntime run (1 row)", "NB301 predict_one / raw run")
+    count = NB301_SINGLE_QUERIES if scale.rounds > 3 else NB301_SINGLE_QUERIES // 4
+    try:
+        arr = sample_bananas_array(count, np.random.default_rng(1))
+        genotypes = [from_array(a) for a in arr]
+        x_cat = [np.ascontiguousarray(r[None]) for r in surrogate.encode(arr)]
+        x_cont = np.full((1, 1), 98.0, dtype=np.float32)
+        run = surrogate._session.run
+        output = [surrogate._output]
+        predict_one = surrogate.predict_one
+        diff = max(
+            abs(float(run(output, {"x_cat": x, "x_cont": x_cont})[0][0, 0]) - acc)
+            for x, acc in zip(
+                x_cat, (predict_one(g, 98)[0] for g in genotypes), strict=True
+            )
+        )
+
+        def ours() -> float:
+            start = time.perf_counter()
+            for g in genotypes:
+                predict_one(g, 98)
+            return count / (time.perf_counter() - start)
+
+        def raw() -> float:
+            start = time.perf_counter()
+            for x in x_cat:
+                run(output, {"x_cat": x, "x_cont": x_cont})
+            return count / (time.perf_counter() - start)
+
+        gc.collect()
+        mine, theirs = _interleave(ours, raw, scale.rounds)
+    except Exception as exc:  # keep reporting the batched rows
+        why = _first_line(exc)
+        return [
+            _not_measured("surrogate", names[0], "calls/s", why, None, "error"),
+            _not_measured("surrogate", names[1], "x", why, target, "error"),
+        ]
+    ratios = [b / a for a, b in zip(mine, theirs, strict=True)]
+    return [
+        _row(
+            "surrogate",
+            names[0],
+            statistics.median(theirs),
+            "calls/s",
+            note=f"InferenceSession.run on each genotype's encoded row (1, 34), "
+            f"encoded beforehand; {count} random BANANAS genotypes a round, median of "
+            f"{scale.rounds}; accuracies agree with predict_one to {diff:.2g}",
+        ),
+        _row(
+            "surrogate",
+            names[1],
+            statistics.median(ratios),
+            "x",
+            target,
+            note=f"time per call of NB301Surrogate.predict_one(genotype, 98) "
+            f"(validate, encode, run, floats; {statistics.median(mine):,.0f} calls/s "
+            "in the same rounds) over the raw run's; median of per-round ratios",
+        ),
+    ]
 
 
 def write_synthetic_nb101_table(
@@ -1523,17 +1685,6 @@ def _scale(steps: int, quick: bool) -> _Scale:
     )
 
 
-def _clean(value: Any) -> Any:
-    """Make a value JSON-safe (non-finite floats become ``None``)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def run_perf(
     *,
     envs: list[str] | None = None,
@@ -1587,6 +1738,9 @@ def run_perf(
     # Only the tabular envs have a batched vector env.
     rows += _vector_rows([e for e in env_ids if e in ENVS], sizes, scale)
     rows += _query_rows(specs, scale)
+    for spec in specs:
+        if spec.key == "nbgraph":
+            rows += _nbgraph_peer_rows(spec.dataset, scale)
     modules = {ALL_ENVS[e][0] for e in env_ids if e in ALL_ENVS}
     if "nasgym.envs.nb301" in modules:
         rows += _surrogate_rows(scale)
@@ -1604,7 +1758,7 @@ def run_perf(
 
         rows += leaderboard_rows(quick)
     summary = {status: sum(r.status == status for r in rows) for status in _STATUSES}
-    results: dict[str, Any] = _clean(
+    results: dict[str, Any] = json_safe(
         {
             "host": host_info(),
             "config": {

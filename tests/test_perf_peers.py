@@ -83,3 +83,33 @@ def test_valid_code_still_rejects_bad_input() -> None:
         space.valid_code([0, 1, 2])  # type: ignore[arg-type]  # unhashable
     arch: Any = space.from_code(5)
     assert space.valid_code(arch) == 5 == space.valid_code(NB201Arch(arch.ops))
+
+
+def test_nbgraph_peer_rows_agree_with_the_wheel() -> None:
+    rows = perf._nbgraph_peer_rows("cora", perf._scale(1000, True))
+    assert [(r.section, r.unit) for r in rows] == [("query", "q/s"), ("query", "x")]
+    assert all(r.status != "error" for r in rows), rows
+    rate, ratio = rows
+    assert rate.value is not None and rate.value > 0
+    assert ratio.target == {"op": ">=", "value": perf.NBGRAPH_QUERY_RATIO_TARGET}
+    assert ratio.status in {"pass", "fail"}
+    # the wheel's lookup returns nasgym's own numbers for the same architectures
+    assert "agree with nasgym to 0" in rate.note
+
+
+@pytest.mark.data
+def test_nb301_single_rows_agree_with_the_raw_call() -> None:
+    rows = perf._surrogate_rows(perf._scale(1000, True))
+    if rows[0].status == "skip":
+        try:
+            from conftest import missing_data  # type: ignore[import-not-found]
+        except ImportError:  # pragma: no cover
+            from tests.conftest import missing_data
+        missing_data(rows[0].note)
+    raw, ratio = rows[1:3]
+    assert (raw.unit, ratio.unit) == ("calls/s", "x")
+    assert raw.status == "info" and raw.value is not None and raw.value > 0
+    assert ratio.target == {"op": "<", "value": perf.NB301_SINGLE_RATIO_TARGET}
+    assert ratio.status in {"pass", "fail"}
+    # predict_one returns what the raw onnxruntime call on its row returns
+    assert raw.note.endswith("agree with predict_one to 0")

@@ -112,6 +112,10 @@ X_CAT_NAMES: tuple[str, ...] = (
     *(inputs_name(c, m) for c in range(NUM_CELLS) for m in range(1, NUM_NODES)),
 )
 _INPUTS_COLUMN = NUM_CELLS * NUM_CANDIDATE_EDGES  # first inputs_node column (28)
+_OP_INDEX = {name: i for i, name in enumerate(OPS)}
+_NUM_OPS = len(OPS)
+#: The array shapes of one genotype (the one-genotype path of ``encode``).
+_ONE_SHAPES = ((NUM_CELLS, NUM_PAIRS, 2), (1, NUM_CELLS, NUM_PAIRS, 2))
 
 
 def _pair_value(a: int, b: int) -> str:
@@ -248,6 +252,10 @@ class _Codes:
                         if a != b:
                             value = code(inputs_name(c, m), _pair_value(a, b))
                             self.pair_codes[c, m - 1, a, b] = value
+        # The same tables as Python lists, for the one-genotype path of encode.
+        self.na_list: list[int] = self.na.tolist()
+        self.op_list: list[list[list[int]]] = self.op_codes.tolist()
+        self.pair_list: list[list[list[list[int]]]] = self.pair_codes.tolist()
 
 
 def _check_config_space(space: Any, path: Path) -> None:
@@ -560,6 +568,9 @@ class NB301Surrogate:
             InvalidArchitectureError: A genotype is malformed or (``validate``)
                 invalid.
         """
+        row = self._encode_one(genotypes)
+        if row is not None:
+            return np.array([row], dtype=np.int32)
         arr = as_array(genotypes, validate=validate)
         n = arr.shape[0]
         ops = arr[..., 0].astype(np.intp)
@@ -575,6 +586,48 @@ class NB301Surrogate:
         pairs = codes.pair_codes[cells, nodes, src[..., 2::2], src[..., 3::2]]
         x[:, _INPUTS_COLUMN:] = pairs.reshape(n, NUM_CELLS * (NUM_NODES - 1))
         return x
+
+    def _encode_one(self, genotypes: Genotypes) -> list[int] | None:
+        """The ``x_cat`` row of one well-formed genotype, in Python ints.
+
+        A single prediction's encoding without NumPy's per-call costs: it equals the
+        array path of :meth:`encode` row for row. ``None`` (the array path decides,
+        and raises where it must) for anything but one genotype, or one array of
+        shape ``(2, 8, 2)`` / ``(1, 2, 8, 2)``, with entries in range and valid
+        wiring (so ``validate`` changes nothing here).
+        """
+        if isinstance(genotypes, DartsGenotype):
+            cells: Any = [
+                [(_OP_INDEX[op], src) for op, src in cell] for cell in genotypes.cells
+            ]
+        elif (
+            type(genotypes) is np.ndarray
+            and genotypes.dtype.kind in "iu"
+            and genotypes.shape in _ONE_SHAPES
+        ):
+            cells = genotypes.reshape(_ONE_SHAPES[0]).tolist()
+        else:
+            return None
+        codes = self._codes
+        row = codes.na_list.copy()
+        for c, cell in enumerate(cells):
+            op_codes = codes.op_list[c]
+            base = c * NUM_CANDIDATE_EDGES
+            for j, (op, src) in enumerate(cell):
+                if not (0 <= op < _NUM_OPS and 0 <= src < NUM_SOURCES):
+                    return None
+                if src > (j >> 1) + 1:  # not an earlier node: invalid wiring
+                    return None
+                edge = EDGE_OFFSET[j >> 1] + src
+                row[base + edge] = op_codes[edge][op]
+            for m in range(NUM_NODES):
+                a, b = cell[2 * m][1], cell[2 * m + 1][1]
+                if a == b:  # invalid wiring
+                    return None
+                if m:
+                    pair = codes.pair_list[c][m - 1][a][b]
+                    row[_INPUTS_COLUMN + c * (NUM_NODES - 1) + m - 1] = pair
+        return row
 
     def predict(
         self,

@@ -19,7 +19,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nasgym.envs.core import EditMode, Mode, QueryMode
-from nasgym.envs.tables import arch_string_table, edit_mask_table, graph_obs_tables
+from nasgym.envs.tables import (
+    arch_string_table,
+    edit_mask_table,
+    graph_obs_tables,
+    query_code_table,
+)
 from nasgym.error import InvalidActionError
 from nasgym.spaces.base import BoolArray
 
@@ -60,6 +65,8 @@ class ScalarSearch:
         # When every slot has the same number of choices one min/max checks a query.
         self.uniform_n = self.nvec[0] if len(set(self.nvec)) == 1 else None
         self.num_slots = space.num_slots
+        self.query_shape = (space.num_slots,)
+        self.query_codes = {} if self.is_edit else query_code_table(space)
         if self.is_edit:
             self.masks = edit_mask_table(space)
             slots, choices = space.edit_table
@@ -198,12 +205,27 @@ class ScalarSearch:
 
     def _step_query(self, action: Any) -> float:
         vector = action if type(action) is np.ndarray else np.asarray(action)
-        if vector.shape != (self.num_slots,) or vector.dtype.kind not in "iu":
+        if vector.shape != self.query_shape or vector.dtype.kind not in "iu":
             raise InvalidActionError(
                 f"query actions must be integer arrays of shape ({self.num_slots},) "
                 f"per env; got {action!r}"
             )
         values = vector.tolist()
+        # Valid in-range choices are one dict lookup; anything else (an error, or a
+        # space too large for the table) takes the computed path.
+        code = self.query_codes.get(tuple(values))
+        if code is None:
+            return self._step_query_computed(vector, values)
+        if self.max_queries is not None and self._over_budget(code):
+            return self._rejected(
+                f"query action {values} is a new architecture but "
+                f"{self.mode.core.budget_reason()}"
+            )
+        self.last_invalid = None
+        self.t += 1
+        return self.evaluate(code)
+
+    def _step_query_computed(self, vector: NDArray[Any], values: list[int]) -> float:
         n = self.uniform_n
         if n is not None and min(values) >= 0 and max(values) < n:
             code = sum(map(operator.mul, values, self.radix))
@@ -248,15 +270,23 @@ class ScalarSearch:
 
         The graph arrays are fresh copies of rows of shared read-only tables.
         """
+        # The clamps below equal min(max(x, 0.0), 1.0) and min(x, 1.0), NaN
+        # included; the chained comparisons skip two builtin calls per value.
         max_queries = self.max_queries
-        used = min(self.queries / max_queries, 1.0) if max_queries is not None else 0.0
+        if max_queries is None:
+            used = 0.0
+        else:
+            queries = self.queries
+            used = queries / max_queries if queries < max_queries else 1.0
+        reward = self.cur_reward
+        if not 0.0 <= reward <= 1.0:
+            reward = min(max(reward, 0.0), 1.0)
+        best = self.ep_best_reward
+        if not 0.0 <= best <= 1.0:
+            best = min(max(best, 0.0), 1.0)
+        t, horizon = self.t, self.horizon
         stats = np.array(
-            [
-                min(max(self.cur_reward, 0.0), 1.0),
-                min(max(self.ep_best_reward, 0.0), 1.0),
-                min(self.t / self.horizon, 1.0),
-                used,
-            ],
+            [reward, best, t / horizon if t < horizon else 1.0, used],
             dtype=np.float32,
         )
         code = self.current  # -1 selects the tables' all-zero row

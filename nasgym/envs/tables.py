@@ -92,3 +92,26 @@ def arch_names(
     """String forms of ``codes`` as a new object array (``None`` where a code is -1)."""
     names: NDArray[np.object_] = arch_string_table(space)[codes]
     return names
+
+
+#: Spaces up to this many codes get a :func:`query_code_table` (NB201: 15,625).
+QUERY_TABLE_MAX_CODES = 1 << 18
+
+
+def query_code_table(space: CategoricalSearchSpace[Any]) -> dict[tuple[int, ...], int]:
+    """``{choices per slot: code}`` of every valid code (a Query action's lookup).
+
+    Empty for spaces over :data:`QUERY_TABLE_MAX_CODES` codes; a caller falls back to
+    computing the code (and the error of an invalid action) when a key is missing.
+    """
+
+    def build() -> dict[tuple[int, ...], int]:
+        if space.size > QUERY_TABLE_MAX_CODES:
+            return {}
+        codes = np.asarray(space.valid_codes, dtype=np.int64)
+        radix = np.asarray(space._radix, dtype=np.int64)
+        nvec = np.asarray(space.nvec, dtype=np.int64)
+        digits = (codes[:, None] // radix[None, :]) % nvec[None, :]
+        return dict(zip(map(tuple, digits.tolist()), codes.tolist(), strict=True))
+
+    return _shared(space, "query_code_table", build)

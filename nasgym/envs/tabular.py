@@ -342,6 +342,12 @@ class TabularNASEnv(StrictKeywords, gym.Env[Any, Any], ABC):
         scalar = self._scalar
         reward: Any
         if scalar is not None:
+            if self._objectives is None and self.render_mode != "human":
+                # The common case in three calls: what the general path below does
+                # without objectives or a window.
+                reward = scalar.step(action)
+                obs = scalar.observe()
+                return obs, reward, False, scalar.truncated(), scalar.info()
             reward = scalar.step(action)
             if self._objectives is not None:
                 reward = self._mo_reward(reward, scalar.last_invalid, scalar.current)

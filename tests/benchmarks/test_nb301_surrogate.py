@@ -537,3 +537,36 @@ def test_data_status_reports_damaged_files(
     assert MODEL_FILE in row["error"] and "not the published one" in row["error"]
     text = format_status([row])
     assert "corrupt" in text and "docs/data.md#nas-bench-301" in text
+
+
+@pytest.mark.data
+def test_one_genotype_encoding_equals_the_array_path(surrogate: NB301Surrogate) -> None:
+    # encode() of one genotype (or one array) takes a Python path; rows must equal
+    # the NumPy path of a batch, valid or not (validate=False), and errors too.
+    rng = np.random.default_rng(7)
+    valid = d.sample_bananas_array(300, 11)
+    noisy = valid.copy()
+    # inputs anywhere the array path can index (node 3's last edge is 13)
+    highs = np.repeat([d.NUM_SOURCES] * 3 + [d.NUM_SOURCES - 1], 2)
+    noisy[..., 1] = rng.integers(0, highs, size=noisy[..., 1].shape)
+    for arr in (valid, noisy):
+        batch = surrogate.encode(arr, validate=False)
+        for i, one in enumerate(arr):
+            assert surrogate._encode_one(one) in (None, batch[i].tolist())
+            assert surrogate.encode(one, validate=False).tolist() == [batch[i].tolist()]
+            assert surrogate.encode(one[None], validate=False).tolist() == [
+                batch[i].tolist()
+            ]
+            genotype = d.from_array(one, validate=False)
+            assert surrogate.encode(genotype, validate=False).tolist() == [
+                batch[i].tolist()
+            ]
+            if not genotype.is_valid:
+                with pytest.raises(InvalidArchitectureError):
+                    surrogate.encode(genotype)
+    for one in valid[:20]:
+        assert surrogate._encode_one(one) is not None
+        assert surrogate._encode_one(d.from_array(one)) is not None
+    acc, runtime = surrogate.predict(valid[:50], 98)
+    singles = [surrogate.predict_one(d.from_array(a), 98) for a in valid[:50]]
+    assert singles == list(zip(acc.tolist(), runtime.tolist(), strict=True))
