@@ -155,7 +155,7 @@ class FidelityQueryEnv(StrictKeywords, gym.Env[ObsType, ActType]):
         self.max_queries = None if max_queries is None else int(max_queries)
         self.budget = math.inf if budget is None else _positive_budget(budget, "budget")
         self.budget_unit = budget_unit
-        self.sim_workers = check_workers(sim_workers)
+        self.sim_workers = check_workers(sim_workers, name="sim_workers")
         self.shaping = RewardShaping(reward, alpha=float(alpha))
         self.horizon = horizon
         self.render_mode = render_mode

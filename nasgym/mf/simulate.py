@@ -151,15 +151,20 @@ class Trace:
         return value
 
 
-def check_workers(workers: object) -> int:
+def check_workers(workers: object, name: str = "workers") -> int:
     """Return ``workers`` as an int, or raise naming the accepted values.
+
+    Args:
+        workers: The number of simulated workers to check.
+        name: The argument's name as the caller spells it (``sim_workers`` in
+            the env), so the error names what to change.
 
     Raises:
         UnknownOptionError: Not an integer of at least 1.
     """
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise UnknownOptionError(
-            f"workers (simulated parallel workers) must be an integer >= 1, got "
+            f"{name} (simulated parallel workers) must be an integer >= 1, got "
             f"{workers!r}"
         )
     return workers

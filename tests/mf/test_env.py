@@ -411,3 +411,9 @@ def test_nasgym_list_shows_the_fidelity_ids(capsys: pytest.CaptureFixture[str]) 
         "cifar10, cifar100, ImageNet16-120",
     ]
     assert lines["nasgym/NB301Fidelity-v0"] == ["fidelity", "cifar10"]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_bad_sim_workers_error_names_the_argument(bad: object) -> None:
+    with pytest.raises(UnknownOptionError, match=r"^sim_workers \(simulated"):
+        FidelityQueryEnv(TinyBenchmark(), sim_workers=bad)  # type: ignore[arg-type]
