@@ -36,7 +36,14 @@ from nasgym.envs.keywords import StrictKeywords
 from nasgym.error import InvalidActionError, UnknownOptionError, unknown_option
 from nasgym.mf.fidelity import BUDGET_UNITS, FidelityBenchmark, Ledger
 from nasgym.mf.protocol import Job, MFOptimizer
-from nasgym.mf.simulate import TraceRow, _Running, check_workers, duration
+from nasgym.mf.simulate import (
+    Incumbent,
+    TraceRow,
+    _Running,
+    check_workers,
+    duration,
+    finish_next,
+)
 from nasgym.rewards import REWARDS, RewardShaping
 
 ObsType = NDArray[np.float32]
@@ -159,7 +166,6 @@ class FidelityQueryEnv(StrictKeywords, gym.Env[ObsType, ActType]):
         self.shaping = RewardShaping(reward, alpha=float(alpha))
         self.horizon = horizon
         self.render_mode = render_mode
-        self._ledger_check()
         self.action_space = gym.spaces.MultiDiscrete(
             np.array([*bench.nvec, len(bench.fidelities)], dtype=np.int64)
         )
@@ -170,12 +176,7 @@ class FidelityQueryEnv(StrictKeywords, gym.Env[ObsType, ActType]):
             [max(n - 1, 1) for n in bench.nvec] + [max(len(bench.fidelities) - 1, 1)],
             dtype=np.float64,
         )
-        self.restart()
-
-    def _ledger_check(self) -> None:
-        # Raises at construction, not at the first step, for a seconds budget on a
-        # benchmark without training times.
-        Ledger(self.bench, budget=self.budget, unit=self.budget_unit)
+        self.restart()  # builds the Ledger: a seconds budget without costs fails here
 
     # ------------------------------------------------------------------ state
     def restart(self) -> None:
@@ -187,7 +188,7 @@ class FidelityQueryEnv(StrictKeywords, gym.Env[ObsType, ActType]):
         self.jobs = 0
         self.exhausted = False
         self.rows: list[TraceRow] = []
-        self.best: tuple[int, float, float, tuple[int, ...]] | None = None
+        self.best: Incumbent | None = None
         self.steps = 0
         self._last = np.zeros(len(self.bench.nvec) + 1)
         self._last_score = 0.0
@@ -201,33 +202,9 @@ class FidelityQueryEnv(StrictKeywords, gym.Env[ObsType, ActType]):
         """Advance the clock to the next finish; return the jobs finishing then."""
         if not self.running:
             return []
-        self.now = self.running[0].end
-        out: list[Finished] = []
-        while self.running and self.running[0].end == self.now:
-            done = heapq.heappop(self.running)
-            key = (done.job.fidelity, done.score)
-            if self.best is None or key > self.best[:2]:
-                self.best = (*key, done.report, done.job.vector)
-            row = TraceRow(
-                done.job,
-                done.worker,
-                done.start,
-                done.end,
-                done.score,
-                done.report,
-                done.charge,
-                done.budget_used,
-                self.best[1],
-                self.best[2],
-                self.best[0],
-            )
-            self.rows.append(row)
-            out.append(
-                Finished(done.job, done.score, done.worker, done.start, done.end)
-            )
-            self.idle.append(done.worker)
-        self.idle.sort()
-        return out
+        self.now, rows, self.best = finish_next(self.running, self.idle, self.best)
+        self.rows += rows
+        return [Finished(r.job, r.score, r.worker, r.start, r.end) for r in rows]
 
     def wait(self) -> list[Finished]:
         """Let the clock run to the next finish; the jobs finishing then.

@@ -187,6 +187,48 @@ class _Running:
     budget_used: float = field(compare=False)
 
 
+#: The incumbent: (fidelity, score, report, vector) of the best result so far.
+Incumbent = tuple[int, float, float, tuple[int, ...]]
+
+
+def finish_next(
+    running: list[_Running], idle: list[int], best: Incumbent | None
+) -> tuple[float, list[TraceRow], Incumbent | None]:
+    """Pop the jobs finishing at the next finish time (worker order) from ``running``.
+
+    Their workers go back to ``idle`` (kept sorted) and the incumbent is updated
+    result by result (the best score at the highest fidelity; ties keep the first).
+    ``running`` must not be empty.
+
+    Returns:
+        The finish time, the finished jobs' rows and the incumbent after them.
+    """
+    now = running[0].end
+    rows: list[TraceRow] = []
+    while running and running[0].end == now:
+        done = heapq.heappop(running)
+        if best is None or (done.job.fidelity, done.score) > best[:2]:
+            best = (done.job.fidelity, done.score, done.report, done.job.vector)
+        rows.append(
+            TraceRow(
+                done.job,
+                done.worker,
+                done.start,
+                done.end,
+                done.score,
+                done.report,
+                done.charge,
+                done.budget_used,
+                best[1],
+                best[2],
+                best[0],
+            )
+        )
+        idle.append(done.worker)
+    idle.sort()
+    return now, rows, best
+
+
 def simulate(
     optimizer: MFOptimizer,
     bench: FidelityBenchmark,
@@ -231,7 +273,7 @@ def simulate(
     running: list[_Running] = []
     now = 0.0
     started = 0
-    best: tuple[int, float, float] | None = None  # (fidelity, score, report)
+    best: Incumbent | None = None
     stop: str | None = None
     while True:
         while idle and stop is None:
@@ -268,30 +310,10 @@ def simulate(
         if not running:
             trace.stop_reason = stop or "finished"
             return trace
-        now = running[0].end
-        while running and running[0].end == now:
-            done = heapq.heappop(running)
-            optimizer.tell(done.job, done.score)
-            key = (done.job.fidelity, done.score, done.report)
-            if best is None or key[:2] > best[:2]:
-                best = key
-            trace.rows.append(
-                TraceRow(
-                    done.job,
-                    done.worker,
-                    done.start,
-                    done.end,
-                    done.score,
-                    done.report,
-                    done.charge,
-                    done.budget_used,
-                    best[1],
-                    best[2],
-                    best[0],
-                )
-            )
-            idle.append(done.worker)
-        idle.sort()
+        now, rows, best = finish_next(running, idle, best)
+        for row in rows:
+            optimizer.tell(row.job, row.score)
+        trace.rows.extend(rows)
 
 
 def sequential(
