@@ -814,12 +814,6 @@ def build_report(
     csv_rows: list[dict[str, Any]] = []
     mo_csv: list[dict[str, Any]] = []
     images: dict[str, bytes] = {}
-    helpers = {
-        "estimate": estimate,
-        "cells": lambda est: (_mean_se(est), _iqm(est)),
-        "label": agent_label,
-        "markdown_table": markdown_table,
-    }
     for env_runs in envs:
         lines.extend(_env_heading(env_runs))
         unit = str(env_runs.env.kwargs.get("budget_unit", "queries"))
@@ -856,9 +850,7 @@ def build_report(
                     notes.append(message)
                     log(f"nasgym: warning: {message}")
                 csv_rows.append(_csv_row(env_runs, checkpoint, row))
-        time_lines, time_images = time_section(
-            env_runs, unit, config.budget, reps, helpers
-        )
+        time_lines, time_images = time_section(env_runs, unit, config.budget, reps)
         lines.extend(time_lines)
         plot_budget = query_plot_budget([env_runs], config.budget, unit)
         images[f"regret-{env_runs.env.key}.png"] = regret_plot(

@@ -11,7 +11,7 @@ saying so, never a silent gap.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -106,14 +106,10 @@ def time_curve(env_runs: EnvRuns, reps: int) -> bytes | None:
     )
 
 
-def final_table(
-    env_runs: EnvRuns,
-    reps: int,
-    estimate: Callable[[np.ndarray, int], Any],
-    cells: Callable[[Any], tuple[str, str]],
-    label: Callable[[EnvRuns, str], str],
-) -> list[list[str]]:
+def final_table(env_runs: EnvRuns, reps: int) -> list[list[str]]:
     """One row per agent: the incumbent when the budget ran out."""
+    from nasgym.leaderboard.report import _iqm, _mean_se, agent_label, estimate
+
     rows = []
     for agent, runs in env_runs.runs.items():
         test = np.array([_num(run.summary.get("best_test")) for run in runs])
@@ -123,14 +119,13 @@ def final_table(
         spans = [t for t in spans if math.isfinite(t)]
         span = f"{np.median(spans):.4g}" if spans else "n/a"
         test_est, regret_est = estimate(test, reps), estimate(regret, reps)
-        mean_se, iqm = cells(test_est)
         rows.append(
             [
-                label(env_runs, agent),
+                agent_label(env_runs, agent),
                 str(test_est.n),
-                mean_se,
-                iqm,
-                cells(regret_est)[1],
+                _mean_se(test_est),
+                _iqm(test_est),
+                _iqm(regret_est),
                 f"{jobs:g}",
                 span,
             ]
@@ -155,7 +150,6 @@ def time_section(
     unit: str,
     budget: int,
     reps: int,
-    helpers: dict[str, Any],
 ) -> tuple[list[str], dict[str, bytes]]:
     """Markdown lines and PNGs of one env's simulated-time results.
 
@@ -165,10 +159,9 @@ def time_section(
             ``seconds``).
         budget: The budget, in ``unit``.
         reps: Bootstrap samples.
-        helpers: The report's ``estimate``, ``cells``, ``label`` and
-            ``markdown_table`` functions.
     """
-    label = helpers["label"]
+    from nasgym.leaderboard.report import markdown_table
+
     timed = all(
         run_times(run) is not None for runs in env_runs.runs.values() for run in runs
     )
@@ -194,13 +187,7 @@ def time_section(
             "paid for has finished); jobs: queries run; makespan: the simulated "
             f"clock when the last job finished, in {words}.",
             "",
-            helpers["markdown_table"](
-                TIME_TABLE_HEADER,
-                final_table(
-                    env_runs, reps, helpers["estimate"], helpers["cells"], label
-                ),
-                "lrrrrrr",
-            ),
+            markdown_table(TIME_TABLE_HEADER, final_table(env_runs, reps), "lrrrrrr"),
             "",
         ]
     png = time_curve(env_runs, reps)
