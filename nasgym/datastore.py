@@ -85,8 +85,8 @@ def _nb201_status() -> dict[str, Any]:
         DATASETS,
         TABLE_FILE,
         NB201Benchmark,
+        curves_coverage,
         curves_path,
-        load_curves,
         load_table,
         missing_table_message,
     )
@@ -123,7 +123,7 @@ def _nb201_status() -> dict[str, Any]:
     if curves_path(found).is_file():
         try:
             table = load_table(found)
-            row["curves"] = {d: load_curves(table, d).covered for d in DATASETS}
+            row["curves"] = curves_coverage(table)
         except Error as exc:  # corrupt curves: the table itself is still usable
             row["error"] = f"per-epoch curves unusable: {exc}"
     return row

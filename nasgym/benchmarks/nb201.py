@@ -859,6 +859,38 @@ class NB201Curves:
     covered: int
 
 
+def _curves_beside(table: NB201Table) -> tuple[Path, dict[int, dict[str, FloatArray]]]:
+    path = curves_path(table.path)
+    if not path.is_file():
+        raise BenchmarkDataMissingError(
+            f"no per-epoch NB201 curves beside {table.path}: only the official "
+            f"NATS-Bench topology archive ({ARCHIVE_NAME}/) has them; import it with "
+            f"`nasgym data import nb201 PATH/{ARCHIVE_NAME}`; {data_page('nb201')}"
+        )
+    return path, _read_curves(path)
+
+
+@data_errors("nb201")
+def curves_coverage(table: NB201Table) -> dict[str, int]:
+    """Architectures with complete curves, per dataset (the file is read once).
+
+    Raises:
+        BenchmarkDataMissingError: No curves file beside the table.
+        CorruptDataError: The curves file fails its integrity checks.
+    """
+    _, curves = _curves_beside(table)
+    return {
+        dataset: sum(
+            all(
+                np.isfinite(by_key[f"{dataset}/{metric}"]).all()
+                for metric in CURVE_METRICS
+            )
+            for by_key in curves.values()
+        )
+        for dataset in DATASETS
+    }
+
+
 @data_errors("nb201")
 def load_curves(table: NB201Table, dataset: str) -> NB201Curves:
     """Read the per-epoch curves beside ``table`` for ``dataset``.
@@ -878,14 +910,7 @@ def load_curves(table: NB201Table, dataset: str) -> NB201Curves:
     """
     if dataset not in DATASETS:
         raise unknown_option("dataset", dataset, DATASETS)
-    path = curves_path(table.path)
-    if not path.is_file():
-        raise BenchmarkDataMissingError(
-            f"no per-epoch NB201 curves beside {table.path}: only the official "
-            f"NATS-Bench topology archive ({ARCHIVE_NAME}/) has them; import it with "
-            f"`nasgym data import nb201 PATH/{ARCHIVE_NAME}`; {data_page('nb201')}"
-        )
-    curves = _read_curves(path)
+    path, curves = _curves_beside(table)
     blocks = {m: np.full((NUM_ARCHS, CURVE_EPOCHS), np.nan) for m in CURVE_METRICS}
     for i, by_key in curves.items():
         code = int(table.index_to_code[i])
