@@ -207,6 +207,14 @@ class EnvConfig:
         object.__setattr__(self, "kwargs", dict(sorted(self.kwargs.items())))
 
     @property
+    def budget_unit(self) -> str:
+        """What ``--budget`` counts for this env (its ``budget_unit``, or queries).
+
+        Epochs and seconds are units of the multi-fidelity envs.
+        """
+        return str(self.kwargs.get("budget_unit", "queries"))
+
+    @property
     def label(self) -> str:
         """Human-readable name, e.g. ``nasgym/NB201Query-v0 (dataset=cifar10)``."""
         if not self.kwargs:

@@ -154,7 +154,7 @@ def make_env(env: EnvConfig, budget: int) -> gym.Env[Any, Any]:
             )
     kwargs: dict[str, Any] = env_kwargs(env.kwargs)
     # A multi-fidelity env counts --budget in its budget_unit (--budget-unit).
-    unit = kwargs.get("budget_unit", "queries")
+    unit = env.budget_unit
     limit: dict[str, Any] = (
         {"max_queries": budget} if unit == "queries" else {"budget": budget}
     )
@@ -595,7 +595,7 @@ def _search(
         "env_seed": env_seed,
         "agent_seed": agent_seed,
         "budget": task.budget,
-        "budget_unit": run_env.kwargs.get("budget_unit", "queries"),
+        "budget_unit": run_env.budget_unit,
         # Multi-fidelity envs: fidelities, cost unit and source, workers, budget.
         "fidelity": base.unwrapped.fidelity_header()
         if hasattr(base.unwrapped, "fidelity_header")

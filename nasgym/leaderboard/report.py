@@ -816,7 +816,7 @@ def build_report(
     images: dict[str, bytes] = {}
     for env_runs in envs:
         lines.extend(_env_heading(env_runs))
-        unit = str(env_runs.env.kwargs.get("budget_unit", "queries"))
+        unit = env_runs.env.budget_unit
         # Under an epochs or seconds budget the query count of a run is not fixed:
         # its table is the incumbent at the end of the budget (time_section).
         for checkpoint in config.checkpoints if unit == "queries" else ():
@@ -867,7 +867,7 @@ def build_report(
             notes.append(message)
             log(f"nasgym: warning: {message}")
     if len(envs) >= 2:
-        units = {str(e.env.kwargs.get("budget_unit", "queries")) for e in envs}
+        units = {e.env.budget_unit for e in envs}
         png, profile_notes = performance_profile(
             envs, query_plot_budget(envs, config.budget, units.pop()), reps
         )
@@ -896,7 +896,7 @@ def build_report(
 
 
 def _budget_unit(envs: Sequence[EnvRuns]) -> str:
-    units = {str(e.env.kwargs.get("budget_unit", "queries")) for e in envs}
+    units = {e.env.budget_unit for e in envs}
     return "queries" if not units else ", ".join(sorted(units))
 
 

@@ -157,7 +157,7 @@ def _check_env(
             check_info(info, env.id, "reset")
         space = getattr(made.unwrapped, "search_space", None)
         size = getattr(space, "num_valid", None)
-        by_queries = env.kwargs.get("budget_unit", "queries") == "queries"
+        by_queries = env.budget_unit == "queries"
         if by_queries and size is not None and budget > int(size):
             raise LeaderboardError(
                 f"--budget {budget} exceeds the {int(size)} architectures of "
@@ -173,7 +173,7 @@ def budget_unit(envs: Sequence[EnvConfig]) -> str:
     Raises:
         LeaderboardError: Envs with different units, or an unknown unit.
     """
-    units = {str(env.kwargs.get("budget_unit", "queries")) for env in envs}
+    units = {env.budget_unit for env in envs}
     if len(units) > 1:
         raise LeaderboardError(
             f"every --env must count --budget in the same unit, got {sorted(units)}"
@@ -463,7 +463,7 @@ def _execute(
             synced.add(path)
             log_path(root, task.env.key, task.agent, task.seed).unlink(missing_ok=True)
             report.completed += 1
-            by_queries = task.env.kwargs.get("budget_unit", "queries") == "queries"
+            by_queries = task.env.budget_unit == "queries"
             if by_queries and outcome.queries < task.budget:
                 write(
                     f"nasgym: warning: {task.name} stopped after {outcome.queries} of "
