@@ -49,7 +49,7 @@ from nasgym.leaderboard.contract import InfoContract
 from nasgym.leaderboard.errors import LeaderboardError, RunFailedError
 from nasgym.leaderboard.objectives import ObjectiveRecorder, env_kwargs
 from nasgym.leaderboard.protocol import SearchAgent
-from nasgym.leaderboard.store import encode_run
+from nasgym.leaderboard.store import encode_run, query_line
 from nasgym.wrappers.hide_test import HideTestInfo
 
 #: Steps in a row without a new query after which a run fails as stalled.
@@ -608,9 +608,12 @@ def _search(
         "versions": package_versions(),
         **log.header(base),
     }
-    records = _records(log)
+    extra = log.values
+    records = _records(log) if extra else None
+    lines = None if extra else [query_line(r.as_tuple()) for r in log.records]
+    count = len(log.records)
     summary = {
-        "queries": int(info.get("queries", len(records))),
+        "queries": int(info.get("queries", count)),
         "steps": env.steps,
         "budget_exhausted": bool(info.get("budget_exhausted", False)),
         "best_arch": None if info.get("best_arch") is None else str(info["best_arch"]),
@@ -622,7 +625,7 @@ def _search(
     }
     return RunOutcome(
         task,
-        data=encode_run(header, records, summary),
-        queries=len(records),
+        data=encode_run(header, records, summary, lines=lines),
+        queries=count,
         agent_s=wall,
     )

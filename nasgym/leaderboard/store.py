@@ -252,8 +252,10 @@ def _dumps(value: Any) -> str:
 
 #: A query record with exactly :data:`RECORD_KEYS`, as ``_dumps`` writes it.
 _RECORD_LINE = "{" + ", ".join(f'"{key}": %s' for key in RECORD_KEYS) + "}"
-#: The keys of :data:`RECORD_KEYS` that hold a float or ``None``.
-_NUMBER_KEYS = RECORD_KEYS[2:]
+#: The keys of :data:`RECORD_KEYS` that hold a float or ``None`` and repeat across
+#: records (``wall_time_s``, last, never repeats: caching it only churns the cache).
+_NUMBER_KEYS = RECORD_KEYS[2:-1]
+assert RECORD_KEYS[-1] == "wall_time_s"
 #: ``repr`` of floats seen in records: table values and incumbents repeat across
 #: the records of a run and the runs of a worker; ``repr`` is most of encoding a
 #: record. Emptied when it holds this many (a few MB at most).
@@ -291,27 +293,93 @@ def _record_line(record: Mapping[str, Any]) -> str:
                     _REPRS.clear()
                 _REPRS[value] = text
         fields.append(text)
+    wall = record["wall_time_s"]
+    if wall is None:
+        fields.append("null")
+    elif type(wall) is float and wall - wall == 0.0:  # finite
+        fields.append(float.__repr__(wall))
+    else:
+        return _dumps(record)
+    return _RECORD_LINE % tuple(fields)
+
+
+def query_line(values: Sequence[Any]) -> str:
+    """The run-file line of one query record given as its :data:`RECORD_KEYS` values.
+
+    ``query`` (``int``), ``arch`` (``str``), then the numbers: a ``None`` or
+    non-finite one among ``valid`` .. ``sim_time_s`` is written ``null`` (numbers
+    are written as floats), ``wall_time_s`` must be finite. The bytes
+    :func:`encode_run` writes for the record dict with those numbers (non-finite
+    ones as ``None``), built in one pass: the leaderboard encodes every query of
+    every run this way.
+
+    Raises:
+        ValueError: ``wall_time_s`` is not a finite number.
+    """
+    query, arch, *numbers, wall = values
+    get = _REPRS.get
+    fields = [str(int(query)), encode_basestring_ascii(str(arch))]
+    for value in numbers:
+        if value is None:
+            fields.append("null")
+            continue
+        text = get(value) if type(value) is float else None
+        if text is None:
+            value = float(value)
+            if value != value or value == _INF or value == -_INF:
+                text = "null"
+            else:
+                text = float.__repr__(value)
+                if value:
+                    if len(_REPRS) >= _REPR_CACHE_SIZE:
+                        _REPRS.clear()
+                    _REPRS[value] = text
+        fields.append(text)
+    wall = float(wall)
+    if not wall - wall == 0.0:
+        raise ValueError(f"wall_time_s must be finite, got {wall!r}")
+    fields.append(float.__repr__(wall))
     return _RECORD_LINE % tuple(fields)
 
 
 def encode_run(
     header: Mapping[str, Any],
-    records: Sequence[Mapping[str, Any]],
+    records: Sequence[Mapping[str, Any]] | None,
     summary: Mapping[str, Any],
+    *,
+    lines: Sequence[str] | None = None,
 ) -> bytes:
-    """Serialise a run: header line, one line per record, checksummed summary line."""
+    """Serialise a run: header line, one line per record, checksummed summary line.
+
+    Args:
+        header: The header's fields.
+        records: The query records (dicts, :data:`RECORD_KEYS` then any of
+            :data:`OPTIONAL_RECORD_KEYS`); ``None`` with ``lines``.
+        summary: The summary's fields.
+        lines: Instead of ``records``: their lines, already encoded by
+            :func:`query_line`.
+    """
     head = {"type": "header", "format": RUN_FORMAT, "format_version": FORMAT_VERSION}
     head.update(header)
-    lines = [_dumps(head)]
-    keys = (*RECORD_KEYS, *OPTIONAL_RECORD_KEYS)
-    for record in records:
-        if tuple(record) == RECORD_KEYS:  # in file order, no optional keys
-            lines.append(_record_line(record))
-            continue
-        record = {k: record[k] for k in keys if k in RECORD_KEYS or k in record}
-        lines.append(_dumps(record))
-    body = ("\n".join(lines) + "\n").encode()
-    tail = {"type": "summary", **summary, "records": len(records)}
+    out = [_dumps(head)]
+    if lines is not None:
+        if records is not None:
+            raise TypeError("encode_run takes records or lines, not both")
+        out += lines
+        count = len(lines)
+    else:
+        if records is None:
+            raise TypeError("encode_run needs records or lines")
+        keys = (*RECORD_KEYS, *OPTIONAL_RECORD_KEYS)
+        for record in records:
+            if tuple(record) == RECORD_KEYS:  # in file order, no optional keys
+                out.append(_record_line(record))
+                continue
+            record = {k: record[k] for k in keys if k in RECORD_KEYS or k in record}
+            out.append(_dumps(record))
+        count = len(records)
+    body = ("\n".join(out) + "\n").encode()
+    tail = {"type": "summary", **summary, "records": count}
     tail["sha256"] = hashlib.sha256(body).hexdigest()
     return body + (_dumps(tail) + "\n").encode()
 

@@ -23,6 +23,22 @@ class QueryRecord:
     sim_time_s: float | None
     wall_time_s: float
 
+    def as_tuple(
+        self,
+    ) -> tuple[int, str, float, float, float, float, float, float | None, float]:
+        """The field values in field order (``dataclasses.astuple``, without copies)."""
+        return (
+            self.query,
+            self.arch,
+            self.valid,
+            self.test,
+            self.best_valid,
+            self.best_test,
+            self.regret,
+            self.sim_time_s,
+            self.wall_time_s,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (JSON friendly), keys in field order.
 

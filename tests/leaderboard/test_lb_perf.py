@@ -8,6 +8,7 @@ import json
 import math
 import os
 import time
+import types
 from importlib import metadata
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nasgym import _metadata
-from nasgym.leaderboard import perf, store
+from nasgym.leaderboard import execute, perf, store
 from nasgym.leaderboard.agents import registered_agents
 from nasgym.leaderboard.execute import package_versions
 from nasgym.leaderboard.protocol import ENTRY_POINT_GROUP, agent_entry_points
@@ -180,6 +181,53 @@ def test_encode_run_bytes_equal_the_previous_encoder(records, objectives, shuffl
     header = {"seed": 0, "arch": "é", "nan_free": [1.5, None]}
     summary = {"queries": len(rows), "best": None}
     assert encode_run(header, rows, summary) == _old_encode_run(header, rows, summary)
+
+
+_any_float = st.floats() | st.sampled_from([0.0, -0.0, math.inf, -math.inf])
+_raw_records = st.builds(
+    QueryRecord,
+    query=st.integers(1, 10**6),
+    arch=st.text(),
+    valid=_any_float,
+    test=_any_float,
+    best_valid=_any_float,
+    best_test=_any_float,
+    regret=_any_float,
+    sim_time_s=st.none() | _any_float,
+    wall_time_s=_finite,
+)
+
+
+@given(st.lists(_raw_records, max_size=8))
+def test_query_lines_equal_the_record_dicts_encoding(records):
+    # The harness writes a run's records with query_line straight from its
+    # QueryRecords; the bytes must be those of the dicts execute._records builds
+    # (non-finite numbers as None) encoded by encode_run.
+    log = types.SimpleNamespace(records=records, values={}, record_fields=None)
+    dicts = execute._records(log)
+    header, summary = {"seed": 1}, {"queries": len(records)}
+    lines = [store.query_line(r.as_tuple()) for r in records]
+    fast = encode_run(header, None, summary, lines=lines)
+    assert fast == encode_run(header, dicts, summary)
+    assert fast == _old_encode_run(header, dicts, summary)
+
+
+def test_query_line_refuses_a_non_finite_wall_time():
+    record = QueryRecord(1, "a", 0.5, 0.5, 0.5, 0.5, 0.0, None, math.inf)
+    with pytest.raises(ValueError, match="wall_time_s"):
+        store.query_line(record.as_tuple())
+
+
+def test_encode_run_takes_records_or_lines():
+    with pytest.raises(TypeError, match="not both"):
+        encode_run({}, [], {}, lines=[])
+    with pytest.raises(TypeError, match="needs records or lines"):
+        encode_run({}, None, {})
+
+
+@given(_raw_records)
+def test_query_record_as_tuple_equals_astuple(record):
+    assert record.as_tuple() == dataclasses.astuple(record)
 
 
 def test_run_file_round_trip_through_the_fast_encoder(tmp_path):
