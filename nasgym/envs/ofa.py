@@ -145,6 +145,9 @@ class _OFAEnv(KeyedNASEnv):
         )
         self._values: dict[str, tuple[float, ...]] = {}
         self._row: list[int] | None = None
+        #: ``(row, key)`` the vector env found for this sub-env's next step (it
+        #: already checked the action and predicted the row); ``None`` otherwise.
+        self._planned: tuple[list[int], str] | None = None
         self._setup_objectives(
             objectives,
             mo_options if objectives is None else {"clip": True, **mo_options},
@@ -202,9 +205,10 @@ class _OFAEnv(KeyedNASEnv):
 
     def _move(self, row: list[int], key: str) -> float:
         """Move to a canonical vector and query it."""
-        ((top1, latency, flops, params),) = self.predict(
-            np.asarray([row], dtype=np.int64), [key]
-        )
+        values = self._values.get(key)
+        if values is None:
+            (values,) = self.predict(np.asarray([row], dtype=np.int64), [key])
+        top1, latency, flops, params = values
         self._row = row
         self._moved(row, key, top1)
         reward = self._search.evaluate(key, key, -1, top1, top1, 0.0)
@@ -223,8 +227,14 @@ class _OFAEnv(KeyedNASEnv):
     def _moved(self, row: list[int], key: str, top1: float) -> None:
         """Hook: the state just became ``row`` (before the search records it)."""
 
-    def _query(self, row: list[int], what: str) -> float:
-        key = vector_key(row, self._res)
+    def _take_planned(self) -> tuple[list[int], str] | None:
+        """The vector env's ``(row, key)`` for this step, once (see ``_planned``)."""
+        planned, self._planned = self._planned, None
+        return planned
+
+    def _query(self, row: list[int], what: str, key: str | None = None) -> float:
+        if key is None:
+            key = vector_key(row, self._res)
         blocked = self._budget_blocks(key, what)
         if blocked is not None:
             return self._reject(blocked)
@@ -322,6 +332,10 @@ class OFAMBv3EditEnv(_OFAEnv):
         return apply_edit(self._row, self._edits[action])
 
     def _act(self, action: Any) -> float:
+        planned = self._take_planned()
+        if planned is not None:
+            index = edit_index(action, len(self._edits))
+            return self._query(planned[0], f"edit action {index}", planned[1])
         row = self._target(action)
         action = edit_index(action, len(self._edits))
         if row is None:
@@ -377,6 +391,9 @@ class OFAMBv3QueryEnv(_OFAEnv):
         return row
 
     def _act(self, action: Any) -> float:
+        planned = self._take_planned()
+        if planned is not None:
+            return self._query(planned[0], "this query", planned[1])
         return self._query(self._target(action), "this query")
 
     def _observe(self) -> dict[str, Float32Array]:
@@ -434,9 +451,11 @@ class OFAMBv3ContinuousEnv(_OFAEnv):
         return row
 
     def _act(self, action: Any) -> float:
-        return self._query(
-            self._target(action), "the action decodes to an architecture that"
-        )
+        what = "the action decodes to an architecture that"
+        planned = self._take_planned()
+        if planned is not None:
+            return self._query(planned[0], what, planned[1])
+        return self._query(self._target(action), what)
 
     def _observe(self) -> Float32Array:
         return np.concatenate(
@@ -471,15 +490,24 @@ class _OFAVectorEnv(KeyedNASVectorEnv):
         return super()._factories(num_envs, kwargs)
 
     def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
-        """Predict every sub-env's next architecture in one batch, then step them."""
-        rows = [row for _, row in self._targets(actions)]
-        if rows:
-            env = self.unwrapped_envs[0]
-            env.predict(
-                np.asarray(rows, dtype=np.int64),
-                [vector_key(r, env.space.resolutions) for r in rows],
-            )
-        return super().step(actions)
+        """Predict every sub-env's next architecture in one batch, then step them.
+
+        Each stepping sub-env is handed the row and key found for it here, so it
+        does not decode its action a second time.
+        """
+        found = self._targets(actions)
+        envs = self.unwrapped_envs
+        if found:
+            res = envs[0].space.resolutions
+            keys = [vector_key(row, res) for _, row in found]
+            envs[0].predict(np.asarray([row for _, row in found], np.int64), keys)
+            for (i, row), key in zip(found, keys, strict=True):
+                envs[i]._planned = (row, key)
+        try:
+            return super().step(actions)
+        finally:
+            for i, _ in found:  # a sub-env that raised never took its plan
+                envs[i]._planned = None
 
 
 class OFAMBv3EditVectorEnv(_OFAVectorEnv):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nasgym  # noqa: F401  (registers the envs)
-from nasgym.error import UnknownOptionError
+from nasgym.error import InvalidActionError, UnknownOptionError
 
 pytestmark = pytest.mark.data
 
@@ -97,3 +97,66 @@ def test_resolutions_option(ofa_table: Any) -> None:
             resolutions=[128, 224],
             objectives=["valid_accuracy", "latency"],
         )
+
+
+def _vector_actions(vec: Any, rng: np.random.Generator, infos: dict[str, Any]) -> Any:
+    if "action_mask" in infos:
+        return np.array([rng.choice(np.flatnonzero(m)) for m in infos["action_mask"]])
+    vec.action_space.seed(int(rng.integers(2**31)))
+    return vec.action_space.sample()
+
+
+@pytest.mark.parametrize("mode", ["Edit", "Query", "Continuous"])
+def test_vector_env_equals_single_envs_through_autoreset_and_budget(
+    ofa_bench: Any, mode: str
+) -> None:
+    # The vector env hands each sub-env the row it decoded for the batch; the
+    # sub-envs must still do exactly what single envs do: over budgets (rejected
+    # actions), horizons (next-step autoreset) and repeated architectures.
+    env_id = f"nasgym/OFAMBv3{mode}-v0"
+    kwargs = {"benchmark": ofa_bench, "horizon": 4, "max_queries": 9}
+    vec = gym.make_vec(env_id, 3, **kwargs)
+    singles = [gym.make(env_id, **kwargs) for _ in range(3)]
+    obs, infos = vec.reset(seed=11)
+    for i, env in enumerate(singles):
+        o, _ = env.reset(seed=11 + i)
+        np.testing.assert_array_equal(
+            o["ops"] if isinstance(o, dict) else o,
+            obs["ops"][i] if isinstance(obs, dict) else obs[i],
+        )
+    rng = np.random.default_rng(3)
+    done = [False] * 3
+    rejected = 0
+    for _ in range(30):
+        actions = _vector_actions(vec, rng, infos)
+        obs, rewards, _, truncs, infos = vec.step(actions)
+        for i, env in enumerate(singles):
+            if done[i]:
+                o, info = env.reset()
+                r = 0.0
+            else:
+                o, r, _, _, info = env.step(actions[i])
+            rejected += info["invalid_action"] is not None
+            flat = o["stats"] if isinstance(o, dict) else o
+            vflat = obs["stats"][i] if isinstance(obs, dict) else obs[i]
+            np.testing.assert_array_equal(flat, vflat)
+            assert rewards[i] == r
+            assert infos["arch"][i] == info["arch"]
+            assert infos["queries"][i] == info["queries"]
+            done[i] = bool(truncs[i])
+    assert rejected > 0  # the budget was hit: rejected steps were compared too
+
+
+def test_vector_env_that_raises_leaves_no_stale_plan(ofa_bench: Any) -> None:
+    # invalid_action="raise": a sub-env raising mid-step must not leave the rows
+    # planned for the sub-envs after it to a later step.
+    kwargs = {"benchmark": ofa_bench, "max_queries": 1, "invalid_action": "raise"}
+    vec = gym.make_vec("nasgym/OFAMBv3Query-v0", 2, **kwargs)
+    vec.reset(seed=0)
+    vec.action_space.seed(0)
+    vec.step(vec.action_space.sample())  # one query each: budgets spent
+    vec.step(vec.action_space.sample())  # next-step autoreset (same searches)
+    with pytest.raises(InvalidActionError, match="budget"):
+        vec.step(vec.action_space.sample())  # sub-env 0 raises before sub-env 1
+    envs = vec.unwrapped.unwrapped_envs  # type: ignore[attr-defined]
+    assert all(env._planned is None for env in envs)
