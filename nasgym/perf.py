@@ -69,7 +69,13 @@ import nasgym
 from nasgym.data import json_safe
 from nasgym.envs.floor import FLOOR_ID, register_floor
 from nasgym.error import BenchmarkDataMissingError, Error, UnknownOptionError
-from nasgym.registration import ALL_ENVS, ENVS, FIDELITY_ENVS, SUPERNET_ENVS
+from nasgym.registration import (
+    ALL_ENVS,
+    ENVS,
+    FIDELITY_ENVS,
+    GRAPH_ENVS,
+    SUPERNET_ENVS,
+)
 
 #: Gymnasium's reference environment for the env-step ratios.
 CARTPOLE = "CartPole-v1"
@@ -518,10 +524,21 @@ def _env_rows(env_ids: Sequence[str], scale: _Scale) -> list[Row]:
 # Vector envs
 # ---------------------------------------------------------------------------
 class _VectorBench:
-    """A vector env with a random agent; actions come from ``infos["action_mask"]``."""
+    """A vector env with a random agent; actions come from ``infos["action_mask"]``.
+
+    Unmasked actions are sampled before the clock, ``rounds`` rounds' worth, and
+    each round takes the next ones: replaying one round's actions would make every
+    later Query step a revisit (free in the model-backed envs).
+    """
 
     def __init__(
-        self, env_id: str, num_envs: int, calls: int, sync: bool, seed: int
+        self,
+        env_id: str,
+        num_envs: int,
+        calls: int,
+        sync: bool,
+        seed: int,
+        rounds: int = 1,
     ) -> None:
         kwargs: dict[str, Any] = {"vectorization_mode": "sync"} if sync else {}
         self.env: gym.vector.VectorEnv[Any, Any, Any] = gym.make_vec(
@@ -539,7 +556,9 @@ class _VectorBench:
             self.actions: list[Any] = []
         else:
             self.env.action_space.seed(int(rng.integers(2**31)))
-            self.actions = [self.env.action_space.sample() for _ in range(calls)]
+            total = calls * max(1, rounds)
+            self.actions = [self.env.action_space.sample() for _ in range(total)]
+        self._next = 0
 
     def round(self, calls: int | None = None) -> float:
         """Env-steps per second of one round of ``calls`` vector steps."""
@@ -555,9 +574,42 @@ class _VectorBench:
                 infos = step(actions)[4]
             self.infos = infos
         else:
-            for i in range(n):
-                step(self.actions[i])
+            actions = self.actions
+            if self._next + n > len(actions):
+                self._next = 0
+            first = self._next
+            self._next += n
+            for i in range(first, first + n):
+                step(actions[i])
         return n * self.num_envs / (time.perf_counter() - start)
+
+    def model_share(self, calls: int) -> float | None:
+        """Share of one round's time spent in the model call the sub-envs share.
+
+        The NB301 and OFA vector envs predict every sub-env's next architecture in
+        one ``predict`` call of their first sub-env, timed here for one round of
+        ``calls`` steps; ``None`` for vector envs without one (the tabular ones).
+        """
+        subs = getattr(self.env.unwrapped, "unwrapped_envs", None)
+        first: Any = subs[0] if subs else None
+        predict = getattr(first, "predict", None)
+        if predict is None:
+            return None
+        spent = [0.0]
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return predict(*args, **kwargs)
+            finally:
+                spent[0] += time.perf_counter() - start
+
+        first.predict = timed
+        try:
+            rate = self.round(calls)
+        finally:
+            del first.predict  # the class's method again
+        return spent[0] / (calls * self.num_envs / rate)
 
     def close(self) -> None:
         self.env.close()
@@ -578,15 +630,23 @@ def _vector_rows(
             name = f"{_short(env_id)} x{num_envs}"
             made: list[_VectorBench] = []
             try:
-                batched = _VectorBench(env_id, num_envs, calls, sync=False, seed=0)
+                # Fresh actions for the warm-up, every timed round and the model
+                # share round.
+                rounds = scale.vector_rounds + 2
+                batched = _VectorBench(
+                    env_id, num_envs, calls, sync=False, seed=0, rounds=rounds
+                )
                 made.append(batched)
-                sync = _VectorBench(env_id, num_envs, calls, sync=True, seed=0)
+                sync = _VectorBench(
+                    env_id, num_envs, calls, sync=True, seed=0, rounds=rounds
+                )
                 made.append(sync)
                 # Warm-up: builds the lazily shared per-code tables before timing.
                 batched.round(min(20, calls))
                 sync.round(min(20, calls))
                 gc.collect()
                 fast, slow = _interleave(batched.round, sync.round, scale.vector_rounds)
+                share = batched.model_share(calls)
             except (Error, ImportError) as exc:
                 rows.append(_not_measured("vector", name, "x", _first_line(exc), tgt))
                 continue
@@ -628,6 +688,21 @@ def _vector_rows(
                     note="median of per-round ratios",
                 )
             )
+            if share is not None:
+                # If all but the shared model call were free: sync step time over
+                # the batched model time per env-step.
+                model_rate = statistics.median(fast) / max(share, 1e-9)
+                rows.append(
+                    _row(
+                        "vector",
+                        f"{name} ceiling: sync step / batched model time",
+                        model_rate / statistics.median(slow),
+                        "x",
+                        note=f"the batched model call is {100 * share:.0f} % of a "
+                        "batched step: the most batching can give with this "
+                        "model call (the rest free)",
+                    )
+                )
     return rows
 
 
@@ -1735,8 +1810,10 @@ def run_perf(
     sizes = [int(n) for n in vector_sizes]
     if quick:
         sizes = sorted({min(n, _QUICK_MAX_VECTOR_ENVS) for n in sizes})
-    # Only the tabular envs have a batched vector env.
-    rows += _vector_rows([e for e in env_ids if e in ENVS], sizes, scale)
+    # Tabular envs: batched NumPy vector envs; graph envs (NB101, NB301, OFA): their
+    # make_vec entry points (NB301 and OFA batch the model calls).
+    vector_ids = [e for e in env_ids if e in ENVS or e in GRAPH_ENVS]
+    rows += _vector_rows(vector_ids, sizes, scale)
     rows += _query_rows(specs, scale)
     for spec in specs:
         if spec.key == "nbgraph":

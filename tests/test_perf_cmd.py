@@ -167,10 +167,26 @@ def test_graph_run_structure(graph_run: dict[str, Any]) -> None:
     check_structure(graph_run)
     assert graph_run["config"]["envs"] == GRAPH_ENV_IDS
     sections = {row["section"] for row in graph_run["rows"]}
-    assert sections == {"env", "surrogate", "load"}
+    assert sections == {"env", "vector", "surrogate", "load"}
     text = format_report(graph_run)
     for row in graph_run["rows"]:
         assert row["name"] in text
+
+
+@pytest.mark.data
+def test_graph_vector_rows_measure_the_model_ceiling(graph_run: dict[str, Any]) -> None:
+    # The NB301 vector env batches its surrogate calls: besides batched / sync,
+    # the report gives the ceiling of that ratio (sync step time over the batched
+    # model call's time per env-step) and the model call's share of a step.
+    by_name = {row["name"]: row for row in graph_run["rows"]}
+    size = graph_run["config"]["vector_sizes"][0]
+    ratio = by_name[f"NB301Query-v0 x{size} batched / sync"]
+    assert ratio["status"] in MEASURED and ratio["value"] > 0
+    ceiling = by_name[f"NB301Query-v0 x{size} ceiling: sync step / batched model time"]
+    assert ceiling["status"] == "info" and ceiling["value"] > 0
+    assert "% of a batched step" in ceiling["note"]
+    # NB101's vector env has no shared model call: no ceiling row.
+    assert not any(n.startswith("NB101Query-v0") and "ceiling" in n for n in by_name)
 
 
 @pytest.mark.data
