@@ -4,7 +4,8 @@ Every number on the page comes from ``before.json`` and ``after.json`` in this
 folder; nothing is typed by hand. Rerun after a new measurement:
 
     nasgym perf --env NB201Query-v0 --env NB201Edit-v0 --env NBGraphQuery-v0 \
-        --env NBGraphEdit-v0 --env NB301Edit-v0 --json docs/results/perf/after.json
+        --env NBGraphEdit-v0 --env NB301Edit-v0 --env OFAMBv3Edit-v0 \
+        --env OFAMBv3Query-v0 --leaderboard --json docs/results/perf/after.json
     python docs/results/perf/make_page.py
 
 ``before.json`` is the same command on the code before the change being measured.
@@ -84,6 +85,36 @@ def host_line(label: str, run: dict[str, Any]) -> str:
     )
 
 
+CEILING = " ceiling: sync step / batched model time"
+
+
+def ceiling_notes(run: dict[str, Any]) -> list[str]:
+    """What the *ceiling* rows of the vector section mean, with their figures."""
+    by_name = {r["name"]: r for r in run["rows"] if r["section"] == "vector"}
+    found = [name[: -len(CEILING)] for name in by_name if name.endswith(CEILING)]
+    if not found:
+        return []
+    lines = [
+        "The NB301 and OFA vector envs share one model between their sub-envs and "
+        "predict every sub-env's next architecture in one call (NB301's surrogate; "
+        "OFA's accuracy predictor, which gives each architecture the same bits in "
+        "any batch, so a vector env equals N single envs). A *ceiling* row is the "
+        "sync step time over the batched model call's time per env-step: the "
+        "speed-up batching would give if everything but that call were free. Where "
+        "it lies below the target, no amount of harness work can reach the target "
+        "without changing the predictions.",
+        "",
+    ]
+    for base in found:
+        ratio = by_name.get(f"{base} batched / sync")
+        ceiling = by_name[base + CEILING]
+        lines.append(
+            f"- {base}: batched / sync {cell(ratio)}, ceiling {fmt(ceiling['value'])} x"
+        )
+    lines.append("")
+    return lines
+
+
 def render(before: dict[str, Any], after: dict[str, Any]) -> str:
     """The whole page."""
     old = {(r["section"], r["name"]): r for r in before["rows"]}
@@ -102,10 +133,14 @@ def render(before: dict[str, Any], after: dict[str, Any]) -> str:
         "keep the figures); the rows and their targets are described in "
         "`nasgym/perf.py`.",
         "",
-        "Two runs of the same command are shown: *before* is the code before the "
-        "performance work of this page, *after* the code as it is now. Rows only in "
-        "the later run say so. Both runs share the machine with other work, so a "
-        "difference of a few percent is noise.",
+        "Two runs are shown: *before* is the code before the performance work of "
+        "this page, *after* the code as it is now, measured with the command in "
+        "`docs/results/perf/make_page.py`. Rows the later command added (more envs, "
+        "`--leaderboard`) read *(not in this run)* under *before*. The *after* "
+        "run's vector rounds sample fresh actions (the *before* run replayed one "
+        "round's actions; for the tabular envs a revisit costs what a new query "
+        "does). Both runs share the machine with other work, so a difference of a "
+        "few percent is noise.",
         "",
         host_line("before", before),
         host_line("after", after),
@@ -130,6 +165,8 @@ def render(before: dict[str, Any], after: dict[str, Any]) -> str:
                 f"| {cell(row)} |"
             )
         lines.append("")
+        if section == "vector":
+            lines += ceiling_notes(after)
     lines += [
         "Notes of the *after* run, row by row, are in "
         "[`results/perf/after.json`](results/perf/after.json) (the `note` of each "
