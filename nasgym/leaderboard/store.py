@@ -264,6 +264,16 @@ _REPRS: dict[float, str] = {}
 _INF = float("inf")
 
 
+def _cached_repr(value: float) -> str:
+    """``float.__repr__`` of a finite float, kept in ``_REPRS`` (zeros are not)."""
+    text = float.__repr__(value)
+    if value:
+        if len(_REPRS) >= _REPR_CACHE_SIZE:
+            _REPRS.clear()
+        _REPRS[value] = text
+    return text
+
+
 def _record_line(record: Mapping[str, Any]) -> str:
     """``_dumps(record)`` for a record with exactly :data:`RECORD_KEYS`, fast.
 
@@ -287,11 +297,7 @@ def _record_line(record: Mapping[str, Any]) -> str:
         if text is None:
             if value != value or value == _INF or value == -_INF:
                 return _dumps(record)
-            text = float.__repr__(value)
-            if value:
-                if len(_REPRS) >= _REPR_CACHE_SIZE:
-                    _REPRS.clear()
-                _REPRS[value] = text
+            text = _cached_repr(value)
         fields.append(text)
     wall = record["wall_time_s"]
     if wall is None:
@@ -329,11 +335,7 @@ def query_line(values: Sequence[Any]) -> str:
             if value != value or value == _INF or value == -_INF:
                 text = "null"
             else:
-                text = float.__repr__(value)
-                if value:
-                    if len(_REPRS) >= _REPR_CACHE_SIZE:
-                        _REPRS.clear()
-                    _REPRS[value] = text
+                text = _cached_repr(value)
         fields.append(text)
     wall = float(wall)
     if not wall - wall == 0.0:

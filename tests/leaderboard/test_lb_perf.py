@@ -120,18 +120,25 @@ def test_package_versions_match_the_metadata():
 
 
 _finite = st.floats(allow_nan=False, allow_infinity=False)
-_records = st.builds(
-    QueryRecord,
-    query=st.integers(1, 10**6),
-    arch=st.text(),
-    valid=_finite,
-    test=_finite,
-    best_valid=_finite,
-    best_test=_finite,
-    regret=_finite,
-    sim_time_s=st.none() | _finite,
-    wall_time_s=_finite,
-)
+
+
+def _query_records(number: st.SearchStrategy[float]) -> st.SearchStrategy[QueryRecord]:
+    """QueryRecords whose numbers come from ``number`` (wall times finite)."""
+    return st.builds(
+        QueryRecord,
+        query=st.integers(1, 10**6),
+        arch=st.text(),
+        valid=number,
+        test=number,
+        best_valid=number,
+        best_test=number,
+        regret=number,
+        sim_time_s=st.none() | number,
+        wall_time_s=_finite,
+    )
+
+
+_records = _query_records(_finite)
 
 
 @given(_records)
@@ -183,18 +190,8 @@ def test_encode_run_bytes_equal_the_previous_encoder(records, objectives, shuffl
     assert encode_run(header, rows, summary) == _old_encode_run(header, rows, summary)
 
 
-_any_float = st.floats() | st.sampled_from([0.0, -0.0, math.inf, -math.inf])
-_raw_records = st.builds(
-    QueryRecord,
-    query=st.integers(1, 10**6),
-    arch=st.text(),
-    valid=_any_float,
-    test=_any_float,
-    best_valid=_any_float,
-    best_test=_any_float,
-    regret=_any_float,
-    sim_time_s=st.none() | _any_float,
-    wall_time_s=_finite,
+_raw_records = _query_records(
+    st.floats() | st.sampled_from([0.0, -0.0, math.inf, -math.inf])
 )
 
 
