@@ -11,8 +11,11 @@ comparison each start a fresh interpreter):
    (NB101 envs fall back to ``table="ecnas"`` when the full table is missing, and
    say so);
 2. **vector envs**: env-steps per second of ``gym.make_vec(id, num_envs=N)`` (the
-   batched vector env of the tabular ids) against ``vectorization_mode="sync"``
-   (``SyncVectorEnv``);
+   batched vector env of the tabular ids; the graph envs' entry points) against
+   ``vectorization_mode="sync"`` (``SyncVectorEnv``), fresh random actions every
+   round; for the NB301 and OFA vector envs, which share one model call per step,
+   also its *ceiling*: the sync step time over the batched model call's time per
+   env-step (what batching could give were everything else free);
 3. **queries**: scalar ``benchmark.query(arch)`` and vectorised
    ``benchmark.query_codes(codes, metric)`` over every valid code; for NBGraph also
    ``query(arch)`` against the wheel's own lookup of the same architectures
