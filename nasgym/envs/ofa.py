@@ -181,17 +181,18 @@ class _OFAEnv(KeyedNASEnv):
         return np.asarray(low), np.asarray(high), tuple(units)
 
     def predict(
-        self, vectors: NDArray[np.int64], keys: list[str]
+        self, vectors: NDArray[np.int64] | Sequence[Sequence[int]], keys: list[str]
     ) -> list[tuple[float, ...]]:
         """``(top-1 %, latency ms, MFLOPs, params M)`` of canonical vectors.
 
-        One batched predictor call for the keys not cached yet.
+        One batched predictor call for the keys not cached yet; ``vectors`` (an
+        ``(N, 46)`` array or N lists) is only converted to an array on a miss.
         """
         missing = [i for i, k in enumerate(keys) if k not in self._values]
         if missing:
             if len(self._values) + len(missing) > MAX_CACHED:
                 self._values.clear()
-            batch = vectors[missing]
+            batch = np.asarray(vectors, dtype=np.int64)[missing]
             bench = self.benchmark
             columns = (
                 bench.top1(batch),
@@ -205,10 +206,7 @@ class _OFAEnv(KeyedNASEnv):
 
     def _move(self, row: list[int], key: str) -> float:
         """Move to a canonical vector and query it."""
-        values = self._values.get(key)
-        if values is None:
-            (values,) = self.predict(np.asarray([row], dtype=np.int64), [key])
-        top1, latency, flops, params = values
+        ((top1, latency, flops, params),) = self.predict([row], [key])
         self._row = row
         self._moved(row, key, top1)
         reward = self._search.evaluate(key, key, -1, top1, top1, 0.0)
@@ -500,7 +498,7 @@ class _OFAVectorEnv(KeyedNASVectorEnv):
         if found:
             res = envs[0].space.resolutions
             keys = [vector_key(row, res) for _, row in found]
-            envs[0].predict(np.asarray([row for _, row in found], np.int64), keys)
+            envs[0].predict([row for _, row in found], keys)
             for (i, row), key in zip(found, keys, strict=True):
                 envs[i]._planned = (row, key)
         try:

@@ -458,8 +458,9 @@ def _records(log: ObjectiveRecorder) -> list[dict[str, Any]]:
     """The run file's query records: the log's, non-finite numbers as ``None``.
 
     Keys in :data:`~nasgym.leaderboard.store.RECORD_KEYS` order, then the optional
-    objective keys of a multi-objective run. Built field by field (this runs for
-    every query of every run; ``QueryRecord.to_dict`` plus key-by-key updates cost
+    objective keys of a multi-objective run (single-objective runs skip the dicts:
+    :func:`~nasgym.leaderboard.store.query_line` encodes their records directly).
+    Built field by field (``QueryRecord.to_dict`` plus key-by-key updates cost
     several times more).
     """
     extra = log.record_fields if log.values else None
